@@ -1,0 +1,46 @@
+//! (c) Golden per-stage integer outputs of fixed models, frozen in
+//! `tests/fixtures/golden_kernel.json`. The wasm tests check the same file in the browser.
+//! Regenerate (only after an intended change of the scheme) with
+//! `BITGRU_BLESS=1 cargo test -p bitgru --test golden`.
+use bitgru::io::golden::{default_specs, GoldenCase, GoldenFile};
+
+const PATH: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/golden_kernel.json"
+);
+
+#[test]
+fn golden_kernel_outputs() {
+    if std::env::var("BITGRU_BLESS").is_ok() {
+        let cases = default_specs()
+            .into_iter()
+            .map(|s| GoldenCase::generate(s).unwrap())
+            .collect();
+        let f = GoldenFile {
+            description: "bitgru integer kernel golden outputs: prepared model, input codes, per-stage codes [seq][t][gene][unit], logits".into(),
+            cases,
+        };
+        std::fs::write(PATH, serde_json::to_string(&f).unwrap()).unwrap();
+        eprintln!("wrote {PATH}");
+    }
+    let f: GoldenFile = serde_json::from_str(&std::fs::read_to_string(PATH).unwrap()).unwrap();
+    assert_eq!(f.cases.len(), default_specs().len());
+    for (c, spec) in f.cases.iter().zip(default_specs()) {
+        assert_eq!(c.spec, spec);
+        c.check_kernel()
+            .unwrap_or_else(|e| panic!("{}: {e}", spec.genome));
+        c.check_prepare()
+            .unwrap_or_else(|e| panic!("{}: {e}", spec.genome));
+    }
+}
+
+#[test]
+fn golden_check_detects_a_changed_code() {
+    let f: GoldenFile = serde_json::from_str(&std::fs::read_to_string(PATH).unwrap()).unwrap();
+    let mut c = f.cases[1].clone();
+    c.stage_codes[0][3][10][2] += 1;
+    assert!(c.check_kernel().unwrap_err().contains("add_h"));
+    let mut c = f.cases[1].clone();
+    c.model.lut_n[3] = c.model.lut_n[3].wrapping_add(1);
+    assert!(c.check_prepare().is_err());
+}
