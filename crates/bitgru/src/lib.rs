@@ -13,7 +13,7 @@
 //! - [`fakequant`]: the float simulation of the same 17 quantization points;
 //! - [`size`]: size and bit-operation metrics;
 //! - [`io`]: safetensors / npz import, quantized export and re-import, C source export.
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 pub mod calibrate;
 pub mod error;
@@ -27,6 +27,7 @@ pub mod model;
 pub mod quant;
 pub mod size;
 pub mod synth;
+pub mod train;
 
 pub use calibrate::Calibration;
 pub use error::{Error, Result};

@@ -1,0 +1,13 @@
+//! Float training: hand-written BPTT ([`grad`]) on a GEMM crate ([`gemm`]), Adam with gradient
+//! clipping and a warmup + cosine schedule, class balancing, early stopping, checkpoints, and
+//! data parallelism over a fixed number of shards (deterministic for a seed whatever the thread
+//! count). Steppable: [`Trainer::step`] runs one mini-batch, so callers can report, pause,
+//! cancel and checkpoint.
+pub mod gemm;
+pub mod grad;
+mod trainer;
+
+pub use grad::{batch_grad, BatchStats, Grads, Workspace};
+pub use trainer::{
+    evaluate_float, BatchSource, EpochRecord, InMemory, Schedule, StepReport, TrainConfig, Trainer,
+};

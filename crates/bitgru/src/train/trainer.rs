@@ -1,0 +1,420 @@
+use super::grad::{batch_grad, model_tensors_mut, BatchStats, Grads, Workspace};
+use crate::error::{Error, Result};
+use crate::model::FloatGru;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+
+/// Learning-rate schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Schedule {
+    /// Constant after warmup.
+    Constant,
+    /// Cosine decay from `lr` to `min_lr` over all steps after warmup.
+    Cosine,
+}
+
+/// Training hyper-parameters (all recorded in checkpoints and model metadata).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub lr: f32,
+    pub min_lr: f32,
+    pub warmup_steps: usize,
+    pub schedule: Schedule,
+    /// Clip the global gradient norm to this value (0 = off).
+    pub clip_norm: f32,
+    /// Decoupled weight decay (AdamW), 0 = off.
+    pub weight_decay: f32,
+    pub seed: u64,
+    /// Stop after this many epochs without a better validation accuracy (0 = never).
+    pub patience: usize,
+    /// Back-propagate through the last k steps only (None = full BPTT).
+    pub tbptt: Option<usize>,
+    /// Data-parallel shards per mini-batch (fixed, so results do not depend on the core count).
+    pub shards: usize,
+    /// Weight the loss by inverse class frequency.
+    pub balance_classes: bool,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            epochs: 10,
+            batch_size: 128,
+            lr: 3e-3,
+            min_lr: 1e-5,
+            warmup_steps: 100,
+            schedule: Schedule::Cosine,
+            clip_norm: 1.0,
+            weight_decay: 0.0,
+            seed: 0,
+            patience: 0,
+            tbptt: None,
+            shards: 4,
+            balance_classes: false,
+        }
+    }
+}
+
+/// Where training samples come from; `get` may augment with the given generator.
+pub trait BatchSource: Sync {
+    fn len(&self) -> usize;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    fn label(&self, idx: usize) -> usize;
+    /// Sample `idx` (possibly augmented using `rng`).
+    fn get(&self, idx: usize, rng: &mut ChaCha8Rng) -> Result<Cow<'_, [f32]>>;
+}
+
+/// An in-memory data set without augmentation.
+pub struct InMemory<'a> {
+    pub xs: &'a [Vec<f32>],
+    pub ys: &'a [usize],
+}
+
+impl BatchSource for InMemory<'_> {
+    fn len(&self) -> usize {
+        self.xs.len()
+    }
+    fn label(&self, idx: usize) -> usize {
+        self.ys[idx]
+    }
+    fn get(&self, idx: usize, _rng: &mut ChaCha8Rng) -> Result<Cow<'_, [f32]>> {
+        Ok(Cow::Borrowed(&self.xs[idx]))
+    }
+}
+
+/// Report of one optimizer step.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct StepReport {
+    pub step: u64,
+    pub epoch: usize,
+    pub loss: f64,
+    pub accuracy: f64,
+    pub grad_norm: f32,
+    pub lr: f32,
+    /// True when this step finished an epoch.
+    pub epoch_done: bool,
+}
+
+/// One epoch's record.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EpochRecord {
+    pub epoch: usize,
+    pub train_loss: f64,
+    pub train_accuracy: f64,
+    pub val_loss: Option<f64>,
+    pub val_accuracy: Option<f64>,
+    pub lr: f32,
+    pub improved: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Adam {
+    m: Grads,
+    v: Grads,
+    t: u64,
+}
+
+/// The steppable trainer. Serialize it (`checkpoint`) to resume later, bit-identically.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Trainer {
+    pub config: TrainConfig,
+    pub model: FloatGru,
+    opt: Adam,
+    rng: ChaCha8Rng,
+    pub epoch: usize,
+    order: Vec<usize>,
+    cursor: usize,
+    class_weights: Option<Vec<f32>>,
+    epoch_stats: BatchStats,
+    steps_per_epoch: usize,
+    /// Best validation accuracy and its model.
+    pub best: Option<(f64, FloatGru)>,
+    pub history: Vec<EpochRecord>,
+    epochs_since_best: usize,
+}
+
+impl Trainer {
+    /// A trainer for `model` over `data` (its labels fix class weights and the epoch length).
+    pub fn new(model: FloatGru, config: TrainConfig, data: &dyn BatchSource) -> Result<Trainer> {
+        model.validate()?;
+        if data.is_empty() {
+            return Err(Error::invalid("training data", "empty"));
+        }
+        if config.batch_size == 0 || config.shards == 0 {
+            return Err(Error::invalid(
+                "train config",
+                "batch_size and shards must be positive",
+            ));
+        }
+        let class_weights = if config.balance_classes {
+            let mut counts = vec![0usize; model.classes];
+            for i in 0..data.len() {
+                counts[data.label(i)] += 1;
+            }
+            let n = data.len() as f32;
+            let k = counts.iter().filter(|&&c| c > 0).count() as f32;
+            Some(
+                counts
+                    .iter()
+                    .map(|&c| if c == 0 { 0.0 } else { n / (k * c as f32) })
+                    .collect(),
+            )
+        } else {
+            None
+        };
+        let g = Grads::zeros_like(&model);
+        let mut t = Trainer {
+            opt: Adam {
+                m: g.clone(),
+                v: g,
+                t: 0,
+            },
+            rng: ChaCha8Rng::seed_from_u64(config.seed),
+            steps_per_epoch: data.len().div_ceil(config.batch_size),
+            config,
+            model,
+            epoch: 0,
+            order: (0..data.len()).collect(),
+            cursor: 0,
+            class_weights,
+            epoch_stats: BatchStats::default(),
+            best: None,
+            history: Vec::new(),
+            epochs_since_best: 0,
+        };
+        t.order.shuffle(&mut t.rng);
+        Ok(t)
+    }
+
+    /// Learning rate at optimizer step `t` (0-based).
+    pub fn lr_at(&self, t: u64) -> f32 {
+        let c = &self.config;
+        let t = t as f32;
+        if (t as usize) < c.warmup_steps {
+            return c.lr * (t + 1.0) / c.warmup_steps as f32;
+        }
+        match c.schedule {
+            Schedule::Constant => c.lr,
+            Schedule::Cosine => {
+                let total = (c.epochs * self.steps_per_epoch)
+                    .saturating_sub(c.warmup_steps)
+                    .max(1) as f32;
+                let p = ((t - c.warmup_steps as f32) / total).min(1.0);
+                c.min_lr + 0.5 * (c.lr - c.min_lr) * (1.0 + (std::f32::consts::PI * p).cos())
+            }
+        }
+    }
+
+    /// Mini-batches per epoch.
+    pub fn steps_per_epoch(&self) -> usize {
+        self.steps_per_epoch
+    }
+
+    /// Optimizer steps taken.
+    pub fn steps(&self) -> u64 {
+        self.opt.t
+    }
+
+    /// Whether training is over (all epochs done, or early stopping).
+    pub fn finished(&self) -> bool {
+        self.epoch >= self.config.epochs
+            || (self.config.patience > 0 && self.epochs_since_best >= self.config.patience)
+    }
+
+    /// Runs one mini-batch: gradients over `shards` shards (in parallel with the `parallel`
+    /// feature), summed in a fixed order, clipped, one Adam step.
+    pub fn step(&mut self, data: &dyn BatchSource) -> Result<StepReport> {
+        let bs = self.config.batch_size.min(self.order.len() - self.cursor);
+        let idx: Vec<usize> = self.order[self.cursor..self.cursor + bs].to_vec();
+        // Per-sample generators derived from the trainer's stream: deterministic for any sharding.
+        let seeds: Vec<u64> = idx.iter().map(|_| rand::Rng::gen(&mut self.rng)).collect();
+        let shards = self.config.shards.min(bs).max(1);
+        let chunk = bs.div_ceil(shards);
+        let norm = bs as f32;
+        let model = &self.model;
+        let cw = self.class_weights.as_deref();
+        let tbptt = self.config.tbptt;
+        let work = |k: usize| -> Result<(Grads, BatchStats)> {
+            let lo = k * chunk;
+            let hi = ((k + 1) * chunk).min(bs);
+            let mut xs = Vec::with_capacity(hi - lo);
+            let mut ys = Vec::with_capacity(hi - lo);
+            for j in lo..hi {
+                let mut r = ChaCha8Rng::seed_from_u64(seeds[j]);
+                xs.push(data.get(idx[j], &mut r)?.into_owned());
+                ys.push(data.label(idx[j]));
+            }
+            let refs: Vec<&[f32]> = xs.iter().map(|v| v.as_slice()).collect();
+            let mut g = Grads::zeros_like(model);
+            let mut ws = Workspace::default();
+            let st = batch_grad(model, &refs, &ys, cw, tbptt, norm, &mut g, &mut ws)?;
+            Ok((g, st))
+        };
+        let n_shards = bs.div_ceil(chunk);
+        #[cfg(feature = "parallel")]
+        let parts: Vec<Result<(Grads, BatchStats)>> = {
+            use rayon::prelude::*;
+            (0..n_shards).into_par_iter().map(work).collect()
+        };
+        #[cfg(not(feature = "parallel"))]
+        let parts: Vec<Result<(Grads, BatchStats)>> = (0..n_shards).map(work).collect();
+        let mut g = Grads::zeros_like(&self.model);
+        let mut stats = BatchStats::default();
+        for p in parts {
+            let (pg, ps) = p?;
+            g.add(&pg);
+            stats.merge(&ps);
+        }
+        let grad_norm = g.norm();
+        if !grad_norm.is_finite() {
+            return Err(Error::NonFinite {
+                what: "gradient".into(),
+                index: 0,
+            });
+        }
+        if self.config.clip_norm > 0.0 && grad_norm > self.config.clip_norm {
+            g.scale(self.config.clip_norm / grad_norm);
+        }
+        let lr = self.lr_at(self.opt.t);
+        self.adam(&g, lr);
+        self.epoch_stats.merge(&stats);
+        self.cursor += bs;
+        let epoch_done = self.cursor >= self.order.len();
+        Ok(StepReport {
+            step: self.opt.t,
+            epoch: self.epoch,
+            loss: stats.loss(),
+            accuracy: stats.accuracy(),
+            grad_norm,
+            lr,
+            epoch_done,
+        })
+    }
+
+    fn adam(&mut self, g: &Grads, lr: f32) {
+        let (b1, b2, eps) = (0.9f32, 0.999f32, 1e-8f32);
+        self.opt.t += 1;
+        let t = self.opt.t as i32;
+        let c1 = 1.0 - b1.powi(t);
+        let c2 = 1.0 - b2.powi(t);
+        let wd = self.config.weight_decay;
+        let params = model_tensors_mut(&mut self.model);
+        let ms = self.opt.m.tensors_mut();
+        let vs = self.opt.v.tensors_mut();
+        for (((p, m), v), gr) in params.into_iter().zip(ms).zip(vs).zip(g.tensors()) {
+            for i in 0..p.len() {
+                m[i] = b1 * m[i] + (1.0 - b1) * gr[i];
+                v[i] = b2 * v[i] + (1.0 - b2) * gr[i] * gr[i];
+                let upd = (m[i] / c1) / ((v[i] / c2).sqrt() + eps);
+                p[i] -= lr * (upd + wd * p[i]);
+            }
+        }
+    }
+
+    /// Closes the epoch: validation, best-model bookkeeping, reshuffle.
+    pub fn end_epoch(&mut self, val: Option<&dyn BatchSource>) -> Result<EpochRecord> {
+        let (val_loss, val_accuracy) = match val {
+            Some(v) => {
+                let s = evaluate_float(&self.model, v)?;
+                (Some(s.loss()), Some(s.accuracy()))
+            }
+            None => (None, None),
+        };
+        let score = val_accuracy.unwrap_or(self.epoch_stats.accuracy());
+        let improved = self.best.as_ref().is_none_or(|(b, _)| score > *b);
+        if improved {
+            self.best = Some((score, self.model.clone()));
+            self.epochs_since_best = 0;
+        } else {
+            self.epochs_since_best += 1;
+        }
+        let rec = EpochRecord {
+            epoch: self.epoch,
+            train_loss: self.epoch_stats.loss(),
+            train_accuracy: self.epoch_stats.accuracy(),
+            val_loss,
+            val_accuracy,
+            lr: self.lr_at(self.opt.t),
+            improved,
+        };
+        self.history.push(rec.clone());
+        self.epoch += 1;
+        self.cursor = 0;
+        self.epoch_stats = BatchStats::default();
+        self.order.shuffle(&mut self.rng);
+        Ok(rec)
+    }
+
+    /// Runs whole epochs until finished, calling `report` after every step and epoch.
+    pub fn fit(
+        &mut self,
+        train: &dyn BatchSource,
+        val: Option<&dyn BatchSource>,
+        mut report: impl FnMut(&StepReport, Option<&EpochRecord>),
+    ) -> Result<()> {
+        while !self.finished() {
+            let s = self.step(train)?;
+            if s.epoch_done {
+                let rec = self.end_epoch(val)?;
+                report(&s, Some(&rec));
+            } else {
+                report(&s, None);
+            }
+        }
+        Ok(())
+    }
+
+    /// Serializes the whole trainer state (JSON).
+    pub fn checkpoint(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("trainer state serializes")
+    }
+
+    /// Restores a trainer from [`Trainer::checkpoint`].
+    pub fn restore(bytes: &[u8]) -> Result<Trainer> {
+        let t: Trainer = serde_json::from_slice(bytes)
+            .map_err(|e| Error::format("checkpoint", e.to_string()))?;
+        t.model.validate()?;
+        Ok(t)
+    }
+}
+
+/// Float loss and accuracy over a source (no augmentation), batched, parallel when enabled.
+pub fn evaluate_float(model: &FloatGru, data: &dyn BatchSource) -> Result<BatchStats> {
+    const B: usize = 256;
+    let n = data.len();
+    let work = |k: usize| -> Result<BatchStats> {
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        let lo = k * B;
+        let hi = (lo + B).min(n);
+        let xs: Vec<Vec<f32>> = (lo..hi)
+            .map(|i| data.get(i, &mut rng).map(|c| c.into_owned()))
+            .collect::<Result<_>>()?;
+        let ys: Vec<usize> = (lo..hi).map(|i| data.label(i)).collect();
+        // Group by length (sequences of one task share T; be safe anyway).
+        let refs: Vec<&[f32]> = xs.iter().map(|v| v.as_slice()).collect();
+        let mut g = Grads::zeros_like(model);
+        let mut ws = Workspace::default();
+        batch_grad(model, &refs, &ys, None, Some(0), 1.0, &mut g, &mut ws)
+    };
+    let chunks = n.div_ceil(B);
+    #[cfg(feature = "parallel")]
+    let parts: Vec<Result<BatchStats>> = {
+        use rayon::prelude::*;
+        (0..chunks).into_par_iter().map(work).collect()
+    };
+    #[cfg(not(feature = "parallel"))]
+    let parts: Vec<Result<BatchStats>> = (0..chunks).map(work).collect();
+    let mut s = BatchStats::default();
+    for p in parts {
+        s.merge(&p?);
+    }
+    Ok(s)
+}

@@ -1,0 +1,163 @@
+//! Float training: gradients against finite differences, learning a synthetic task, determinism,
+//! checkpoint/resume.
+use bitgru::synth::{random_model, SynthTask};
+use bitgru::train::{batch_grad, Grads, InMemory, TrainConfig, Trainer, Workspace};
+use bitgru::FloatGru;
+
+fn loss(m: &FloatGru, xs: &[&[f32]], ys: &[usize], cw: Option<&[f32]>) -> f64 {
+    let mut g = Grads::zeros_like(m);
+    let mut ws = Workspace::default();
+    let s = batch_grad(m, xs, ys, cw, None, xs.len() as f32, &mut g, &mut ws).unwrap();
+    s.loss_sum / xs.len() as f64
+}
+
+fn params_mut(m: &mut FloatGru, k: usize) -> &mut Vec<f32> {
+    match k {
+        0 => &mut m.w_ih,
+        1 => &mut m.w_hh,
+        2 => &mut m.b_ih,
+        3 => &mut m.b_hh,
+        4 => &mut m.w_fc,
+        _ => &mut m.b_fc,
+    }
+}
+
+#[test]
+fn gradients_match_finite_differences() {
+    let m = random_model(3, 3, 5, 4);
+    let task = SynthTask::new(4, 4, 6, 3, 0.5);
+    let (xs, ys) = task.sample(5, 7);
+    let refs: Vec<&[f32]> = xs.iter().map(|v| v.as_slice()).collect();
+    let cw = [1.0f32, 2.0, 0.5, 1.5];
+    let mut g = Grads::zeros_like(&m);
+    let mut ws = Workspace::default();
+    batch_grad(
+        &m,
+        &refs,
+        &ys,
+        Some(&cw),
+        None,
+        xs.len() as f32,
+        &mut g,
+        &mut ws,
+    )
+    .unwrap();
+    let analytic = g.tensors().map(|t| t.clone());
+    let eps = 1e-2f32;
+    let mut worst = 0f64;
+    let mut checked = 0;
+    for (k, grad) in analytic.iter().enumerate() {
+        for i in (0..grad.len()).step_by(3) {
+            let mut mp = m.clone();
+            params_mut(&mut mp, k)[i] += eps;
+            let mut mm = m.clone();
+            params_mut(&mut mm, k)[i] -= eps;
+            let numeric = (loss(&mp, &refs, &ys, Some(&cw)) - loss(&mm, &refs, &ys, Some(&cw)))
+                / (2.0 * eps as f64);
+            let err = (numeric - grad[i] as f64).abs()
+                / (numeric.abs().max(grad[i].abs() as f64).max(1e-2));
+            worst = worst.max(err);
+            checked += 1;
+        }
+    }
+    eprintln!("finite differences: {checked} parameters, worst relative error {worst:.2e}");
+    assert!(worst < 2e-2, "worst relative error {worst}");
+}
+
+#[test]
+fn truncated_bptt_only_changes_early_gradients() {
+    let m = random_model(8, 2, 4, 3);
+    let task = SynthTask::new(9, 3, 10, 2, 0.5);
+    let (xs, ys) = task.sample(10, 5);
+    let refs: Vec<&[f32]> = xs.iter().map(|v| v.as_slice()).collect();
+    let run = |k: Option<usize>| {
+        let mut g = Grads::zeros_like(&m);
+        let mut ws = Workspace::default();
+        batch_grad(&m, &refs, &ys, None, k, 5.0, &mut g, &mut ws).unwrap();
+        g
+    };
+    let full = run(None);
+    let all = run(Some(10));
+    let short = run(Some(2));
+    assert_eq!(full, all);
+    assert_eq!(
+        full.w_fc, short.w_fc,
+        "the head gradient does not depend on BPTT depth"
+    );
+    assert_ne!(full.w_hh, short.w_hh);
+}
+
+fn config(seed: u64) -> TrainConfig {
+    TrainConfig {
+        epochs: 6,
+        batch_size: 32,
+        lr: 1e-2,
+        warmup_steps: 5,
+        seed,
+        shards: 3,
+        ..TrainConfig::default()
+    }
+}
+
+#[test]
+fn learns_a_synthetic_task_deterministically() {
+    let task = SynthTask::new(21, 4, 12, 3, 0.8);
+    let (xs, ys) = task.sample(22, 512);
+    let (vx, vy) = task.sample(23, 256);
+    let train = InMemory { xs: &xs, ys: &ys };
+    let val = InMemory { xs: &vx, ys: &vy };
+    let run = || {
+        let mut t = Trainer::new(random_model(1, 3, 16, 4), config(7), &train).unwrap();
+        let mut epochs = Vec::new();
+        t.fit(&train, Some(&val), |_, e| {
+            if let Some(e) = e {
+                epochs.push(e.clone())
+            }
+        })
+        .unwrap();
+        (t, epochs)
+    };
+    let (t1, e1) = run();
+    for e in &e1 {
+        eprintln!(
+            "epoch {} loss {:.4} acc {:.3} val {:.3}",
+            e.epoch,
+            e.train_loss,
+            e.train_accuracy,
+            e.val_accuracy.unwrap()
+        );
+    }
+    assert!(e1.last().unwrap().train_loss < 0.5 * e1[0].train_loss);
+    let best = t1.best.as_ref().unwrap().0;
+    assert!(best > 0.9, "validation accuracy {best}");
+    let (t2, e2) = run();
+    assert_eq!(t1.model, t2.model, "same seed, same model");
+    assert_eq!(e1, e2);
+}
+
+#[test]
+fn checkpoint_resume_is_identical() {
+    let task = SynthTask::new(31, 3, 8, 2, 0.8);
+    let (xs, ys) = task.sample(32, 200);
+    let train = InMemory { xs: &xs, ys: &ys };
+    let mut a = Trainer::new(random_model(2, 2, 8, 3), config(3), &train).unwrap();
+    for _ in 0..9 {
+        let s = a.step(&train).unwrap();
+        if s.epoch_done {
+            a.end_epoch(None).unwrap();
+        }
+    }
+    let ck = a.checkpoint();
+    let mut b = Trainer::restore(&ck).unwrap();
+    for _ in 0..9 {
+        let sa = a.step(&train).unwrap();
+        let sb = b.step(&train).unwrap();
+        assert_eq!(sa.loss, sb.loss);
+        if sa.epoch_done {
+            a.end_epoch(None).unwrap();
+            b.end_epoch(None).unwrap();
+        }
+    }
+    assert_eq!(a.model, b.model);
+    assert!(Trainer::restore(&ck[..ck.len() / 2]).is_err());
+}
