@@ -195,9 +195,9 @@ impl Calibration {
         let mut act_ranges = vec![[0f32; N_BITS]; N_GENES];
         for g in CALIBRATED {
             let h = &hists[g as usize];
-            for k in 0..N_BITS {
+            for (k, slot) in act_ranges[g as usize].iter_mut().enumerate() {
                 let bits = MIN_BITS + k as u8;
-                act_ranges[g as usize][k] = match g {
+                *slot = match g {
                     Gene::AddR | Gene::AddZ => {
                         best_clip(&h.counts, h.max as f64, bits, |v| 1.0 / (1.0 + (-v).exp()))
                     }

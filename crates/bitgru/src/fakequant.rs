@@ -59,7 +59,7 @@ impl<'a> FakeQuant<'a> {
     ) -> Result<Vec<f64>> {
         let q = self.q;
         let (i_sz, h_sz) = (q.input_size, q.hidden);
-        if x.is_empty() || x.len() % i_sz != 0 {
+        if x.is_empty() || !x.len().is_multiple_of(i_sz) {
             return Err(Error::invalid(
                 "input codes",
                 format!("length {} is not a positive multiple of {i_sz}", x.len()),

@@ -73,7 +73,7 @@ fn linear(l: &crate::quant::QLinear, x: &[i8], out: &mut [i32]) {
 
 impl QuantGru {
     fn check_codes(&self, x: &[i8]) -> Result<usize> {
-        if x.is_empty() || x.len() % self.input_size != 0 {
+        if x.is_empty() || !x.len().is_multiple_of(self.input_size) {
             return Err(Error::invalid(
                 "input codes",
                 format!(

@@ -94,7 +94,7 @@ impl FloatGru {
 
     /// Number of time steps in a flat input sequence `[T, I]`.
     pub fn steps_of(&self, x: &[f32]) -> Result<usize> {
-        if x.is_empty() || x.len() % self.input_size != 0 {
+        if x.is_empty() || !x.len().is_multiple_of(self.input_size) {
             return Err(Error::invalid(
                 "input sequence",
                 format!(

@@ -217,7 +217,7 @@ impl QuantGru {
     /// Quantizes float features `[T, I]` to the kernel's 8-bit input codes (front-end step,
     /// outside the integer kernel).
     pub fn quantize_input(&self, x: &[f32]) -> Result<Vec<i8>> {
-        if x.is_empty() || x.len() % self.input_size != 0 {
+        if x.is_empty() || !x.len().is_multiple_of(self.input_size) {
             return Err(Error::invalid(
                 "input sequence",
                 format!(

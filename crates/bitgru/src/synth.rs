@@ -164,8 +164,8 @@ pub fn fit_head(
             }
             w[i] = s / l[i * d + i];
         }
-        for j in 0..h {
-            model.w_fc[col * h + j] = w[j] as f32;
+        for (dst, src) in model.w_fc[col * h..(col + 1) * h].iter_mut().zip(&w) {
+            *dst = *src as f32;
         }
         model.b_fc[col] = w[h] as f32;
     }

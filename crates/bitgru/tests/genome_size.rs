@@ -79,7 +79,7 @@ fn size_metric_hand_computed() {
     assert_eq!(size_bits(&g, d), expect);
     let r = report(&g, d);
     assert_eq!(r.bits, expect);
-    assert_eq!(r.bytes, (expect as u64).div_ceil(8));
+    assert_eq!(r.bytes, expect.div_ceil(8));
     assert!((r.normalized - expect as f64 / 7216.0).abs() < 1e-12);
     assert!((report(&g8, d).normalized - 1.0).abs() < 1e-12);
 }

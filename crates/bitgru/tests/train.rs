@@ -161,3 +161,124 @@ fn checkpoint_resume_is_identical() {
     assert_eq!(a.model, b.model);
     assert!(Trainer::restore(&ck[..ck.len() / 2]).is_err());
 }
+
+/// QAT: the fake-quant training gradient matches finite differences of the fake-quant loss
+/// where the loss is locally smooth (weights away from quantization steps is not guaranteed, so
+/// we check the head bias, which has no quantizer of its own), QAT improves a low-bit model
+/// over PTQ, and the integer kernel agrees with the QAT'ed model's fake-quant path.
+#[test]
+fn qat_improves_low_bit_accuracy_and_matches_the_kernel() {
+    use bitgru::fakequant::FakeQuant;
+    use bitgru::train::QatConfig;
+    use bitgru::{Calibration, Genome, QuantGru, Scratch};
+    let task = SynthTask::new(41, 4, 12, 3, 0.8);
+    let (xs, ys) = task.sample(42, 512);
+    let (vx, vy) = task.sample(43, 400);
+    let train = InMemory { xs: &xs, ys: &ys };
+    let val = InMemory { xs: &vx, ys: &vy };
+    let mut t = Trainer::new(random_model(4, 3, 16, 4), config(11), &train).unwrap();
+    t.fit(&train, Some(&val), |_, _| {}).unwrap();
+    let float = t.best.clone().unwrap().1;
+    let refs: Vec<&[f32]> = xs[..128].iter().map(|v| v.as_slice()).collect();
+    let cal = Calibration::compute(&float, &refs).unwrap();
+    let genome: Genome = "33333333333333333".parse().unwrap();
+    let int_acc = |m: &FloatGru, c: &Calibration| {
+        let q = QuantGru::prepare(m, c, &genome).unwrap();
+        let mut s = Scratch::for_model(&q);
+        vx.iter()
+            .zip(&vy)
+            .filter(|(x, y)| q.predict(&q.quantize_input(x).unwrap(), &mut s).unwrap() == **y)
+            .count()
+    };
+    let ptq = int_acc(&float, &cal);
+    let cfg = TrainConfig {
+        epochs: 4,
+        lr: 2e-3,
+        warmup_steps: 0,
+        ..config(12)
+    };
+    let mut q = Trainer::new(float.clone(), cfg, &train).unwrap();
+    q.set_qat(QatConfig {
+        genome,
+        calibration: cal.clone(),
+        recalibrate_samples: 128,
+    })
+    .unwrap();
+    q.fit(&train, Some(&val), |_, e| {
+        if let Some(e) = e {
+            eprintln!(
+                "QAT epoch {} loss {:.4} val(int) {:.3}",
+                e.epoch,
+                e.train_loss,
+                e.val_accuracy.unwrap()
+            );
+        }
+    })
+    .unwrap();
+    let (_, qm) = q.best.clone().unwrap();
+    let qcal = q.best_calibration.clone().unwrap();
+    let qat = int_acc(&qm, &qcal);
+    eprintln!("3-bit: PTQ {ptq}/400, QAT {qat}/400");
+    assert!(qat > ptq + 8, "QAT {qat} should beat PTQ {ptq}");
+    // Integer kernel == fake-quant path of the QAT'ed model.
+    let qq = QuantGru::prepare(&qm, &qcal, &genome).unwrap();
+    let fq = FakeQuant::new(&qq);
+    let mut s = Scratch::for_model(&qq);
+    for x in &vx[..100] {
+        let c = qq.quantize_input(x).unwrap();
+        assert_eq!(qq.predict(&c, &mut s).unwrap(), fq.predict(&c).unwrap());
+    }
+}
+
+/// At 8 bits the straight-through gradient is close to the float gradient (cosine > 0.95), and
+/// at 2 bits it is not identical to it (the quantizers are really in the path).
+#[test]
+fn qat_gradient_tracks_float_gradient_at_8_bits() {
+    use bitgru::train::{qat_batch_grad, QatSpec, QatWorkspace};
+    use bitgru::{Calibration, Genome};
+    let m = random_model(51, 3, 12, 4);
+    let task = SynthTask::new(52, 4, 10, 3, 0.8);
+    let (xs, ys) = task.sample(53, 64);
+    let refs: Vec<&[f32]> = xs.iter().map(|v| v.as_slice()).collect();
+    let cal = Calibration::compute(&m, &refs).unwrap();
+    let mut gf = Grads::zeros_like(&m);
+    batch_grad(
+        &m,
+        &refs,
+        &ys,
+        None,
+        None,
+        64.0,
+        &mut gf,
+        &mut Workspace::default(),
+    )
+    .unwrap();
+    let cos = |bits: u8| {
+        let spec = QatSpec::new(&cal, &Genome::uniform(bits).unwrap());
+        let mut gq = Grads::zeros_like(&m);
+        qat_batch_grad(
+            &m,
+            &spec,
+            &refs,
+            &ys,
+            None,
+            64.0,
+            &mut gq,
+            &mut QatWorkspace::default(),
+        )
+        .unwrap();
+        let (mut dot, mut na, mut nb) = (0f64, 0f64, 0f64);
+        for (a, b) in gf.tensors().iter().zip(gq.tensors()) {
+            for (x, y) in a.iter().zip(b.iter()) {
+                dot += (*x as f64) * (*y as f64);
+                na += (*x as f64).powi(2);
+                nb += (*y as f64).powi(2);
+            }
+        }
+        dot / (na.sqrt() * nb.sqrt())
+    };
+    let (c8, c2) = (cos(8), cos(2));
+    eprintln!("cosine(float grad, STE grad): 8-bit {c8:.4}, 2-bit {c2:.4}");
+    assert!(c8 > 0.95, "{c8}");
+    assert!(c2 < c8);
+}

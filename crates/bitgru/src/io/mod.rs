@@ -6,6 +6,7 @@
 //! - [`qfile`]: the quantized integer model (integer tensors + JSON metadata), bit-exact round trip;
 //! - [`c_export`]: C99 source of the integer kernel for microcontrollers;
 //! - [`golden`]: golden per-stage fixtures shared by native and wasm tests.
+pub mod c_export;
 pub mod golden;
 pub mod npz;
 pub mod qfile;

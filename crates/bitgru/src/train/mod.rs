@@ -5,9 +5,12 @@
 //! cancel and checkpoint.
 pub mod gemm;
 pub mod grad;
+pub mod qat;
 mod trainer;
 
 pub use grad::{batch_grad, BatchStats, Grads, Workspace};
+pub use qat::{qat_batch_grad, QatSpec, QatWorkspace};
 pub use trainer::{
-    evaluate_float, BatchSource, EpochRecord, InMemory, Schedule, StepReport, TrainConfig, Trainer,
+    evaluate_float, evaluate_integer, BatchSource, EpochRecord, InMemory, QatConfig, Schedule,
+    StepReport, TrainConfig, Trainer,
 };

@@ -1,5 +1,8 @@
 use super::grad::{batch_grad, model_tensors_mut, BatchStats, Grads, Workspace};
+use super::qat::{qat_batch_grad, QatSpec, QatWorkspace};
+use crate::calibrate::Calibration;
 use crate::error::{Error, Result};
+use crate::genome::Genome;
 use crate::model::FloatGru;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -115,6 +118,16 @@ pub struct EpochRecord {
     pub improved: bool,
 }
 
+/// Quantization-aware training: train through the fake-quant model of `genome`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QatConfig {
+    pub genome: Genome,
+    /// The calibration whose scales the forward pass uses (exported with the model).
+    pub calibration: Calibration,
+    /// Re-calibrate on this many training samples at the end of every epoch (0 = keep fixed).
+    pub recalibrate_samples: usize,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Adam {
     m: Grads,
@@ -139,6 +152,10 @@ pub struct Trainer {
     pub best: Option<(f64, FloatGru)>,
     pub history: Vec<EpochRecord>,
     epochs_since_best: usize,
+    /// Set for quantization-aware training.
+    pub qat: Option<QatConfig>,
+    /// Under QAT, the calibration that goes with `best`'s model.
+    pub best_calibration: Option<Calibration>,
 }
 
 impl Trainer {
@@ -189,6 +206,8 @@ impl Trainer {
             best: None,
             history: Vec::new(),
             epochs_since_best: 0,
+            qat: None,
+            best_calibration: None,
         };
         t.order.shuffle(&mut t.rng);
         Ok(t)
@@ -242,6 +261,10 @@ impl Trainer {
         let model = &self.model;
         let cw = self.class_weights.as_deref();
         let tbptt = self.config.tbptt;
+        let spec = self
+            .qat
+            .as_ref()
+            .map(|q| QatSpec::new(&q.calibration, &q.genome));
         let work = |k: usize| -> Result<(Grads, BatchStats)> {
             let lo = k * chunk;
             let hi = ((k + 1) * chunk).min(bs);
@@ -254,8 +277,16 @@ impl Trainer {
             }
             let refs: Vec<&[f32]> = xs.iter().map(|v| v.as_slice()).collect();
             let mut g = Grads::zeros_like(model);
-            let mut ws = Workspace::default();
-            let st = batch_grad(model, &refs, &ys, cw, tbptt, norm, &mut g, &mut ws)?;
+            let st = match &spec {
+                Some(spec) => {
+                    let mut ws = QatWorkspace::default();
+                    qat_batch_grad(model, spec, &refs, &ys, cw, norm, &mut g, &mut ws)?
+                }
+                None => {
+                    let mut ws = Workspace::default();
+                    batch_grad(model, &refs, &ys, cw, tbptt, norm, &mut g, &mut ws)?
+                }
+            };
             Ok((g, st))
         };
         let n_shards = bs.div_ceil(chunk);
@@ -321,17 +352,23 @@ impl Trainer {
 
     /// Closes the epoch: validation, best-model bookkeeping, reshuffle.
     pub fn end_epoch(&mut self, val: Option<&dyn BatchSource>) -> Result<EpochRecord> {
-        let (val_loss, val_accuracy) = match val {
-            Some(v) => {
+        let (val_loss, val_accuracy) = match (val, &self.qat) {
+            (Some(v), None) => {
                 let s = evaluate_float(&self.model, v)?;
                 (Some(s.loss()), Some(s.accuracy()))
             }
-            None => (None, None),
+            // QAT: the validation score is the integer model's accuracy.
+            (Some(v), Some(q)) => (
+                None,
+                Some(evaluate_integer(&self.model, &q.calibration, &q.genome, v)?),
+            ),
+            (None, _) => (None, None),
         };
         let score = val_accuracy.unwrap_or(self.epoch_stats.accuracy());
         let improved = self.best.as_ref().is_none_or(|(b, _)| score > *b);
         if improved {
             self.best = Some((score, self.model.clone()));
+            self.best_calibration = self.qat.as_ref().map(|q| q.calibration.clone());
             self.epochs_since_best = 0;
         } else {
             self.epochs_since_best += 1;
@@ -364,6 +401,9 @@ impl Trainer {
             let s = self.step(train)?;
             if s.epoch_done {
                 let rec = self.end_epoch(val)?;
+                if !self.finished() {
+                    self.recalibrate(train)?;
+                }
                 report(&s, Some(&rec));
             } else {
                 report(&s, None);
@@ -417,4 +457,51 @@ pub fn evaluate_float(model: &FloatGru, data: &dyn BatchSource) -> Result<BatchS
         s.merge(&p?);
     }
     Ok(s)
+}
+
+/// Accuracy of the integer model of `genome` over a source.
+pub fn evaluate_integer(
+    model: &FloatGru,
+    calib: &Calibration,
+    genome: &Genome,
+    data: &dyn BatchSource,
+) -> Result<f64> {
+    let q = crate::quant::QuantGru::prepare(model, calib, genome)?;
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let mut codes = Vec::with_capacity(data.len());
+    let mut ys = Vec::with_capacity(data.len());
+    for i in 0..data.len() {
+        codes.push(q.quantize_input(&data.get(i, &mut rng)?)?);
+        ys.push(data.label(i));
+    }
+    crate::eval::accuracy(&q, &codes, &ys)
+}
+
+impl Trainer {
+    /// Switches to quantization-aware training of `genome` with the given calibration.
+    pub fn set_qat(&mut self, qat: QatConfig) -> Result<()> {
+        qat.calibration.validate(&self.model)?;
+        self.qat = Some(qat);
+        Ok(())
+    }
+
+    /// Re-calibrates the QAT scales on the current weights, using the first
+    /// `recalibrate_samples` samples of `data` (no augmentation). No-op without QAT.
+    pub fn recalibrate(&mut self, data: &dyn BatchSource) -> Result<()> {
+        let Some(q) = &self.qat else { return Ok(()) };
+        let n = q.recalibrate_samples.min(data.len());
+        if n == 0 {
+            return Ok(());
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        let xs: Vec<Vec<f32>> = (0..n)
+            .map(|i| data.get(i, &mut rng).map(|c| c.into_owned()))
+            .collect::<Result<_>>()?;
+        let refs: Vec<&[f32]> = xs.iter().map(|v| v.as_slice()).collect();
+        let cal = Calibration::compute(&self.model, &refs)?;
+        if let Some(q) = &mut self.qat {
+            q.calibration = cal;
+        }
+        Ok(())
+    }
 }
