@@ -15,7 +15,9 @@
 //! - [`io`]: safetensors / npz import, quantized export and re-import, C source export.
 #![deny(unsafe_code)]
 
+pub mod audio;
 pub mod calibrate;
+pub mod data;
 pub mod error;
 pub mod eval;
 pub mod fakequant;
