@@ -29,6 +29,7 @@ pub mod model;
 pub mod quant;
 pub mod size;
 pub mod synth;
+pub mod task;
 pub mod train;
 
 pub use calibrate::Calibration;

@@ -1,0 +1,253 @@
+//! The four tasks of the paper as training/evaluation inputs: loading, input normalization
+//! (trained on normalized features, folded into the input weights afterwards, so a model takes
+//! raw features), class balancing and, for keyword spotting, on-the-fly augmentation.
+use crate::audio::mfcc::{Mfcc, MfccConfig};
+use crate::data::augment::{AugmentConfig, Augmenter};
+use crate::data::Dataset;
+use crate::error::{Error, Result};
+use crate::model::FloatGru;
+use crate::train::BatchSource;
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+
+/// A task of the paper.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Task {
+    #[serde(rename = "row-mnist")]
+    RowMnist,
+    #[serde(rename = "pixel-mnist")]
+    PixelMnist,
+    #[serde(rename = "kws4")]
+    Kws4,
+    #[serde(rename = "kws10")]
+    Kws10,
+}
+
+impl Task {
+    pub const ALL: [Task; 4] = [Task::RowMnist, Task::PixelMnist, Task::Kws4, Task::Kws10];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Task::RowMnist => "row-mnist",
+            Task::PixelMnist => "pixel-mnist",
+            Task::Kws4 => "kws4",
+            Task::Kws10 => "kws10",
+        }
+    }
+
+    /// `(steps, input)`.
+    pub fn shape(self) -> (usize, usize) {
+        match self {
+            Task::RowMnist => (28, 28),
+            Task::PixelMnist => (784, 1),
+            Task::Kws4 | Task::Kws10 => (49, 10),
+        }
+    }
+
+    /// Default hidden size, chosen to stay MCU-sized (≤ 64 KB at all-8) and near the paper.
+    pub fn default_hidden(self) -> usize {
+        match self {
+            Task::RowMnist => 128,
+            Task::PixelMnist | Task::Kws4 | Task::Kws10 => 64,
+        }
+    }
+
+    pub fn is_kws(self) -> bool {
+        matches!(self, Task::Kws4 | Task::Kws10)
+    }
+}
+
+impl std::str::FromStr for Task {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Task> {
+        Task::ALL
+            .into_iter()
+            .find(|t| t.name() == s)
+            .ok_or_else(|| {
+                Error::invalid(
+                    "task",
+                    format!("{s:?}, expected one of row-mnist, pixel-mnist, kws4, kws10"),
+                )
+            })
+    }
+}
+
+impl std::fmt::Display for Task {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Per-channel affine input normalization `(x − mean) / std`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Normalization {
+    pub mean: Vec<f32>,
+    pub std: Vec<f32>,
+}
+
+impl Normalization {
+    /// From training statistics (std floored at 1e-3 of the largest std, so constant channels
+    /// such as MNIST's border columns stay finite).
+    pub fn from_dataset(ds: &Dataset) -> Normalization {
+        let (mean, std) = ds.input_stats();
+        let floor = std.iter().cloned().fold(0f32, f32::max).max(1e-6) * 1e-3;
+        Normalization {
+            mean,
+            std: std.into_iter().map(|s| s.max(floor)).collect(),
+        }
+    }
+
+    /// Normalizes a flat `[T, I]` sequence in place.
+    pub fn apply(&self, x: &mut [f32]) {
+        let i = self.mean.len();
+        for (k, v) in x.iter_mut().enumerate() {
+            *v = (*v - self.mean[k % i]) / self.std[k % i];
+        }
+    }
+
+    /// A copy of a data set with normalized features.
+    pub fn apply_dataset(&self, ds: &Dataset) -> Dataset {
+        let mut out = ds.clone();
+        for s in &mut out.sequences {
+            self.apply(s);
+        }
+        out
+    }
+
+    /// Folds the normalization into a model trained on normalized features, so that the result
+    /// takes raw features: `W' = W·diag(1/std)`, `b' = b − W'·mean`.
+    pub fn fold_into(&self, m: &mut FloatGru) -> Result<()> {
+        let i = m.input_size;
+        if self.mean.len() != i || self.std.len() != i {
+            return Err(Error::length("normalization channels", i, self.mean.len()));
+        }
+        for r in 0..3 * m.hidden {
+            let mut shift = 0f64;
+            for c in 0..i {
+                let w = m.w_ih[r * i + c] / self.std[c];
+                m.w_ih[r * i + c] = w;
+                shift += w as f64 * self.mean[c] as f64;
+            }
+            m.b_ih[r] -= shift as f32;
+        }
+        Ok(())
+    }
+}
+
+/// KWS training clips with on-the-fly augmentation (time shift, training-noise mixing, silence
+/// generated from training noise), MFCC and normalization per sample.
+pub struct KwsTrainSource {
+    pub clips: Vec<Vec<f32>>,
+    pub labels: Vec<usize>,
+    pub silence_label: usize,
+    pub augmenter: Augmenter,
+    pub mfcc: Mfcc,
+    pub norm: Option<Normalization>,
+    /// Probability that a `_silence_` example is generated from training noise instead of
+    /// using its clip.
+    pub generated_silence: f64,
+}
+
+impl BatchSource for KwsTrainSource {
+    fn len(&self) -> usize {
+        self.clips.len()
+    }
+    fn label(&self, idx: usize) -> usize {
+        self.labels[idx]
+    }
+    fn get(&self, idx: usize, rng: &mut ChaCha8Rng) -> Result<Cow<'_, [f32]>> {
+        let clip = &self.clips[idx];
+        let audio =
+            if self.labels[idx] == self.silence_label && rng.gen_bool(self.generated_silence) {
+                self.augmenter.silence(clip.len(), rng)?
+            } else {
+                self.augmenter.augment(clip, rng)?
+            };
+        let mut x = self.mfcc.compute(&audio);
+        if let Some(n) = &self.norm {
+            n.apply(&mut x);
+        }
+        Ok(Cow::Owned(x))
+    }
+}
+
+/// The default MFCC front end (DESIGN §6).
+pub fn default_mfcc() -> Result<Mfcc> {
+    Mfcc::new(MfccConfig::default())
+}
+
+/// The default augmentation.
+pub fn default_augment() -> AugmentConfig {
+    AugmentConfig::default()
+}
+
+/// Deterministically keeps at most `max_per_class` examples of each class listed in `classes`
+/// (evenly spaced, order preserved); used to balance kws4's `_unknown_` against the keywords.
+pub fn cap_classes(labels: &[usize], classes: &[usize], max_per_class: usize) -> Vec<usize> {
+    let mut keep = Vec::with_capacity(labels.len());
+    for c in 0..=labels.iter().copied().max().unwrap_or(0) {
+        let idx: Vec<usize> = labels
+            .iter()
+            .enumerate()
+            .filter(|(_, &l)| l == c)
+            .map(|(i, _)| i)
+            .collect();
+        if classes.contains(&c) && idx.len() > max_per_class {
+            keep.extend((0..max_per_class).map(|j| idx[j * idx.len() / max_per_class]));
+        } else {
+            keep.extend(idx);
+        }
+    }
+    keep.sort_unstable();
+    keep
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folding_normalization_preserves_outputs() {
+        let m = crate::synth::random_model(3, 4, 6, 3);
+        let norm = Normalization {
+            mean: vec![1.0, -2.0, 30.0, 0.5],
+            std: vec![2.0, 0.5, 10.0, 1.0],
+        };
+        let raw: Vec<f32> = (0..40)
+            .map(|k| (k as f32 * 0.7).sin() * 5.0 + 3.0)
+            .collect();
+        let mut normed = raw.clone();
+        norm.apply(&mut normed);
+        let want = m.forward(&normed).unwrap();
+        let mut folded = m.clone();
+        norm.fold_into(&mut folded).unwrap();
+        let got = folded.forward(&raw).unwrap();
+        for (a, b) in got.iter().zip(&want) {
+            assert!((a - b).abs() < 1e-4, "{a} vs {b}");
+        }
+    }
+
+    #[test]
+    fn cap_classes_balances() {
+        let labels = vec![0, 1, 1, 1, 1, 2, 1, 1, 0];
+        let keep = cap_classes(&labels, &[1], 2);
+        let ones = keep.iter().filter(|&&i| labels[i] == 1).count();
+        assert_eq!(ones, 2);
+        assert_eq!(keep.len(), 2 + 2 + 1);
+        assert!(keep.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn task_names_round_trip() {
+        for t in Task::ALL {
+            assert_eq!(t.name().parse::<Task>().unwrap(), t);
+        }
+        assert!("mnist"
+            .parse::<Task>()
+            .unwrap_err()
+            .to_string()
+            .contains("row-mnist"));
+    }
+}
