@@ -172,6 +172,12 @@ pub fn fit_head(
     Ok(())
 }
 
+/// The synthetic task that [`task_model`]`(seed, …)` is fitted to (regenerate it from the seed
+/// to get labelled samples for a stored demo model).
+pub fn task_of_model(seed: u64, input: usize, classes: usize, steps: usize) -> SynthTask {
+    SynthTask::new(seed ^ 0x7A5C, classes, steps, input, 1.0)
+}
+
 /// A random GRU with a head fitted to a synthetic task: the demo and test model. Returns the
 /// model and the task (seeded: same seed, same model).
 pub fn task_model(
@@ -182,7 +188,7 @@ pub fn task_model(
     steps: usize,
 ) -> (FloatGru, SynthTask) {
     let mut m = random_model(seed, input, hidden, classes);
-    let task = SynthTask::new(seed ^ 0x7A5C, classes, steps, input, 1.0);
+    let task = task_of_model(seed, input, classes, steps);
     let (xs, ys) = task.sample(seed ^ 0xF17, 40 * classes);
     fit_head(&mut m, &xs, &ys, 1e-2).expect("ridge system of a random model is positive definite");
     (m, task)

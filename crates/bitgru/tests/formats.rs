@@ -249,3 +249,9 @@ fn input_validation() {
     let other = random_model(1, 5, 8, 3);
     assert!(QuantGru::prepare(&other, &b.calibration, &Genome::uniform(8).unwrap()).is_err());
 }
+
+#[test]
+fn bundle_bytes_are_deterministic() {
+    let b = bundle();
+    assert_eq!(save_bundle(&b).unwrap(), save_bundle(&b).unwrap());
+}

@@ -17,6 +17,15 @@ pub const NAMES: [&str; 6] = [
 ];
 const META_KEY: &str = "bitgru.meta";
 const CALIB_KEY: &str = "bitgru.calibration";
+/// One header key holding both, so that the written bytes are deterministic (safetensors
+/// writes metadata from a hash map, in random order).
+const BUNDLE_KEY: &str = "bitgru.bundle";
+
+#[derive(Serialize, Deserialize)]
+struct BundleHeader {
+    meta: ModelMeta,
+    calibration: Calibration,
+}
 
 /// Provenance and task information stored with a model.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -144,6 +153,11 @@ pub fn load_float_safetensors(bytes: &[u8]) -> Result<(FloatGru, Option<ModelMet
     let st = SafeTensors::deserialize(bytes).map_err(st_err)?;
     let model = model_from_tensors(|n| f32_tensor(&st, n))?;
     let md = metadata(bytes)?;
+    if let Some(h) = md.get(BUNDLE_KEY) {
+        let h: BundleHeader = serde_json::from_str(h)
+            .map_err(|e| Error::format("safetensors", format!("{BUNDLE_KEY}: {e}")))?;
+        return Ok((model, Some(h.meta)));
+    }
     let meta = match md.get(META_KEY) {
         Some(s) => Some(
             serde_json::from_str(s)
@@ -158,6 +172,16 @@ pub fn load_float_safetensors(bytes: &[u8]) -> Result<(FloatGru, Option<ModelMet
 pub fn load_bundle(bytes: &[u8]) -> Result<ModelBundle> {
     let (model, meta) = load_float_safetensors(bytes)?;
     let md = metadata(bytes)?;
+    if let Some(h) = md.get(BUNDLE_KEY) {
+        let h: BundleHeader = serde_json::from_str(h)
+            .map_err(|e| Error::format("safetensors", format!("{BUNDLE_KEY}: {e}")))?;
+        h.calibration.validate(&model)?;
+        return Ok(ModelBundle {
+            meta: h.meta,
+            model,
+            calibration: h.calibration,
+        });
+    }
     let calib = md.get(CALIB_KEY).ok_or_else(|| {
         Error::Missing(format!(
             "{CALIB_KEY} metadata (a plain weight file has no calibration; calibrate it first)"
@@ -200,13 +224,13 @@ pub fn save_bundle(b: &ModelBundle) -> Result<Vec<u8>> {
         })
         .collect::<Result<_>>()?;
     let mut md = HashMap::new();
+    let header = BundleHeader {
+        meta: b.meta.clone(),
+        calibration: b.calibration.clone(),
+    };
     md.insert(
-        META_KEY.to_string(),
-        serde_json::to_string(&b.meta).expect("meta serializes"),
-    );
-    md.insert(
-        CALIB_KEY.to_string(),
-        serde_json::to_string(&b.calibration).expect("calibration serializes"),
+        BUNDLE_KEY.to_string(),
+        serde_json::to_string(&header).expect("bundle header serializes"),
     );
     safetensors::tensor::serialize(views, &Some(md)).map_err(st_err)
 }

@@ -1,0 +1,358 @@
+//! Command-line definitions (clap derive). The work is done in [`crate::commands`].
+use bitgru::Genome;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// The inputs file format, shown in the help of every command that reads inputs.
+pub const INPUTS_HELP: &str = "\
+INPUTS FILE (--inputs, --calib):
+  A JSON object
+    {\"sequences\": [[f32, ...], ...], \"labels\": [usize, ...], \"steps\": T}
+  - sequences: one flat row-major array [T*I] per sequence (T time steps of I features,
+    I = the model's input size); required, at least one.
+  - labels: optional, one class index per sequence; when present, accuracy is reported.
+  - steps: optional; when present every sequence must hold exactly T*I values, otherwise
+    any positive multiple of I is accepted (sequences may differ in length).
+  Instead of a file, --random N [--steps T] [--seed S] generates N seeded N(0,1) sequences
+  (bitgru::synth::random_sequences), without labels.";
+
+const MODEL_HELP: &str = "\
+MODEL FILES (--model), recognized by extension or content:
+  - bundle (.safetensors written by `bitgru calibrate` / `bitgru demo-model`): float weights
+    with PyTorch names plus calibration and metadata;
+  - float weights (.safetensors, PyTorch names gru.weight_ih_l0 ... fc.bias, or Keras .npz
+    with kernel, recurrent_kernel, bias [2,3H], dense_kernel, dense_bias): need --calib
+    to be calibrated on the fly where a genome is prepared;
+  - quantized model (.bitgru, written by `bitgru export --format bitgru`): prepared for one
+    genome.";
+
+const GENOME_HELP: &str = "\
+GENOME: 17 digits 2..=8, one bit width per operator, in the order
+  lin_ir lin_iz lin_in lin_hr lin_hz lin_hn add_r add_z add_n sub_z add_h
+  mul_rh mul_zn mul_zh sig_r sig_z tanh_n
+  e.g. 88888888888888888 (all 8 bits) or 64576888548886757.";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "bitgru",
+    version,
+    about = "Mixed-precision integer-only GRU: calibrate, evaluate, export, inspect, benchmark",
+    long_about = "Mixed-precision integer-only GRU (one bit width 2..=8 per operator, 17 operators).\n\n\
+        Typical flow: `bitgru calibrate` a float model on representative inputs into a bundle, \
+        `bitgru eval` genomes on it with the integer kernel, `bitgru export` the chosen genome \
+        as a .bitgru file or C source.",
+    after_help = "Run `bitgru <COMMAND> --help` for the details of a command."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Calibrate float weights on inputs and write a model bundle (weights + calibration + meta).
+    #[command(
+        long_about = "Runs the float model over the inputs, records per-operator clipping ranges \
+            for every bit width 2..=8 (histogram MSE) and per-channel input scales, and writes a \
+            bundle: the float weights with PyTorch names plus the calibration and the metadata \
+            (task, classes, seed, this command line) in the safetensors header.",
+        after_help = sections(&[MODEL_HELP, INPUTS_HELP])
+    )]
+    Calibrate(CalibrateArgs),
+
+    /// Evaluate a genome (integer kernel) or the float reference on inputs.
+    #[command(
+        long_about = "Prepares the integer model for a genome, quantizes the inputs to 8-bit codes \
+            and runs the integer-only kernel on every sequence; prints one prediction per \
+            sequence, the accuracy when the inputs have labels, the agreement with the float \
+            model and the size metrics. With --float the float reference runs instead. With \
+            --json one JSON object is printed: genome, n, accuracy (null without labels), \
+            predictions, size_bits, size_bytes, size_normalized, bitops_per_step, \
+            agreement_with_float (null without a float model), seed (random inputs only), \
+            elapsed_ms (prepare + quantize + evaluate, without file loading). For --float the \
+            size is that of 32-bit float parameters and bitops_per_step is null.",
+        after_help = sections(&[MODEL_HELP, INPUTS_HELP, GENOME_HELP])
+    )]
+    Eval(EvalArgs),
+
+    /// Export a prepared genome as a .bitgru file or as C source.
+    #[command(
+        long_about = "Prepares the genome and writes DIR/model.bitgru (integer tensors + JSON \
+            metadata with provenance: model meta, genome, command line; re-importable \
+            bit-exactly) or, with --format c, a C99 header and source of the integer kernel. \
+            DIR is created if needed.",
+        after_help = sections(&[MODEL_HELP, GENOME_HELP])
+    )]
+    Export(ExportArgs),
+
+    /// Print what a model file holds: dimensions, metadata, calibration, genome and size.
+    #[command(after_help = MODEL_HELP)]
+    Inspect(InspectArgs),
+
+    /// Size and bit-operation report of a genome on a model shape, as JSON.
+    #[command(
+        long_about = "Prints a JSON object: genome, dims, bits (total model size: weights at \
+            their genes' bits, 32-bit biases, LUTs, state, 8-bit head), bytes, normalized \
+            (bits / bits of the all-8 genome), weight_bits and bitops_per_step.",
+        after_help = GENOME_HELP
+    )]
+    Size(SizeArgs),
+
+    /// Write a seeded synthetic model bundle (for demos and tests).
+    #[command(
+        long_about = "Draws a random GRU + head with bitgru::synth::random_model(SEED, INPUT, \
+            HIDDEN, CLASSES), calibrates it on N_CALIB random sequences of STEPS steps drawn with \
+            seed SEED + 1, and writes a bundle with task \"synthetic-demo\", classes c0..c{C-1}, \
+            the seed and this command line in its metadata. The output is deterministic.",
+        after_help = "Example: bitgru demo-model --seed 7 --input 10 --hidden 32 --classes 6 \
+            --out assets/models/demo.safetensors"
+    )]
+    DemoModel(DemoModelArgs),
+
+    /// Time the integer kernel (1 thread and rayon) against the float reference.
+    #[command(
+        long_about = "For every hidden size and genome, builds a seeded synthetic model and \
+            inputs, then measures: QuantGru::prepare (the cost of a GA fitness evaluation besides \
+            the kernel), integer batch evaluation on one thread and with rayon \
+            (bitgru::eval::predict_batch), and the float reference FloatGru::forward on one \
+            thread. Prints sequences/s, µs per sequence and the integer/float speedup, with the \
+            machine's available parallelism. Build with --release for meaningful numbers.",
+        after_help = GENOME_HELP
+    )]
+    Bench(BenchArgs),
+}
+
+/// Joins help sections (clap evaluates the attribute expression when it builds the command).
+fn sections(parts: &[&str]) -> String {
+    parts.join("\n\n")
+}
+
+/// Where the inputs come from: a file or seeded random sequences.
+#[derive(Debug, Clone, Args)]
+pub struct InputArgs {
+    /// Inputs file (JSON; format below).
+    #[arg(long, value_name = "FILE", required_unless_present = "random")]
+    pub inputs: Option<PathBuf>,
+
+    /// Generate N seeded random sequences instead of reading --inputs.
+    #[arg(long, value_name = "N", conflicts_with = "inputs", value_parser = clap::value_parser!(u64).range(1..))]
+    pub random: Option<u64>,
+
+    /// Time steps of each random sequence (with --random).
+    #[arg(long, value_name = "T", default_value_t = 49, requires = "random", value_parser = clap::value_parser!(u64).range(1..))]
+    pub steps: u64,
+
+    /// Seed of the random sequences (with --random).
+    #[arg(long, value_name = "S", default_value_t = 0, requires = "random")]
+    pub seed: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct CalibrateArgs {
+    /// Float weights: PyTorch-named .safetensors (or a bundle, to recalibrate) or Keras .npz.
+    #[arg(long, value_name = "W")]
+    pub model: PathBuf,
+
+    #[command(flatten)]
+    pub inputs: InputArgs,
+
+    /// Output bundle (.safetensors). Parent directories are created.
+    #[arg(long, value_name = "B")]
+    pub out: PathBuf,
+
+    /// Task name stored in the metadata [default: the input file's task, else "unspecified"].
+    #[arg(long, value_name = "NAME")]
+    pub task: Option<String>,
+
+    /// Class names in logit order, comma separated (must match the model's class count)
+    /// [default: the input file's names, else c0,c1,...].
+    #[arg(long, value_name = "a,b,c", value_delimiter = ',')]
+    pub classes: Option<Vec<String>>,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Model: a bundle, a .bitgru file, or float weights together with --calib.
+    #[arg(long, value_name = "M")]
+    pub model: PathBuf,
+
+    /// Calibrate on this inputs file first (needed for plain float weights; overrides a
+    /// bundle's calibration).
+    #[arg(long, value_name = "X2")]
+    pub calib: Option<PathBuf>,
+
+    /// Genome to evaluate (not needed for a .bitgru model, which holds its genome).
+    #[arg(long, value_name = "G", value_parser = parse_genome)]
+    pub genome: Option<Genome>,
+
+    /// Evaluate the float reference instead of a genome.
+    #[arg(long, conflicts_with = "genome")]
+    pub float: bool,
+
+    #[command(flatten)]
+    pub inputs: InputArgs,
+
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// DIR/model.bitgru: integer tensors + JSON metadata (re-importable, bit-exact).
+    Bitgru,
+    /// C99 header and source of the integer kernel with the model's constants.
+    C,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Model: a bundle, a .bitgru file, or float weights together with --calib.
+    #[arg(long, value_name = "M")]
+    pub model: PathBuf,
+
+    /// Calibrate on this inputs file first (needed for plain float weights).
+    #[arg(long, value_name = "X2")]
+    pub calib: Option<PathBuf>,
+
+    /// Genome to export (not needed for a .bitgru model).
+    #[arg(long, value_name = "G", value_parser = parse_genome)]
+    pub genome: Option<Genome>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ExportFormat::Bitgru)]
+    pub format: ExportFormat,
+
+    /// Output directory (created if needed).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Prefix of the C identifiers and file names (--format c).
+    #[arg(long, value_name = "NAME", default_value = "bitgru_model")]
+    pub prefix: String,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// Model file: bundle, float weights (.safetensors / .npz) or .bitgru.
+    #[arg(long, value_name = "M")]
+    pub model: PathBuf,
+
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SizeArgs {
+    /// Model shape: input size, hidden size, classes.
+    #[arg(long, value_name = "I,H,C", value_parser = parse_dims)]
+    pub dims: bitgru::Dims,
+
+    /// Genome.
+    #[arg(long, value_name = "G", value_parser = parse_genome)]
+    pub genome: Genome,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoModelArgs {
+    /// Seed of the model weights (the calibration sequences use SEED + 1).
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+
+    /// Input size (features per step).
+    #[arg(long, default_value_t = 10, value_parser = positive)]
+    pub input: usize,
+
+    /// Hidden size.
+    #[arg(long, default_value_t = 32, value_parser = positive)]
+    pub hidden: usize,
+
+    /// Number of classes.
+    #[arg(long, default_value_t = 6, value_parser = positive)]
+    pub classes: usize,
+
+    /// Time steps of the calibration sequences.
+    #[arg(long, default_value_t = 49, value_parser = positive)]
+    pub steps: usize,
+
+    /// Number of calibration sequences.
+    #[arg(long, default_value_t = 256, value_parser = positive)]
+    pub n_calib: usize,
+
+    /// Output bundle. Parent directories are created.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Hidden sizes, comma separated.
+    #[arg(long, value_name = "H,...", value_delimiter = ',', default_value = "32,64,128", value_parser = positive)]
+    pub hidden: Vec<usize>,
+
+    /// Time steps per sequence.
+    #[arg(long, default_value_t = 49, value_parser = positive)]
+    pub steps: usize,
+
+    /// Input size.
+    #[arg(long, default_value_t = 10, value_parser = positive)]
+    pub input: usize,
+
+    /// Number of classes.
+    #[arg(long, default_value_t = 6, value_parser = positive)]
+    pub classes: usize,
+
+    /// Sequences per batch.
+    #[arg(long, default_value_t = 256, value_parser = positive)]
+    pub batch: usize,
+
+    /// Genomes to time (repeat the flag) [default: 88888888888888888 and 64576888548886757].
+    #[arg(long, value_name = "G", value_parser = parse_genome)]
+    pub genome: Vec<Genome>,
+
+    /// Seed of the synthetic models and inputs.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+
+    /// Minimum measuring time per case, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 300)]
+    pub min_time_ms: u64,
+
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Parses a genome; the core's error names the offending gene.
+pub fn parse_genome(s: &str) -> Result<Genome, String> {
+    s.parse::<Genome>().map_err(|e| e.to_string())
+}
+
+fn positive(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(0) => Err("must be positive".into()),
+        Ok(v) => Ok(v),
+        Err(e) => Err(format!("{s:?} is not a number: {e}")),
+    }
+}
+
+/// Parses `I,H,C`.
+pub fn parse_dims(s: &str) -> Result<bitgru::Dims, String> {
+    let parts: Vec<&str> = s.split(',').collect();
+    if parts.len() != 3 {
+        return Err(format!(
+            "{s:?}: expected three comma-separated sizes input,hidden,classes (e.g. 10,32,6)"
+        ));
+    }
+    let mut v = [0usize; 3];
+    for (k, (p, name)) in parts.iter().zip(["input", "hidden", "classes"]).enumerate() {
+        v[k] = positive(p).map_err(|e| format!("{name} size {p:?}: {e}"))?;
+    }
+    Ok(bitgru::Dims {
+        input: v[0],
+        hidden: v[1],
+        classes: v[2],
+    })
+}

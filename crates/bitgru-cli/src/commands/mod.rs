@@ -1,0 +1,35 @@
+//! One module per subcommand.
+mod bench;
+mod calibrate;
+mod demo;
+mod eval;
+mod export;
+mod inspect;
+
+use crate::cli::{Cli, Command};
+use anyhow::Result;
+
+/// Runs the parsed command.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Calibrate(a) => calibrate::run(&a),
+        Command::Eval(a) => eval::run(&a),
+        Command::Export(a) => export::run(&a),
+        Command::Inspect(a) => inspect::run(&a),
+        Command::Size(a) => inspect::size(&a),
+        Command::DemoModel(a) => demo::run(&a),
+        Command::Bench(a) => bench::run(&a),
+    }
+}
+
+/// Size metrics of a genome as JSON fields.
+pub(crate) fn size_json(genome: &bitgru::Genome, dims: bitgru::Dims) -> serde_json::Value {
+    let r = bitgru::size::report(genome, dims);
+    serde_json::json!({
+        "size_bits": r.bits,
+        "size_bytes": r.bytes,
+        "size_normalized": r.normalized,
+        "weight_bits": r.weight_bits,
+        "bitops_per_step": r.bitops_per_step,
+    })
+}

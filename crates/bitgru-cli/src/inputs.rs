@@ -1,0 +1,186 @@
+//! Input sequences: the JSON inputs file, or seeded random sequences.
+//!
+//! # Inputs file format
+//!
+//! A JSON object:
+//!
+//! ```json
+//! {"sequences": [[0.1, -0.3, ...], ...], "labels": [2, 0, ...], "steps": 49}
+//! ```
+//!
+//! - `sequences` (required, non-empty): one flat row-major array `[T*I]` of numbers per sequence,
+//!   `T` time steps of `I` features, `I` being the model's input size;
+//! - `labels` (optional): one class index per sequence (`< classes`); enables accuracy;
+//! - `steps` (optional): if present, every sequence must hold exactly `steps * I` values;
+//!   otherwise any positive multiple of `I` is accepted.
+//!
+//! Other fields are ignored. Instead of a file, `--random N --steps T --seed S` draws `N`
+//! sequences of `T` steps of N(0, 1) features with [`bitgru::synth::random_sequences`].
+use crate::cli::InputArgs;
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+use std::path::Path;
+
+#[derive(Debug, Deserialize)]
+struct InputsFile {
+    sequences: Vec<Vec<f32>>,
+    #[serde(default)]
+    labels: Option<Vec<usize>>,
+    #[serde(default)]
+    steps: Option<usize>,
+}
+
+/// Validated input sequences.
+#[derive(Debug, Clone)]
+pub struct Inputs {
+    pub sequences: Vec<Vec<f32>>,
+    pub labels: Option<Vec<usize>>,
+    /// Seed, when the sequences are random.
+    pub seed: Option<u64>,
+    /// Human-readable origin (file path or random parameters).
+    pub source: String,
+}
+
+impl Inputs {
+    /// Borrowed views, as `Calibration::compute` takes them.
+    pub fn views(&self) -> Vec<&[f32]> {
+        self.sequences.iter().map(Vec::as_slice).collect()
+    }
+
+    /// Checks that every label is a class of a model with `classes` outputs.
+    pub fn check_labels(&self, classes: usize) -> Result<()> {
+        if let Some(labels) = &self.labels {
+            if let Some((k, l)) = labels.iter().enumerate().find(|(_, &l)| l >= classes) {
+                bail!(
+                    "{}: label {k} is {l}, but the model has {classes} classes (0..={})",
+                    self.source,
+                    classes - 1
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Loads the inputs selected on the command line, for a model with `input_size` features.
+pub fn load(args: &InputArgs, input_size: usize) -> Result<Inputs> {
+    match (&args.inputs, args.random) {
+        (Some(path), _) => read_file(path, input_size),
+        (None, Some(n)) => Ok(random(
+            n as usize,
+            args.steps as usize,
+            args.seed,
+            input_size,
+        )),
+        (None, None) => bail!("no inputs: give --inputs FILE or --random N"),
+    }
+}
+
+/// Seeded random sequences `[steps, input]`.
+pub fn random(n: usize, steps: usize, seed: u64, input_size: usize) -> Inputs {
+    Inputs {
+        sequences: bitgru::synth::random_sequences(seed, n, steps, input_size),
+        labels: None,
+        seed: Some(seed),
+        source: format!("random: {n} sequences x {steps} steps, seed {seed}"),
+    }
+}
+
+/// Reads and validates an inputs file.
+pub fn read_file(path: &Path, input_size: usize) -> Result<Inputs> {
+    let bytes = crate::util::read(path, "inputs file")?;
+    parse(&bytes, input_size)
+        .with_context(|| format!("inputs file {}", path.display()))
+        .map(|(sequences, labels)| Inputs {
+            sequences,
+            labels,
+            seed: None,
+            source: path.display().to_string(),
+        })
+}
+
+type Parsed = (Vec<Vec<f32>>, Option<Vec<usize>>);
+
+/// Parses and validates the JSON text of an inputs file.
+fn parse(bytes: &[u8], input_size: usize) -> Result<Parsed> {
+    let f: InputsFile = serde_json::from_slice(bytes).context(
+        "malformed JSON, expected {\"sequences\": [[f32, ...], ...], \"labels\": [...], \"steps\": T}",
+    )?;
+    if f.sequences.is_empty() {
+        bail!("\"sequences\" is empty, expected at least one sequence");
+    }
+    if f.steps == Some(0) {
+        bail!("\"steps\" is 0, expected a positive number of time steps");
+    }
+    for (k, s) in f.sequences.iter().enumerate() {
+        match f.steps {
+            Some(t) if s.len() != t * input_size => bail!(
+                "sequence {k} has {} values, expected steps x input size = {t} x {input_size} = {}",
+                s.len(),
+                t * input_size
+            ),
+            _ if s.is_empty() || s.len() % input_size != 0 => bail!(
+                "sequence {k} has {} values, expected a positive multiple of the input size {input_size}",
+                s.len()
+            ),
+            _ => {}
+        }
+        if let Some(j) = s.iter().position(|v| !v.is_finite()) {
+            bail!("sequence {k}: value {j} is not finite (out of f32 range)");
+        }
+    }
+    if let Some(labels) = &f.labels {
+        if labels.len() != f.sequences.len() {
+            bail!(
+                "{} labels for {} sequences, expected one label per sequence",
+                labels.len(),
+                f.sequences.len()
+            );
+        }
+    }
+    Ok((f.sequences, f.labels))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str, i: usize) -> String {
+        format!("{:#}", parse(text.as_bytes(), i).unwrap_err())
+    }
+
+    #[test]
+    fn accepts_valid_files() {
+        let (s, l) = parse(br#"{"sequences": [[1,2,3,4],[5,6]], "labels": [0,1]}"#, 2).unwrap();
+        assert_eq!(s.len(), 2);
+        assert_eq!(l, Some(vec![0, 1]));
+        let (s, l) = parse(br#"{"sequences": [[1,2]], "steps": 1, "extra": 3}"#, 2).unwrap();
+        assert_eq!(s[0], vec![1.0, 2.0]);
+        assert_eq!(l, None);
+    }
+
+    #[test]
+    fn rejects_bad_files() {
+        assert!(err(r#"{"sequences": [[1,2],[1,2,3]]}"#, 2).contains("sequence 1 has 3 values"));
+        assert!(err(r#"{"sequences": [[1,2],[]]}"#, 2).contains("sequence 1 has 0 values"));
+        assert!(err(r#"{"sequences": [[1,2,3,4]], "steps": 1}"#, 2).contains("1 x 2 = 2"));
+        assert!(err(r#"{"sequences": []}"#, 2).contains("empty"));
+        assert!(err(r#"{"sequences": [[1,2]], "labels": [0, 1]}"#, 2).contains("2 labels for 1"));
+        assert!(err(r#"{"sequences": [[1e39, 2]]}"#, 2).contains("out of range"));
+        assert!(err(r#"{"sequences": [[1,2]"#, 2).contains("malformed JSON"));
+        assert!(err(r#"{"seqs": [[1,2]]}"#, 2).contains("sequences"));
+    }
+
+    #[test]
+    fn label_range() {
+        let i = Inputs {
+            sequences: vec![vec![0.0]],
+            labels: Some(vec![3]),
+            seed: None,
+            source: "x.json".into(),
+        };
+        assert!(i.check_labels(4).is_ok());
+        let e = i.check_labels(3).unwrap_err().to_string();
+        assert!(e.contains("x.json") && e.contains("label 0 is 3"), "{e}");
+    }
+}

@@ -1,0 +1,679 @@
+//! End-to-end tests of the `bitgru` binary on temporary files.
+use bitgru::io::{load_bundle, qfile::load_quant};
+use bitgru::{FloatGru, Genome, QuantGru, Scratch};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+const MIXED: &str = "64576888548886757";
+const INPUT: usize = 10;
+const HIDDEN: usize = 8;
+const CLASSES: usize = 6;
+
+fn bitgru(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bitgru"))
+        .args(args)
+        .output()
+        .expect("the bitgru binary runs")
+}
+
+/// Runs and expects success; returns stdout.
+fn ok(args: &[&str]) -> String {
+    let out = bitgru(args);
+    assert!(
+        out.status.success(),
+        "bitgru {args:?} failed ({:?}):\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 stdout")
+}
+
+/// Runs and expects failure; returns stderr.
+fn fails(args: &[&str]) -> String {
+    let out = bitgru(args);
+    assert!(
+        !out.status.success(),
+        "bitgru {args:?} should fail, stdout:\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let err = String::from_utf8(out.stderr).expect("utf-8 stderr");
+    assert!(!err.trim().is_empty(), "no error message for {args:?}");
+    err
+}
+
+/// A fresh directory for one test under cargo's per-target temp dir.
+fn tmp(name: &str) -> PathBuf {
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("bitgru-cli-{name}"));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("create temp dir");
+    d
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+/// The demo model (small), made once per test process with `bitgru demo-model`.
+fn demo() -> &'static Path {
+    static DEMO: OnceLock<PathBuf> = OnceLock::new();
+    DEMO.get_or_init(|| {
+        let p = tmp("demo").join("demo.safetensors");
+        let h = HIDDEN.to_string();
+        ok(&[
+            "demo-model",
+            "--seed",
+            "7",
+            "--input",
+            "10",
+            "--hidden",
+            &h,
+            "--classes",
+            "6",
+            "--steps",
+            "12",
+            "--n-calib",
+            "24",
+            "--out",
+            s(&p),
+        ]);
+        p
+    })
+}
+
+/// Writes an inputs file and returns the sequences.
+fn write_inputs(path: &Path, n: usize, steps: usize, labels: bool) -> Vec<Vec<f32>> {
+    let seqs = bitgru::synth::random_sequences(99, n, steps, INPUT);
+    let mut v = json!({ "sequences": seqs, "steps": steps });
+    if labels {
+        v["labels"] = json!((0..n).map(|k| k % CLASSES).collect::<Vec<_>>());
+    }
+    std::fs::write(path, v.to_string()).unwrap();
+    seqs
+}
+
+fn predictions(v: &Value) -> Vec<usize> {
+    v["predictions"]
+        .as_array()
+        .expect("predictions array")
+        .iter()
+        .map(|p| p.as_u64().expect("class index") as usize)
+        .collect()
+}
+
+#[test]
+fn demo_model_then_eval_json_with_labels() {
+    let d = tmp("eval-labels");
+    let inputs = d.join("inputs.json");
+    let n = 9;
+    let seqs = write_inputs(&inputs, n, 7, true);
+    let out = ok(&[
+        "eval",
+        "--model",
+        s(demo()),
+        "--genome",
+        MIXED,
+        "--inputs",
+        s(&inputs),
+        "--json",
+    ]);
+    let v: Value = serde_json::from_str(&out).expect("eval prints one JSON object");
+    assert_eq!(v["n"], n);
+    assert_eq!(v["genome"], MIXED);
+    assert!(v.get("seed").is_none(), "no seed for file inputs");
+    let preds = predictions(&v);
+    assert_eq!(preds.len(), n);
+
+    // Same predictions as the library.
+    let b = load_bundle(&std::fs::read(demo()).unwrap()).unwrap();
+    assert_eq!(b.meta.task, "synthetic-demo");
+    assert_eq!(b.meta.classes, ["c0", "c1", "c2", "c3", "c4", "c5"]);
+    assert_eq!(b.meta.seed, 7);
+    assert!(
+        b.meta.command.starts_with("bitgru demo-model"),
+        "{}",
+        b.meta.command
+    );
+    let g: Genome = MIXED.parse().unwrap();
+    let q = QuantGru::prepare(&b.model, &b.calibration, &g).unwrap();
+    let mut sc = Scratch::for_model(&q);
+    let lib: Vec<usize> = seqs
+        .iter()
+        .map(|x| q.predict(&q.quantize_input(x).unwrap(), &mut sc).unwrap())
+        .collect();
+    assert_eq!(preds, lib);
+
+    // Accuracy against the labels; agreement against the float model.
+    let labels: Vec<usize> = (0..n).map(|k| k % CLASSES).collect();
+    let acc = preds.iter().zip(&labels).filter(|(a, b)| a == b).count() as f64 / n as f64;
+    assert!((v["accuracy"].as_f64().expect("accuracy number") - acc).abs() < 1e-12);
+    let fp: Vec<usize> = seqs.iter().map(|x| b.model.predict(x).unwrap()).collect();
+    let agree = preds.iter().zip(&fp).filter(|(a, b)| a == b).count() as f64 / n as f64;
+    assert!((v["agreement_with_float"].as_f64().unwrap() - agree).abs() < 1e-12);
+
+    // Size fields.
+    let r = bitgru::size::report(&g, b.model.dims());
+    assert_eq!(v["size_bits"], r.bits);
+    assert_eq!(v["size_bytes"], r.bytes);
+    assert_eq!(v["bitops_per_step"], r.bitops_per_step);
+    assert!((v["size_normalized"].as_f64().unwrap() - r.normalized).abs() < 1e-12);
+    assert!(r.normalized < 1.0);
+    assert!(v["elapsed_ms"].as_f64().unwrap() >= 0.0);
+
+    // Text mode prints the accuracy line and one row per sequence.
+    let text = ok(&[
+        "eval",
+        "--model",
+        s(demo()),
+        "--genome",
+        MIXED,
+        "--inputs",
+        s(&inputs),
+    ]);
+    assert!(text.contains("accuracy: "), "{text}");
+    assert!(text.contains("(c"), "class names shown: {text}");
+}
+
+#[test]
+fn eval_random_inputs_and_float_reference() {
+    let out = ok(&[
+        "eval",
+        "--model",
+        s(demo()),
+        "--genome",
+        "88888888888888888",
+        "--random",
+        "5",
+        "--steps",
+        "6",
+        "--seed",
+        "42",
+        "--json",
+    ]);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["n"], 5);
+    assert_eq!(v["seed"], 42);
+    assert!(v["accuracy"].is_null(), "no labels, no accuracy");
+    assert!(v["agreement_with_float"].as_f64().is_some());
+
+    let out = ok(&[
+        "eval",
+        "--model",
+        s(demo()),
+        "--float",
+        "--random",
+        "5",
+        "--steps",
+        "6",
+        "--seed",
+        "42",
+        "--json",
+    ]);
+    let f: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(f["genome"], "float");
+    let b = load_bundle(&std::fs::read(demo()).unwrap()).unwrap();
+    let want: Vec<usize> = bitgru::synth::random_sequences(42, 5, 6, INPUT)
+        .iter()
+        .map(|x| b.model.predict(x).unwrap())
+        .collect();
+    assert_eq!(predictions(&f), want);
+    assert_eq!(f["size_bits"], 32 * b.model.n_params() as u64);
+}
+
+/// Plain float weights in safetensors with PyTorch names (no bitgru metadata).
+fn write_plain_weights(path: &Path, m: &FloatGru) {
+    let (h, i, c) = (m.hidden, m.input_size, m.classes);
+    let tensors: [(&str, &[f32], Vec<usize>); 6] = [
+        ("gru.weight_ih_l0", &m.w_ih, vec![3 * h, i]),
+        ("gru.weight_hh_l0", &m.w_hh, vec![3 * h, h]),
+        ("gru.bias_ih_l0", &m.b_ih, vec![3 * h]),
+        ("gru.bias_hh_l0", &m.b_hh, vec![3 * h]),
+        ("fc.weight", &m.w_fc, vec![c, h]),
+        ("fc.bias", &m.b_fc, vec![c]),
+    ];
+    let mut header = serde_json::Map::new();
+    let mut data = Vec::new();
+    for (name, v, shape) in tensors {
+        let start = data.len();
+        data.extend(v.iter().flat_map(|x| x.to_le_bytes()));
+        header.insert(
+            name.into(),
+            json!({"dtype": "F32", "shape": shape, "data_offsets": [start, data.len()]}),
+        );
+    }
+    let mut h = Value::Object(header).to_string().into_bytes();
+    while !h.len().is_multiple_of(8) {
+        h.push(b' ');
+    }
+    let mut bytes = (h.len() as u64).to_le_bytes().to_vec();
+    bytes.extend(h);
+    bytes.extend(data);
+    std::fs::write(path, bytes).unwrap();
+}
+
+#[test]
+fn plain_weights_calibrate_and_eval_with_calib() {
+    let d = tmp("plain");
+    let w = d.join("weights.safetensors");
+    write_plain_weights(&w, &bitgru::synth::random_model(3, INPUT, HIDDEN, CLASSES));
+    let calib = d.join("calib.json");
+    write_inputs(&calib, 12, 8, false);
+    let inputs = d.join("inputs.json");
+    write_inputs(&inputs, 6, 5, true);
+
+    let err = fails(&[
+        "eval",
+        "--model",
+        s(&w),
+        "--genome",
+        MIXED,
+        "--inputs",
+        s(&inputs),
+    ]);
+    assert!(
+        err.contains("--calib") && err.contains("weights.safetensors"),
+        "{err}"
+    );
+    // The float reference needs no calibration; inspect names the kind of file.
+    let v: Value = serde_json::from_str(&ok(&[
+        "eval",
+        "--model",
+        s(&w),
+        "--float",
+        "--inputs",
+        s(&inputs),
+        "--json",
+    ]))
+    .unwrap();
+    assert_eq!(v["n"], 6);
+    assert!(ok(&["inspect", "--model", s(&w)]).contains("float weights (safetensors)"));
+
+    // On-the-fly calibration == calibrate, then eval the bundle.
+    let fly = ok(&[
+        "eval",
+        "--model",
+        s(&w),
+        "--calib",
+        s(&calib),
+        "--genome",
+        MIXED,
+        "--inputs",
+        s(&inputs),
+        "--json",
+    ]);
+    let bundle = d.join("out/bundle.safetensors");
+    ok(&[
+        "calibrate",
+        "--model",
+        s(&w),
+        "--inputs",
+        s(&calib),
+        "--out",
+        s(&bundle),
+        "--task",
+        "toy",
+        "--classes",
+        "a,b,c,d,e,f",
+    ]);
+    let via = ok(&[
+        "eval",
+        "--model",
+        s(&bundle),
+        "--genome",
+        MIXED,
+        "--inputs",
+        s(&inputs),
+        "--json",
+    ]);
+    let (fly, via): (Value, Value) = (
+        serde_json::from_str(&fly).unwrap(),
+        serde_json::from_str(&via).unwrap(),
+    );
+    assert_eq!(predictions(&fly), predictions(&via));
+    assert_eq!(fly["accuracy"], via["accuracy"]);
+
+    let b = load_bundle(&std::fs::read(&bundle).unwrap()).unwrap();
+    assert_eq!(b.meta.task, "toy");
+    assert_eq!(b.meta.classes, ["a", "b", "c", "d", "e", "f"]);
+    assert_eq!(b.calibration.n_sequences, 12);
+    assert!(
+        b.meta.command.starts_with("bitgru calibrate"),
+        "{}",
+        b.meta.command
+    );
+
+    let err = fails(&[
+        "calibrate",
+        "--model",
+        s(&w),
+        "--inputs",
+        s(&calib),
+        "--out",
+        s(&bundle),
+        "--classes",
+        "a,b",
+    ]);
+    assert!(err.contains("2 classes") && err.contains("has 6"), "{err}");
+}
+
+#[test]
+fn export_bitgru_round_trips_and_c_writes_sources() {
+    let d = tmp("export");
+    let out = d.join("q");
+    let printed = ok(&[
+        "export",
+        "--model",
+        s(demo()),
+        "--genome",
+        MIXED,
+        "--format",
+        "bitgru",
+        "--out",
+        s(&out),
+    ]);
+    let file = out.join("model.bitgru");
+    assert!(printed.contains("model.bitgru"));
+    let (q, prov) = load_quant(&std::fs::read(&file).unwrap()).expect("re-imports");
+    assert_eq!(q.genome.to_string(), MIXED);
+    assert_eq!(prov["genome"], MIXED);
+    assert_eq!(prov["model_meta"]["task"], "synthetic-demo");
+    assert!(prov["command"]
+        .as_str()
+        .unwrap()
+        .starts_with("bitgru export"));
+
+    let b = load_bundle(&std::fs::read(demo()).unwrap()).unwrap();
+    let p = QuantGru::prepare(&b.model, &b.calibration, &MIXED.parse().unwrap()).unwrap();
+    assert_eq!(q, p);
+    let (mut s1, mut s2) = (Scratch::for_model(&q), Scratch::for_model(&p));
+    for x in bitgru::synth::random_sequences(5, 6, 9, INPUT) {
+        let codes = p.quantize_input(&x).unwrap();
+        assert_eq!(
+            q.run(&codes, &mut s1).unwrap(),
+            p.run(&codes, &mut s2).unwrap()
+        );
+    }
+
+    // The .bitgru file evaluates and inspects on its own.
+    let v: Value = serde_json::from_str(&ok(&[
+        "eval",
+        "--model",
+        s(&file),
+        "--random",
+        "3",
+        "--json",
+    ]))
+    .unwrap();
+    assert_eq!(v["genome"], MIXED);
+    assert!(v["agreement_with_float"].is_null());
+    let err = fails(&[
+        "eval",
+        "--model",
+        s(&file),
+        "--genome",
+        "88888888888888888",
+        "--random",
+        "3",
+    ]);
+    assert!(err.contains("prepared for genome"), "{err}");
+    let v: Value = serde_json::from_str(&ok(&["inspect", "--model", s(&file), "--json"])).unwrap();
+    assert_eq!(v["genome"], MIXED);
+    assert_eq!(v["dims"]["hidden"], HIDDEN);
+    assert_eq!(
+        v["meta"]["task"], "synthetic-demo",
+        "model meta from the provenance"
+    );
+    assert!(v["size"]["bits"].as_u64().unwrap() > 0);
+
+    let c_dir = d.join("c/nested");
+    ok(&[
+        "export",
+        "--model",
+        s(demo()),
+        "--genome",
+        MIXED,
+        "--format",
+        "c",
+        "--out",
+        s(&c_dir),
+        "--prefix",
+        "demo_net",
+    ]);
+    let h = std::fs::read_to_string(c_dir.join("demo_net.h")).expect("header written");
+    let c = std::fs::read_to_string(c_dir.join("demo_net.c")).expect("source written");
+    assert!(h.contains(MIXED), "header names the genome");
+    assert!(c.contains("demo_net"));
+}
+
+#[test]
+fn inspect_and_size() {
+    let text = ok(&["inspect", "--model", s(demo())]);
+    assert!(
+        text.contains("synthetic-demo") && text.contains("hidden 8"),
+        "{text}"
+    );
+    let v: Value =
+        serde_json::from_str(&ok(&["size", "--dims", "10,32,6", "--genome", MIXED])).unwrap();
+    let r = bitgru::size::report(
+        &MIXED.parse().unwrap(),
+        bitgru::Dims {
+            input: 10,
+            hidden: 32,
+            classes: 6,
+        },
+    );
+    assert_eq!(v["bits"], r.bits);
+    assert_eq!(v["bytes"], r.bytes);
+    assert_eq!(v["bitops_per_step"], r.bitops_per_step);
+    let err = fails(&["size", "--dims", "10,32", "--genome", MIXED]);
+    assert!(err.contains("input,hidden,classes"), "{err}");
+}
+
+#[test]
+fn errors_name_the_problem() {
+    let d = tmp("errors");
+    let all8 = "88888888888888888";
+
+    let missing = d.join("missing.safetensors");
+    let err = fails(&[
+        "eval",
+        "--model",
+        s(&missing),
+        "--genome",
+        all8,
+        "--random",
+        "2",
+    ]);
+    assert!(
+        err.contains("missing.safetensors") && err.contains("cannot read"),
+        "{err}"
+    );
+
+    let bad = d.join("bad.json");
+    std::fs::write(&bad, "{\"sequences\": [[1, 2,").unwrap();
+    let err = fails(&[
+        "eval",
+        "--model",
+        s(demo()),
+        "--genome",
+        all8,
+        "--inputs",
+        s(&bad),
+    ]);
+    assert!(
+        err.contains("bad.json") && err.contains("malformed JSON"),
+        "{err}"
+    );
+
+    let wrong = d.join("wrong.json");
+    let good: Vec<f32> = vec![0.5; 2 * INPUT];
+    std::fs::write(
+        &wrong,
+        json!({"sequences": [good, vec![0.5f32; 13]]}).to_string(),
+    )
+    .unwrap();
+    let err = fails(&[
+        "eval",
+        "--model",
+        s(demo()),
+        "--genome",
+        all8,
+        "--inputs",
+        s(&wrong),
+    ]);
+    assert!(
+        err.contains("wrong.json") && err.contains("sequence 1") && err.contains("input size 10"),
+        "{err}"
+    );
+
+    let labels = d.join("labels.json");
+    std::fs::write(
+        &labels,
+        json!({"sequences": [good], "labels": [6]}).to_string(),
+    )
+    .unwrap();
+    let err = fails(&[
+        "eval",
+        "--model",
+        s(demo()),
+        "--genome",
+        all8,
+        "--inputs",
+        s(&labels),
+    ]);
+    assert!(err.contains("label 0 is 6"), "{err}");
+
+    let err = fails(&[
+        "eval",
+        "--model",
+        s(demo()),
+        "--genome",
+        "88888888988888888",
+        "--random",
+        "2",
+    ]);
+    assert!(err.contains("gene 8") && err.contains("add_n"), "{err}");
+    let err = fails(&[
+        "eval",
+        "--model",
+        s(demo()),
+        "--genome",
+        "8888",
+        "--random",
+        "2",
+    ]);
+    assert!(err.contains("17"), "{err}");
+
+    let err = fails(&[
+        "export",
+        "--model",
+        s(demo()),
+        "--genome",
+        all8,
+        "--format",
+        "zip",
+        "--out",
+        s(&d),
+    ]);
+    assert!(
+        err.contains("zip") && err.contains("bitgru") && err.contains("c"),
+        "{err}"
+    );
+    let err = fails(&[
+        "export",
+        "--model",
+        s(demo()),
+        "--genome",
+        all8,
+        "--format",
+        "c",
+        "--out",
+        s(&d),
+        "--prefix",
+        "9x",
+    ]);
+    assert!(err.contains("9x"), "{err}");
+
+    let err = fails(&[
+        "eval",
+        "--model",
+        s(&bad),
+        "--genome",
+        all8,
+        "--random",
+        "2",
+    ]);
+    assert!(err.contains("bad.json"), "{err}");
+    let err = fails(&["eval", "--model", s(demo()), "--random", "2"]);
+    assert!(err.contains("--genome"), "{err}");
+}
+
+#[test]
+fn help_documents_inputs_and_genome() {
+    let h = ok(&["eval", "--help"]);
+    assert!(
+        h.contains("\"sequences\"") && h.contains("--random") && h.contains("lin_ir"),
+        "{h}"
+    );
+    for cmd in [
+        "calibrate",
+        "export",
+        "inspect",
+        "size",
+        "demo-model",
+        "bench",
+    ] {
+        let h = ok(&[cmd, "--help"]);
+        assert!(h.len() > 200, "{cmd} --help is too short:\n{h}");
+    }
+}
+
+#[test]
+fn bench_tiny_prints_json() {
+    let out = ok(&[
+        "bench",
+        "--hidden",
+        "8",
+        "--steps",
+        "5",
+        "--batch",
+        "4",
+        "--min-time-ms",
+        "5",
+        "--json",
+    ]);
+    let v: Value = serde_json::from_str(&out).expect("bench --json prints JSON");
+    assert!(v["machine"]["available_parallelism"].as_u64().unwrap() >= 1);
+    let rows = v["results"].as_array().unwrap();
+    assert_eq!(rows.len(), 2, "all-8 and the mixed genome");
+    assert_eq!(rows[0]["genome"], "88888888888888888");
+    assert_eq!(rows[1]["genome"], MIXED);
+    for r in rows {
+        assert_eq!(r["hidden"], 8);
+        for k in [
+            "prepare_us",
+            "int_single_us_per_seq",
+            "int_rayon_us_per_seq",
+            "float_us_per_seq",
+            "speedup_int_vs_float",
+        ] {
+            assert!(r[k].as_f64().unwrap() > 0.0, "{k} in {r}");
+        }
+    }
+    let table = ok(&[
+        "bench",
+        "--hidden",
+        "8",
+        "--steps",
+        "5",
+        "--batch",
+        "4",
+        "--min-time-ms",
+        "2",
+    ]);
+    assert!(
+        table.contains("available parallelism") && table.contains("int/float"),
+        "{table}"
+    );
+}
