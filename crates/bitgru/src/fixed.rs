@@ -20,12 +20,8 @@ pub fn round_shift(x: i64, shift: u32) -> i64 {
     if shift == 0 {
         return x;
     }
-    let half = 1i64 << (shift - 1);
-    if x >= 0 {
-        (x + half) >> shift
-    } else {
-        -((half - x) >> shift)
-    }
+    // Branch-free: ⌊(x + 2^(s−1) − [x < 0]) / 2^s⌋ rounds ties away from zero for both signs.
+    (x + (1i64 << (shift - 1)) - (x < 0) as i64) >> shift
 }
 
 /// Saturates to the signed range of `bits` bits: `[-2^(b-1), 2^(b-1) - 1]`.

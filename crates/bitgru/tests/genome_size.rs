@@ -113,3 +113,48 @@ fn smaller_genomes_are_smaller() {
         last = s;
     }
 }
+
+mod rounding {
+    use bitgru::fixed::{prepare::quantize_multiplier, round_shift};
+    use proptest::prelude::*;
+
+    /// Exact reference: round(x / 2^s), ties away from zero, in i128.
+    fn reference(x: i64, s: u32) -> i64 {
+        if s == 0 {
+            return x;
+        }
+        let d = 1i128 << s;
+        let (q, r) = ((x as i128).abs() / d, (x as i128).abs() % d);
+        let q = if 2 * r >= d { q + 1 } else { q };
+        (if x < 0 { -q } else { q }) as i64
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 4000, rng_seed: proptest::test_runner::RngSeed::Fixed(7), ..ProptestConfig::default() })]
+        #[test]
+        fn round_shift_is_exact(x in -(1i64 << 61)..(1i64 << 61), s in 0u32..=61) {
+            prop_assert_eq!(round_shift(x, s), reference(x, s));
+        }
+        #[test]
+        fn round_shift_exact_on_ties(k in -(1i64 << 40)..(1i64 << 40), s in 1u32..=20) {
+            let x = k * (1i64 << s) + (1i64 << (s - 1)) * k.signum().max(1);
+            prop_assert_eq!(round_shift(x, s), reference(x, s));
+            prop_assert_eq!(round_shift(-x, s), reference(-x, s));
+        }
+        #[test]
+        fn multiplier_matches_real_product(x in -(1i64 << 30)..(1i64 << 30), m in 1e-6f64..1e3) {
+            // The kernel saturates every rescaled value to ≤ 8 bits, so only results of moderate
+            // size matter; the mantissa's 2^-31 relative error is far below one LSB there.
+            let x = x % ((65536.0 / m).ceil() as i64).max(1);
+            let q = quantize_multiplier(m);
+            let got = q.apply(x);
+            let want = (x as f64 * m).round();
+            // Within one LSB, and exact unless the real product is within 2^-20 of a tie.
+            prop_assert!((got as f64 - want).abs() <= 1.0);
+            let frac = (x as f64 * m).abs().fract();
+            if (frac - 0.5).abs() > 1e-6 * (1.0 + (x as f64 * m).abs()) {
+                prop_assert_eq!(got as f64, want);
+            }
+        }
+    }
+}
