@@ -120,6 +120,45 @@ pub enum Command {
         after_help = GENOME_HELP
     )]
     Bench(BenchArgs),
+
+    /// Train a float model on a task (BPTT, Adam, checkpoints, resumable).
+    #[command(
+        long_about = "Loads the task's training data (MNIST: the first 55,000 training images, the \
+            last 5,000 are the validation split; Speech Commands: train_list.txt with on-the-fly \
+            augmentation: time shift, training-noise mixing, generated silence; kws4 caps \
+            _unknown_ at the mean keyword count), trains on normalized features with Adam, \
+            gradient clipping and a warmup + cosine schedule, keeps the model with the best \
+            validation accuracy, folds the normalization into the input weights, calibrates it \
+            and writes a bundle whose metadata records the task, classes, feature front end, \
+            hidden size, seed, command and measured accuracies. With --checkpoint the full \
+            trainer state is saved every --checkpoint-every steps and at every epoch; --resume \
+            continues from it bit-identically. --max-minutes stops early with a checkpoint.",
+        after_help = "Example: bitgru train --task row-mnist --data ../shared/data --out row.safetensors --epochs 20"
+    )]
+    Train(TrainArgs),
+
+    /// Quantization-aware fine-tuning of a bundle for one genome.
+    #[command(
+        long_about = "Fine-tunes a trained bundle through the fake-quant model of GENOME (the same \
+            17 quantization points and scales as the integer kernel; straight-through \
+            estimator), re-calibrating the scales after every epoch, and keeps the epoch whose \
+            integer model is most accurate on the validation split. Writes a bundle (weights + \
+            the calibration that goes with them); `bitgru eval --genome GENOME` on it runs the \
+            trained integer model.",
+        after_help = GENOME_HELP
+    )]
+    Qat(QatArgs),
+
+    /// Time float training steps (for comparisons with other frameworks).
+    BenchTrain(BenchTrainArgs),
+}
+
+pub(crate) fn parse_task(s: &str) -> Result<bitgru::task::Task, String> {
+    s.parse().map_err(|e: bitgru::Error| e.to_string())
+}
+
+pub(crate) fn parse_split(s: &str) -> Result<bitgru::task::EvalSplit, String> {
+    s.parse().map_err(|e: bitgru::Error| e.to_string())
 }
 
 /// Joins help sections (clap evaluates the attribute expression when it builds the command).
@@ -131,8 +170,25 @@ fn sections(parts: &[&str]) -> String {
 #[derive(Debug, Clone, Args)]
 pub struct InputArgs {
     /// Inputs file (JSON; format below).
-    #[arg(long, value_name = "FILE", required_unless_present = "random")]
+    #[arg(long, value_name = "FILE", required_unless_present_any = ["random", "task"])]
     pub inputs: Option<PathBuf>,
+
+    /// Evaluate on a task's data instead of an inputs file (needs --data).
+    #[arg(long, value_name = "T", conflicts_with_all = ["inputs", "random"], requires = "data", value_parser = parse_task)]
+    pub task: Option<bitgru::task::Task>,
+
+    /// Data root for --task: holds mnist/ and speech_commands/ (or is one of them).
+    #[arg(long, value_name = "DIR", requires = "task")]
+    pub data: Option<PathBuf>,
+
+    /// Split for --task: validation (MNIST: last 5,000 training images; Speech Commands:
+    /// validation_list.txt) or test (MNIST's 10k test set; testing_list.txt).
+    #[arg(long, value_name = "SPLIT", default_value = "validation", requires = "task", value_parser = parse_split)]
+    pub split: bitgru::task::EvalSplit,
+
+    /// With --task: use only this many examples, evenly spaced (quick runs).
+    #[arg(long, value_name = "N", requires = "task")]
+    pub limit: Option<usize>,
 
     /// Generate N seeded random sequences instead of reading --inputs.
     #[arg(long, value_name = "N", conflicts_with = "inputs", value_parser = clap::value_parser!(u64).range(1..))]
@@ -355,4 +411,120 @@ pub fn parse_dims(s: &str) -> Result<bitgru::Dims, String> {
         hidden: v[1],
         classes: v[2],
     })
+}
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Task: row-mnist, pixel-mnist, kws4, kws10.
+    #[arg(long, value_parser = parse_task)]
+    pub task: bitgru::task::Task,
+    /// Data root (holds mnist/ and speech_commands/, or is one of them).
+    #[arg(long, value_name = "DIR")]
+    pub data: PathBuf,
+    /// Output bundle (.safetensors).
+    #[arg(long, value_name = "M")]
+    pub out: PathBuf,
+    /// Hidden size (default: 128 for row-mnist, 64 otherwise).
+    #[arg(long)]
+    pub hidden: Option<usize>,
+    #[arg(long, default_value_t = 20)]
+    pub epochs: usize,
+    #[arg(long, default_value_t = 128)]
+    pub batch: usize,
+    #[arg(long, default_value_t = 3e-3)]
+    pub lr: f32,
+    #[arg(long, default_value_t = 1e-5)]
+    pub min_lr: f32,
+    #[arg(long, default_value_t = 200)]
+    pub warmup: usize,
+    /// Global gradient-norm clip (0 = off).
+    #[arg(long, default_value_t = 1.0)]
+    pub clip: f32,
+    #[arg(long, default_value_t = 0.0)]
+    pub weight_decay: f32,
+    /// Seed of initialization, shuffling and augmentation.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Early stopping: epochs without validation improvement (0 = off).
+    #[arg(long, default_value_t = 0)]
+    pub patience: usize,
+    /// Truncated BPTT: back-propagate through the last K steps only.
+    #[arg(long, value_name = "K")]
+    pub tbptt: Option<usize>,
+    /// Data-parallel shards per batch (fixed: results do not depend on the core count).
+    #[arg(long, default_value_t = 4)]
+    pub shards: usize,
+    /// Use only this many training examples (quick runs).
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Checkpoint file (trainer state, JSON).
+    #[arg(long, value_name = "FILE")]
+    pub checkpoint: Option<PathBuf>,
+    /// Continue from --checkpoint.
+    #[arg(long, requires = "checkpoint")]
+    pub resume: bool,
+    /// Steps between checkpoints.
+    #[arg(long, default_value_t = 200)]
+    pub checkpoint_every: u64,
+    /// Stop (with a checkpoint) after this many minutes; resume later with --resume.
+    #[arg(long)]
+    pub max_minutes: Option<f64>,
+    /// No progress bar (log lines only).
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct QatArgs {
+    #[arg(long, value_parser = parse_task)]
+    pub task: bitgru::task::Task,
+    /// Trained bundle (from `bitgru train`).
+    #[arg(long, value_name = "M")]
+    pub model: PathBuf,
+    #[arg(long, value_name = "G", value_parser = parse_genome)]
+    pub genome: Genome,
+    #[arg(long, value_name = "DIR")]
+    pub data: PathBuf,
+    /// Output bundle (.safetensors).
+    #[arg(long, value_name = "Q")]
+    pub out: PathBuf,
+    #[arg(long, default_value_t = 3)]
+    pub epochs: usize,
+    #[arg(long, default_value_t = 128)]
+    pub batch: usize,
+    #[arg(long, default_value_t = 5e-4)]
+    pub lr: f32,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Training samples used to re-calibrate after each epoch.
+    #[arg(long, default_value_t = 512)]
+    pub recalibrate: usize,
+    #[arg(long, default_value_t = 4)]
+    pub shards: usize,
+    #[arg(long)]
+    pub limit: Option<usize>,
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchTrainArgs {
+    #[arg(long, default_value_t = 10)]
+    pub input: usize,
+    #[arg(long, default_value_t = 64)]
+    pub hidden: usize,
+    #[arg(long, default_value_t = 12)]
+    pub classes: usize,
+    #[arg(long, default_value_t = 49)]
+    pub steps: usize,
+    #[arg(long, default_value_t = 128)]
+    pub batch: usize,
+    /// Timed optimizer steps (after one warm-up step).
+    #[arg(long, default_value_t = 20)]
+    pub batches: usize,
+    /// Data-parallel shards per batch.
+    #[arg(long, default_value_t = 4)]
+    pub shards: usize,
+    #[arg(long)]
+    pub json: bool,
 }

@@ -64,6 +64,30 @@ impl Inputs {
 
 /// Loads the inputs selected on the command line, for a model with `input_size` features.
 pub fn load(args: &InputArgs, input_size: usize) -> Result<Inputs> {
+    if let (Some(task), Some(data)) = (args.task, &args.data) {
+        let ds = bitgru::task::load_eval_split(task, data, args.split, args.limit).with_context(
+            || {
+                format!(
+                    "loading {} {} data from {}",
+                    task,
+                    args.split.name(),
+                    data.display()
+                )
+            },
+        )?;
+        if ds.input != input_size {
+            bail!(
+                "task {task} has {} features per step, the model takes {input_size}",
+                ds.input
+            );
+        }
+        return Ok(Inputs {
+            sequences: ds.sequences,
+            labels: Some(ds.labels),
+            seed: None,
+            source: format!("{task} {} split of {}", args.split.name(), data.display()),
+        });
+    }
     match (&args.inputs, args.random) {
         (Some(path), _) => read_file(path, input_size),
         (None, Some(n)) => Ok(random(

@@ -193,3 +193,22 @@ pub fn task_model(
     fit_head(&mut m, &xs, &ys, 1e-2).expect("ridge system of a random model is positive definite");
     (m, task)
 }
+
+/// PyTorch's default initialization of `nn.GRU` + `nn.Linear`: every tensor
+/// `U(−1/√H, 1/√H)` (the head with its fan-in H as well), seeded. The starting point of training.
+pub fn pytorch_init(seed: u64, input: usize, hidden: usize, classes: usize) -> FloatGru {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let k = 1.0 / (hidden as f32).sqrt();
+    let mut draw = |n: usize| -> Vec<f32> { (0..n).map(|_| rng.gen_range(-k..k)).collect() };
+    FloatGru {
+        input_size: input,
+        hidden,
+        classes,
+        w_ih: draw(3 * hidden * input),
+        w_hh: draw(3 * hidden * hidden),
+        b_ih: draw(3 * hidden),
+        b_hh: draw(3 * hidden),
+        w_fc: draw(classes * hidden),
+        b_fc: draw(classes),
+    }
+}

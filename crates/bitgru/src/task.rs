@@ -251,3 +251,230 @@ mod tests {
             .contains("row-mnist"));
     }
 }
+
+/// Which split to evaluate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EvalSplit {
+    /// MNIST: the last 5,000 training images; Speech Commands: `validation_list.txt`.
+    Validation,
+    /// MNIST: the 10,000 test images; Speech Commands: `testing_list.txt` (when present).
+    Test,
+}
+
+impl std::str::FromStr for EvalSplit {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<EvalSplit> {
+        match s {
+            "validation" => Ok(EvalSplit::Validation),
+            "test" => Ok(EvalSplit::Test),
+            _ => Err(Error::invalid(
+                "split",
+                format!("{s:?}, expected validation or test"),
+            )),
+        }
+    }
+}
+
+impl EvalSplit {
+    pub fn name(self) -> &'static str {
+        match self {
+            EvalSplit::Validation => "validation",
+            EvalSplit::Test => "test",
+        }
+    }
+}
+
+/// Training inputs of a task.
+pub enum TrainingSet {
+    /// Pre-computed feature sequences (MNIST).
+    Features(Dataset),
+    /// Raw clips (Speech Commands), featurized with augmentation per step.
+    Clips {
+        clips: Vec<Vec<f32>>,
+        labels: Vec<usize>,
+        classes: Vec<String>,
+        /// Un-augmented features of the same clips (for normalization statistics and
+        /// calibration).
+        features: Dataset,
+    },
+}
+
+impl TrainingSet {
+    /// Un-augmented features.
+    pub fn features(&self) -> &Dataset {
+        match self {
+            TrainingSet::Features(d) => d,
+            TrainingSet::Clips { features, .. } => features,
+        }
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub use native::*;
+
+#[cfg(not(target_arch = "wasm32"))]
+mod native {
+    use super::*;
+    use crate::data::mnist::{self, MnistSplit, MnistTask, VALIDATION_HOLDOUT};
+    use crate::data::speech::{self, KwsTask, SpeechSplit};
+    use std::path::Path;
+
+    fn mnist_task(t: Task) -> MnistTask {
+        if t == Task::RowMnist {
+            MnistTask::Row
+        } else {
+            MnistTask::Pixel
+        }
+    }
+
+    fn kws_task(t: Task) -> KwsTask {
+        if t == Task::Kws4 {
+            KwsTask::Kws4
+        } else {
+            KwsTask::Kws10
+        }
+    }
+
+    /// Where a task's files live below a data root: MNIST in `<root>/mnist` (or the root
+    /// itself), Speech Commands in `<root>/speech_commands` (or the root itself).
+    pub fn task_dir(task: Task, root: &Path) -> std::path::PathBuf {
+        let sub = if task.is_kws() {
+            "speech_commands"
+        } else {
+            "mnist"
+        };
+        if root.join(sub).is_dir() {
+            root.join(sub)
+        } else {
+            root.to_path_buf()
+        }
+    }
+
+    /// The feature configuration recorded with a model (how to turn raw input into features).
+    pub fn feature_config(task: Task) -> serde_json::Value {
+        match task {
+            Task::RowMnist => {
+                serde_json::json!({"kind": "mnist-rows", "scale": "pixel / 255", "steps": 28, "input": 28})
+            }
+            Task::PixelMnist => {
+                serde_json::json!({"kind": "mnist-pixels", "scale": "pixel / 255", "order": "raster", "steps": 784, "input": 1})
+            }
+            Task::Kws4 | Task::Kws10 => serde_json::json!({
+                "kind": "mfcc",
+                "mfcc": crate::audio::mfcc::MfccConfig::default(),
+                "clip_samples": crate::audio::CLIP_SAMPLES,
+                "steps": 49,
+                "input": 10,
+            }),
+        }
+    }
+
+    /// Raw features of an evaluation split (`limit`: evenly spaced subset, for quick runs).
+    pub fn load_eval_split(
+        task: Task,
+        root: &Path,
+        split: EvalSplit,
+        limit: Option<usize>,
+    ) -> Result<Dataset> {
+        let dir = task_dir(task, root);
+        if task.is_kws() {
+            let sp = match split {
+                EvalSplit::Validation => SpeechSplit::Validation,
+                EvalSplit::Test => SpeechSplit::Test,
+            };
+            let set = speech::load_split(&dir, kws_task(task), sp, limit)?;
+            crate::data::features::speech_dataset(&set, &default_mfcc()?)
+        } else {
+            let ds = match split {
+                EvalSplit::Test => {
+                    mnist::load_split(&dir, MnistSplit::Test, mnist_task(task), None)?
+                }
+                EvalSplit::Validation => {
+                    let train = mnist::load_split(&dir, MnistSplit::Train, mnist_task(task), None)?;
+                    train.split_last(VALIDATION_HOLDOUT)?.1
+                }
+            };
+            match limit {
+                Some(l) if l < ds.len() => {
+                    let idx: Vec<usize> = (0..l).map(|j| j * ds.len() / l).collect();
+                    ds.subset(&idx)
+                }
+                _ => Ok(ds),
+            }
+        }
+    }
+
+    /// Training set (MNIST: the first 55,000 images; KWS: `train_list.txt`, with kws4's
+    /// `_unknown_` capped at the mean keyword count) and the validation split.
+    pub fn load_training(
+        task: Task,
+        root: &Path,
+        limit: Option<usize>,
+    ) -> Result<(TrainingSet, Dataset)> {
+        let dir = task_dir(task, root);
+        if task.is_kws() {
+            let kt = kws_task(task);
+            let set = speech::load_split(&dir, kt, SpeechSplit::Train, limit)?;
+            let val =
+                speech::load_split(&dir, kt, SpeechSplit::Validation, limit.map(|l| l / 4 + 1))?;
+            let mfcc = default_mfcc()?;
+            let mut keep: Vec<usize> = (0..set.len()).collect();
+            if task == Task::Kws4 {
+                let counts = set.class_counts();
+                let kw = kt.keywords().len();
+                let mean_kw = counts[..kw].iter().sum::<usize>() / kw.max(1);
+                keep = cap_classes(&set.labels, &[kt.unknown_label()], mean_kw.max(1));
+            }
+            let clips: Vec<Vec<f32>> = keep.iter().map(|&i| set.clips[i].samples.clone()).collect();
+            let labels: Vec<usize> = keep.iter().map(|&i| set.labels[i]).collect();
+            let sub_clips: Vec<crate::audio::Clip> =
+                keep.iter().map(|&i| set.clips[i].clone()).collect();
+            let features = crate::data::features::mfcc_dataset(
+                &sub_clips,
+                &labels,
+                set.classes.clone(),
+                &mfcc,
+            )?;
+            let val = crate::data::features::speech_dataset(&val, &mfcc)?;
+            Ok((
+                TrainingSet::Clips {
+                    clips,
+                    labels,
+                    classes: set.classes.clone(),
+                    features,
+                },
+                val,
+            ))
+        } else {
+            let train = mnist::load_split(&dir, MnistSplit::Train, mnist_task(task), None)?;
+            let (train, val) = train.split_last(VALIDATION_HOLDOUT)?;
+            let train = match limit {
+                Some(l) if l < train.len() => {
+                    train.subset(&(0..l).map(|j| j * train.len() / l).collect::<Vec<_>>())?
+                }
+                _ => train,
+            };
+            let val = match limit {
+                Some(l) if l / 4 < val.len() => {
+                    let n = (l / 4).max(1);
+                    val.subset(&(0..n).map(|j| j * val.len() / n).collect::<Vec<_>>())?
+                }
+                _ => val,
+            };
+            Ok((TrainingSet::Features(train), val))
+        }
+    }
+
+    /// The noise recordings split into (training, held-out) banks.
+    pub fn load_noise(
+        root: &Path,
+    ) -> Result<(
+        crate::data::augment::NoiseBank,
+        crate::data::augment::NoiseBank,
+    )> {
+        let dir = task_dir(Task::Kws10, root);
+        let rec = speech::load_background_noise(&dir, &crate::audio::DecodeOptions::default())?;
+        crate::data::augment::split_noise(&rec, crate::data::augment::DEFAULT_TRAIN_FRACTION)
+    }
+}

@@ -116,6 +116,10 @@ pub fn run(a: &EvalArgs) -> Result<()> {
         if let Some(seed) = inp.seed {
             obj.insert("seed".into(), json!(seed));
         }
+        if let Some(task) = a.inputs.task {
+            obj.insert("task".into(), json!(task.name()));
+            obj.insert("split".into(), json!(a.inputs.split.name()));
+        }
         println!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(());
     }

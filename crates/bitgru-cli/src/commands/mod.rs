@@ -5,6 +5,7 @@ mod demo;
 mod eval;
 mod export;
 mod inspect;
+mod train;
 
 use crate::cli::{Cli, Command};
 use anyhow::Result;
@@ -19,6 +20,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Size(a) => inspect::size(&a),
         Command::DemoModel(a) => demo::run(&a),
         Command::Bench(a) => bench::run(&a),
+        Command::Train(a) => train::run(&a),
+        Command::Qat(a) => train::qat(&a),
+        Command::BenchTrain(a) => train::bench(&a),
     }
 }
 
