@@ -1,0 +1,28 @@
+//! Shared by the native and wasm tests: the demo-model evaluation fixture.
+use bitgru::SizeReport;
+use serde::{Deserialize, Serialize};
+
+/// `tests/fixtures/demo_eval.json`: evaluations of the embedded demo model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DemoEval {
+    pub description: String,
+    pub cases: Vec<DemoCase>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DemoCase {
+    pub genome: String,
+    pub seed: u64,
+    pub n: usize,
+    pub predictions: Vec<usize>,
+    pub float_predictions: Vec<usize>,
+    pub size: SizeReport,
+}
+
+/// The cases of the fixture: (genome, seed, n).
+#[allow(dead_code)]
+pub const CASES: [(&str, u64, usize); 3] = [
+    ("88888888888888888", 1, 64),
+    ("88888866866666666", 42, 64),
+    ("64576888548886757", 7, 64),
+];

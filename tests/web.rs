@@ -1,0 +1,161 @@
+//! Browser tests (headless Chromium via wasm-bindgen-test-runner):
+//! `cargo test -p bitgru-web --target wasm32-unknown-unknown --test web`.
+//!
+//! - the page mounts and shows its initial UI, and explains an invalid genome;
+//! - the integer kernel gives the same bits in wasm as natively: the golden fixture written and
+//!   checked natively by the core's tests is re-run here, stage by stage;
+//! - the worker's evaluation of the embedded model gives the same predictions as natively
+//!   (tests/fixtures/demo_eval.json, kept current by tests/native.rs).
+//!
+//! Not tested here: re-preparing the golden models from their seeds. That float path (synthetic
+//! weights, calibration) goes through `exp`/`ln`/`cos`, whose last bits differ between wasm's
+//! libm and glibc, so a calibrated range can differ by an ulp (seen: `mul_rh`'s range, hence
+//! `add_n`'s multiplier). Stored calibrations (bundle files) avoid that path.
+#![cfg(target_arch = "wasm32")]
+
+use bitgru::io::golden::{run_kernel, GoldenFile};
+use bitgru_web::protocol::EvalRequest;
+use bitgru_web::{App, Engine, DEFAULT_GENOME, DEMO_MODEL};
+use common::DemoEval;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::{Element, HtmlButtonElement, HtmlElement, HtmlInputElement};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+mod common;
+
+const DEMO_EVAL: &str = include_str!("fixtures/demo_eval.json");
+const GOLDEN: &str = include_str!("../crates/bitgru/tests/fixtures/golden_kernel.json");
+
+/// A fresh container in the document.
+fn container() -> HtmlElement {
+    let doc = web_sys::window().unwrap().document().unwrap();
+    let root: HtmlElement = doc.create_element("div").unwrap().unchecked_into();
+    doc.body().unwrap().append_child(&root).unwrap();
+    root
+}
+
+fn find(root: &HtmlElement, selector: &str) -> Element {
+    root.query_selector(selector)
+        .unwrap()
+        .unwrap_or_else(|| panic!("no element matches {selector}"))
+}
+
+fn text(root: &HtmlElement, selector: &str) -> String {
+    find(root, selector).text_content().unwrap_or_default()
+}
+
+#[wasm_bindgen_test]
+async fn app_shows_the_initial_ui() {
+    let root = container();
+    let handle = leptos::mount::mount_to(root.clone(), App);
+    leptos::task::tick().await;
+
+    assert_eq!(text(&root, "h1"), "bitgru");
+    assert!(text(&root, ".lede").contains("17 operators"));
+    let genome: HtmlInputElement = find(&root, "#genome").unchecked_into();
+    assert_eq!(genome.value(), DEFAULT_GENOME);
+    assert_eq!(text(&root, "#genome-error"), "");
+    // One cell per gene, showing the default genome's bits.
+    let cells = root.query_selector_all(".genes .bits").unwrap();
+    assert_eq!(cells.length(), 17);
+    let shown: String = (0..cells.length())
+        .map(|i| cells.item(i).unwrap().text_content().unwrap())
+        .collect();
+    assert_eq!(shown, DEFAULT_GENOME);
+    // The worker has not answered yet: nothing can run, nothing has run.
+    let run: HtmlButtonElement = find(&root, "#run").unchecked_into();
+    assert!(run.disabled());
+    let result = find(&root, "#result");
+    assert_eq!(result.get_attribute("data-status").as_deref(), Some("idle"));
+    assert!(text(&root, "#result").contains("Run a genome"));
+    assert!(root.query_selector("#result-json").unwrap().is_none());
+    drop(handle);
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn app_explains_an_invalid_genome() {
+    let root = container();
+    let handle = leptos::mount::mount_to(root.clone(), App);
+    let genome: HtmlInputElement = find(&root, "#genome").unchecked_into();
+
+    genome.set_value("8888");
+    genome
+        .dispatch_event(&web_sys::Event::new("input").unwrap())
+        .unwrap();
+    leptos::task::tick().await;
+    assert!(
+        text(&root, "#genome-error").contains("expected 17 digits"),
+        "{}",
+        text(&root, "#genome-error")
+    );
+    assert!(find(&root, "#genome").class_list().contains("invalid"));
+    assert_eq!(text(&root, ".genes .bits"), "·");
+
+    genome.set_value("88888888888888818");
+    genome
+        .dispatch_event(&web_sys::Event::new("input").unwrap())
+        .unwrap();
+    leptos::task::tick().await;
+    assert!(text(&root, "#genome-error").contains("gene 15 (sig_z) = 1"));
+
+    genome.set_value("22222222222222222");
+    genome
+        .dispatch_event(&web_sys::Event::new("input").unwrap())
+        .unwrap();
+    leptos::task::tick().await;
+    assert_eq!(text(&root, "#genome-error"), "");
+    assert!(!find(&root, "#genome").class_list().contains("invalid"));
+    drop(handle);
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+fn golden_kernel_is_bit_exact_in_wasm() {
+    let file: GoldenFile = serde_json::from_str(GOLDEN).expect("golden fixture parses");
+    assert!(!file.cases.is_empty());
+    for (k, case) in file.cases.iter().enumerate() {
+        // The stored prepared model and input codes, re-run here: every stage of every step.
+        let (logits, stages) = run_kernel(&case.model, &case.inputs).unwrap();
+        assert_eq!(stages.len(), case.stage_codes.len());
+        for (s, (got, want)) in stages.iter().zip(&case.stage_codes).enumerate() {
+            assert_eq!(got.len(), want.len(), "case {k} sequence {s}: steps");
+            for (t, (g, w)) in got.iter().zip(want).enumerate() {
+                assert_eq!(
+                    g, w,
+                    "case {k} ({}) sequence {s} step {t}",
+                    case.spec.genome
+                );
+            }
+        }
+        assert_eq!(logits, case.logits, "case {k} logits");
+        case.check_kernel()
+            .unwrap_or_else(|e| panic!("case {k}: {e}"));
+    }
+}
+
+#[wasm_bindgen_test]
+fn demo_evaluation_matches_native() {
+    // The whole chain on the embedded model (inputs, quantization, prepare from the stored
+    // calibration, integer kernel, float model) against the values computed natively by
+    // tests/native.rs, which keeps the fixture current.
+    let want: DemoEval = serde_json::from_str(DEMO_EVAL).unwrap();
+    let engine = Engine::from_bytes(DEMO_MODEL).unwrap();
+    for case in &want.cases {
+        let req = EvalRequest {
+            genome: case.genome.clone(),
+            seed: case.seed,
+            n: case.n,
+        };
+        let got = engine.evaluate(&req, || 0.0).unwrap();
+        assert_eq!(got.predictions, case.predictions, "{}", case.genome);
+        assert_eq!(
+            got.float_predictions, case.float_predictions,
+            "{}",
+            case.genome
+        );
+        assert_eq!(got.size, case.size, "{}", case.genome);
+    }
+}
