@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Trains the default models committed under assets/models/ (the exact commands recorded in
+# docs/RESULTS.md and in each model's metadata). Resumable: every run checkpoints to runs/.
+# Usage: scripts/train-default-models.sh [row-mnist|kws10|kws4|pixel-mnist ...]  (default: all)
+# Needs the data root (../shared/data by default; DATA=... to override) and a release CLI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DATA="${DATA:-../shared/data}"
+cargo build --release -q -p bitgru-cli
+B=target/release/bitgru
+mkdir -p runs assets/models
+run() { # name, args...
+  local name=$1; shift
+  local resume=()
+  [ -f "runs/$name.ckpt.json" ] && resume=(--resume)
+  "$B" train --data "$DATA" --out "assets/models/$name.safetensors" --checkpoint "runs/$name.ckpt.json" \
+    "${resume[@]}" --quiet "$@" 2>&1 | tee -a "runs/$name.log"
+}
+for t in "${@:-row-mnist kws10 kws4 pixel-mnist}"; do
+  for task in $t; do
+    case "$task" in
+      row-mnist)   run row-mnist   --task row-mnist   --epochs 30 --seed 1 ;;
+      kws10)       run kws10       --task kws10       --epochs 60 --lr 5e-3 --seed 1 ;;
+      kws4)        run kws4        --task kws4        --epochs 60 --lr 5e-3 --seed 1 ;;
+      pixel-mnist) run pixel-mnist --task pixel-mnist --epochs 60 --lr 2e-3 --batch 64 --shards 2 --seed 1 --max-minutes "${MAX_MINUTES:-170}" ;;
+      *) echo "unknown task $task" >&2; exit 2 ;;
+    esac
+  done
+done
