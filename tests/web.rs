@@ -112,6 +112,50 @@ async fn app_explains_an_invalid_genome() {
     root.remove();
 }
 
+/// Waits (50 ms steps, up to 10 s) until `selector` matches in `root`.
+async fn wait_for(root: &HtmlElement, selector: &str) -> Element {
+    for _ in 0..200 {
+        if let Some(el) = root.query_selector(selector).unwrap() {
+            return el;
+        }
+        let sleep = js_sys::Promise::new(&mut |resolve, _| {
+            web_sys::window()
+                .unwrap()
+                .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 50)
+                .unwrap();
+        });
+        wasm_bindgen_futures::JsFuture::from(sleep).await.unwrap();
+    }
+    panic!("{selector} did not appear");
+}
+
+#[wasm_bindgen_test]
+async fn app_shows_worker_failures() {
+    // The test page has no worker scripts: the threaded worker (the runner serves COOP/COEP)
+    // fails to load, the page falls back to the single-threaded one, which fails too; both
+    // failures are shown, and nothing can run.
+    let root = container();
+    let handle = leptos::mount::mount_to(root.clone(), App);
+    let error = wait_for(&root, "#error").await.text_content().unwrap();
+    assert!(
+        error.contains("The worker stopped") && error.contains("worker_loader.js"),
+        "{error}"
+    );
+    if bitgru_web::cross_origin_isolated() {
+        assert!(text(&root, "#notice").contains("threaded worker did not start"));
+    }
+    assert_eq!(
+        find(&root, "#status")
+            .get_attribute("data-phase")
+            .as_deref(),
+        Some("failed")
+    );
+    let run: HtmlButtonElement = find(&root, "#run").unchecked_into();
+    assert!(run.disabled());
+    drop(handle);
+    root.remove();
+}
+
 #[wasm_bindgen_test]
 fn golden_kernel_is_bit_exact_in_wasm() {
     let file: GoldenFile = serde_json::from_str(GOLDEN).expect("golden fixture parses");
