@@ -203,3 +203,15 @@ fn demo_evaluation_matches_native() {
         assert_eq!(got.size, case.size, "{}", case.genome);
     }
 }
+
+#[wasm_bindgen_test]
+fn golden_prepare_is_bit_exact_in_wasm() {
+    // Prepare (synthetic model, calibration, scales, multipliers, LUTs) uses only IEEE-exact
+    // arithmetic and the portable `libm` crate, so the model rebuilt here from the recorded seeds
+    // equals the one frozen natively, bit for bit.
+    let file: GoldenFile = serde_json::from_str(GOLDEN).expect("golden fixture parses");
+    for (k, case) in file.cases.iter().enumerate() {
+        case.check_prepare()
+            .unwrap_or_else(|e| panic!("case {k} ({}): {e}", case.spec.genome));
+    }
+}

@@ -198,10 +198,10 @@ impl Calibration {
             for (k, slot) in act_ranges[g as usize].iter_mut().enumerate() {
                 let bits = MIN_BITS + k as u8;
                 *slot = match g {
-                    Gene::AddR | Gene::AddZ => {
-                        best_clip(&h.counts, h.max as f64, bits, |v| 1.0 / (1.0 + (-v).exp()))
-                    }
-                    Gene::AddN => best_clip(&h.counts, h.max as f64, bits, f64::tanh),
+                    Gene::AddR | Gene::AddZ => best_clip(&h.counts, h.max as f64, bits, |v| {
+                        1.0 / (1.0 + libm::exp(-v))
+                    }),
+                    Gene::AddN => best_clip(&h.counts, h.max as f64, bits, libm::tanh),
                     _ => h.best_clip(bits),
                 };
             }

@@ -123,7 +123,7 @@ impl<'a> FakeQuant<'a> {
                     bits(Gene::AddN),
                 );
                 let n = q_signed(
-                    (an as f64 * sc(Gene::AddN)).tanh(),
+                    libm::tanh(an as f64 * sc(Gene::AddN)),
                     sc(Gene::TanhN),
                     bits(Gene::TanhN),
                 );
@@ -192,5 +192,5 @@ impl<'a> FakeQuant<'a> {
 }
 
 fn sigmoid(x: f64) -> f64 {
-    1.0 / (1.0 + (-x).exp())
+    1.0 / (1.0 + libm::exp(-x))
 }

@@ -87,6 +87,16 @@ pub mod prepare {
     #![allow(clippy::float_arithmetic)]
     use super::{DualMultiplier, Multiplier};
 
+    /// ⌊log2 m⌋ of a positive normal f64, read exactly from its exponent bits.
+    fn floor_log2(m: f64) -> i32 {
+        ((m.to_bits() >> 52) & 0x7ff) as i32 - 1023
+    }
+
+    /// 2^e, exact (|e| ≤ 1000).
+    fn pow2(e: i32) -> f64 {
+        f64::from_bits(((1023 + e) as u64) << 52)
+    }
+
     /// Quantizes a positive real multiplier to mantissa + shift (`m = 0` gives a zero multiplier).
     pub fn quantize_multiplier(m: f64) -> Multiplier {
         assert!(
@@ -97,21 +107,33 @@ pub mod prepare {
             return Multiplier { mult: 0, shift: 0 };
         }
         // m = f · 2^e with f ∈ [0.5, 1)  ⇒  mult = round(f · 2^31), shift = 31 - e.
-        let e = m.log2().floor() as i32 + 1;
+        let e = floor_log2(m) + 1;
         let mut shift = 31 - e;
-        let mut mult = (m * 2f64.powi(shift)).round() as i64;
+        if shift > 62 {
+            // Tiny multiplier: keep the shift in range and lose mantissa bits instead.
+            let mult = (m * pow2(62)).round() as i64;
+            return Multiplier {
+                mult: mult as i32,
+                shift: 62,
+            };
+        }
+        if shift < 0 {
+            // ≥ 2^31: no real model gets here (scales are calibrated); saturate, never panic.
+            return Multiplier {
+                mult: i32::MAX,
+                shift: 0,
+            };
+        }
+        let mut mult = (m * pow2(shift)).round() as i64;
         if mult == 1i64 << 31 {
             mult /= 2;
             shift -= 1;
-        }
-        assert!(
-            shift >= 0,
-            "multiplier {m} too large for the 31-bit representation"
-        );
-        if shift > 62 {
-            // Tiny multiplier: keep the shift in range and lose mantissa bits instead.
-            mult = (m * 2f64.powi(62)).round() as i64;
-            shift = 62;
+            if shift < 0 {
+                return Multiplier {
+                    mult: i32::MAX,
+                    shift: 0,
+                };
+            }
         }
         Multiplier {
             mult: mult as i32,
@@ -126,9 +148,9 @@ pub mod prepare {
             big.is_finite() && big > 0.0,
             "dual multiplier needs a positive factor"
         );
-        let e = big.log2().floor() as i32 + 1;
+        let e = floor_log2(big) + 1;
         let shift = (31 - e).clamp(0, 62);
-        let scale = 2f64.powi(shift);
+        let scale = pow2(shift);
         DualMultiplier {
             mult_a: (ma * scale).round() as i64,
             mult_b: (mb * scale).round() as i64,
@@ -138,7 +160,7 @@ pub mod prepare {
 
     /// The real value a multiplier represents.
     pub fn multiplier_value(m: Multiplier) -> f64 {
-        m.mult as f64 / 2f64.powi(m.shift as i32)
+        m.mult as f64 / pow2(m.shift as i32)
     }
 }
 

@@ -35,7 +35,7 @@ pub struct FloatGru {
 }
 
 pub(crate) fn sigmoid(x: f32) -> f32 {
-    1.0 / (1.0 + (-x).exp())
+    1.0 / (1.0 + libm::expf(-x))
 }
 
 /// y[r] = b[r] + Σ_c W[r, c] x[c] for rows `rows` of a row-major matrix with `cols` columns.
@@ -162,7 +162,7 @@ impl FloatGru {
                 let z = sigmoid(add_z);
                 let mul_rh = r * hn;
                 let add_n = inn + mul_rh;
-                let n = add_n.tanh();
+                let n = libm::tanhf(add_n);
                 let sub_z = 1.0 - z;
                 let mul_zn = sub_z * n;
                 let mul_zh = z * s.h[j];

@@ -99,13 +99,13 @@ pub fn unsigned_unit_scale(bits: u8) -> f64 {
 
 /// σ LUT entry: `round(σ(q · s_in) · (2^b_out − 1))`.
 pub fn sigmoid_code(q: i32, s_in: f64, bits_out: u8) -> u8 {
-    let v = 1.0 / (1.0 + (-(q as f64 * s_in)).exp());
+    let v = 1.0 / (1.0 + libm::exp(-(q as f64 * s_in)));
     (v * qmax_unsigned(bits_out) as f64).round() as u8
 }
 
 /// tanh LUT entry: `round(tanh(q · s_in) · (2^(b_out−1) − 1))`.
 pub fn tanh_code(q: i32, s_in: f64, bits_out: u8) -> i8 {
-    ((q as f64 * s_in).tanh() * qmax_signed(bits_out) as f64).round() as i8
+    (libm::tanh(q as f64 * s_in) * qmax_signed(bits_out) as f64).round() as i8
 }
 
 /// Builds a σ LUT over all signed input codes of `bits_in`.

@@ -8,7 +8,7 @@ use rand_chacha::ChaCha8Rng;
 pub fn normal(rng: &mut impl Rng) -> f32 {
     let u1: f64 = rng.gen_range(f64::EPSILON..1.0);
     let u2: f64 = rng.gen();
-    ((-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()) as f32
+    ((-2.0 * libm::log(u1)).sqrt() * libm::cos(2.0 * std::f64::consts::PI * u2)) as f32
 }
 
 /// A well-conditioned random GRU + head: weights ~ N(0, gain²/fan_in), so that gates are neither
