@@ -32,8 +32,10 @@ def main():
     ap.add_argument("--tasks", default="row-mnist,kws10,kws4,pixel-mnist")
     ap.add_argument("--qat-epochs", default="2")
     ap.add_argument("--out", default="docs/RESULTS.md")
+    ap.add_argument("--no-build", action="store_true", help="use the existing release CLI")
     a = ap.parse_args()
-    subprocess.run(["cargo", "build", "--release", "-q", "-p", "bitgru-cli"], check=True)
+    if not a.no_build:
+        subprocess.run(["cargo", "build", "--release", "-q", "-p", "bitgru-cli"], check=True)
     rows, cmds = [], []
     for task in a.tasks.split(","):
         model = f"assets/models/{task}.safetensors"

@@ -170,25 +170,8 @@ fn sections(parts: &[&str]) -> String {
 #[derive(Debug, Clone, Args)]
 pub struct InputArgs {
     /// Inputs file (JSON; format below).
-    #[arg(long, value_name = "FILE", required_unless_present_any = ["random", "task"])]
+    #[arg(long, value_name = "FILE")]
     pub inputs: Option<PathBuf>,
-
-    /// Evaluate on a task's data instead of an inputs file (needs --data).
-    #[arg(long, value_name = "T", conflicts_with_all = ["inputs", "random"], requires = "data", value_parser = parse_task)]
-    pub task: Option<bitgru::task::Task>,
-
-    /// Data root for --task: holds mnist/ and speech_commands/ (or is one of them).
-    #[arg(long, value_name = "DIR", requires = "task")]
-    pub data: Option<PathBuf>,
-
-    /// Split for --task: validation (MNIST: last 5,000 training images; Speech Commands:
-    /// validation_list.txt) or test (MNIST's 10k test set; testing_list.txt).
-    #[arg(long, value_name = "SPLIT", default_value = "validation", requires = "task", value_parser = parse_split)]
-    pub split: bitgru::task::EvalSplit,
-
-    /// With --task: use only this many examples, evenly spaced (quick runs).
-    #[arg(long, value_name = "N", requires = "task")]
-    pub limit: Option<usize>,
 
     /// Generate N seeded random sequences instead of reading --inputs.
     #[arg(long, value_name = "N", conflicts_with = "inputs", value_parser = clap::value_parser!(u64).range(1..))]
@@ -227,7 +210,30 @@ pub struct CalibrateArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct TaskInputArgs {
+    /// Evaluate on a task's data instead of an inputs file (needs --data).
+    #[arg(long = "task", id = "data_task", value_name = "T", conflicts_with_all = ["inputs", "random"], requires = "data", value_parser = parse_task)]
+    pub task: Option<bitgru::task::Task>,
+
+    /// Data root for --task: holds mnist/ and speech_commands/ (or is one of them).
+    #[arg(long, value_name = "DIR", requires = "data_task")]
+    pub data: Option<PathBuf>,
+
+    /// Split for --task: validation (MNIST: last 5,000 training images; Speech Commands:
+    /// validation_list.txt) or test (MNIST's 10k test set; testing_list.txt).
+    #[arg(long, value_name = "SPLIT", default_value = "validation", value_parser = parse_split)]
+    pub split: bitgru::task::EvalSplit,
+
+    /// With --task: use only this many examples, evenly spaced (quick runs).
+    #[arg(long, value_name = "N", requires = "data_task")]
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Args)]
 pub struct EvalArgs {
+    #[command(flatten)]
+    pub task: TaskInputArgs,
+
     /// Model: a bundle, a .bitgru file, or float weights together with --calib.
     #[arg(long, value_name = "M")]
     pub model: PathBuf,

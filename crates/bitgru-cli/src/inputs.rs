@@ -16,7 +16,7 @@
 //!
 //! Other fields are ignored. Instead of a file, `--random N --steps T --seed S` draws `N`
 //! sequences of `T` steps of N(0, 1) features with [`bitgru::synth::random_sequences`].
-use crate::cli::InputArgs;
+use crate::cli::{InputArgs, TaskInputArgs};
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 use std::path::Path;
@@ -64,17 +64,31 @@ impl Inputs {
 
 /// Loads the inputs selected on the command line, for a model with `input_size` features.
 pub fn load(args: &InputArgs, input_size: usize) -> Result<Inputs> {
-    if let (Some(task), Some(data)) = (args.task, &args.data) {
-        let ds = bitgru::task::load_eval_split(task, data, args.split, args.limit).with_context(
-            || {
-                format!(
-                    "loading {} {} data from {}",
-                    task,
-                    args.split.name(),
-                    data.display()
-                )
-            },
-        )?;
+    load_with_task(args, None, input_size)
+}
+
+/// Like [`load`], or the task's data when `--task` is given.
+pub fn load_with_task(
+    args: &InputArgs,
+    task_args: Option<&crate::cli::TaskInputArgs>,
+    input_size: usize,
+) -> Result<Inputs> {
+    if let Some(TaskInputArgs {
+        task: Some(task),
+        data: Some(data),
+        split,
+        limit,
+    }) = task_args
+    {
+        let (task, split, limit) = (*task, *split, *limit);
+        let ds = bitgru::task::load_eval_split(task, data, split, limit).with_context(|| {
+            format!(
+                "loading {} {} data from {}",
+                task,
+                split.name(),
+                data.display()
+            )
+        })?;
         if ds.input != input_size {
             bail!(
                 "task {task} has {} features per step, the model takes {input_size}",
@@ -85,7 +99,7 @@ pub fn load(args: &InputArgs, input_size: usize) -> Result<Inputs> {
             sequences: ds.sequences,
             labels: Some(ds.labels),
             seed: None,
-            source: format!("{task} {} split of {}", args.split.name(), data.display()),
+            source: format!("{task} {} split of {}", split.name(), data.display()),
         });
     }
     match (&args.inputs, args.random) {

@@ -237,3 +237,23 @@ fn bench_train_reports_throughput() {
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert!(v["samples_per_s"].as_f64().unwrap() > 0.0);
 }
+
+/// Every subcommand builds its parser (clap's debug assertions run in test builds).
+#[test]
+fn every_subcommand_has_help() {
+    for c in [
+        "calibrate",
+        "eval",
+        "export",
+        "inspect",
+        "size",
+        "demo-model",
+        "bench",
+        "train",
+        "qat",
+        "bench-train",
+    ] {
+        let (ok, out, err) = run(bin().args([c, "--help"]));
+        assert!(ok && out.contains("Usage"), "{c}: {err}");
+    }
+}

@@ -23,7 +23,7 @@ pub fn run(a: &EvalArgs) -> Result<()> {
         .map(|m| m.classes)
         .filter(|c| c.len() == dims.classes)
         .unwrap_or_default();
-    let inp = inputs::load(&a.inputs, dims.input)?;
+    let inp = inputs::load_with_task(&a.inputs, Some(&a.task), dims.input)?;
     inp.check_labels(dims.classes)?;
 
     // The float model (for --float and for the agreement) and what to evaluate.
@@ -116,9 +116,9 @@ pub fn run(a: &EvalArgs) -> Result<()> {
         if let Some(seed) = inp.seed {
             obj.insert("seed".into(), json!(seed));
         }
-        if let Some(task) = a.inputs.task {
+        if let Some(task) = a.task.task {
             obj.insert("task".into(), json!(task.name()));
-            obj.insert("split".into(), json!(a.inputs.split.name()));
+            obj.insert("split".into(), json!(a.task.split.name()));
         }
         println!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(());
