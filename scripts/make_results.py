@@ -31,8 +31,10 @@ def main():
     ap.add_argument("--cli", default="target/release/bitgru")
     ap.add_argument("--tasks", default="row-mnist,kws10,kws4,pixel-mnist")
     ap.add_argument("--qat-epochs", default="2")
+    ap.add_argument("--qat-limit", default=None, help="QAT on this many training examples (pixel-mnist is slow)")
     ap.add_argument("--out", default="docs/RESULTS.md")
     ap.add_argument("--no-build", action="store_true", help="use the existing release CLI")
+    ap.add_argument("--append", action="store_true", help="append to the existing results file")
     a = ap.parse_args()
     if not a.no_build:
         subprocess.run(["cargo", "build", "--release", "-q", "-p", "bitgru-cli"], check=True)
@@ -50,14 +52,17 @@ def main():
             d, c, s = evaluate(a.cli, task, model, a.data, split, g)
             res[name] = d
             cmds.append(f"bitgru {c}   # {s:.0f}s")
-        qat = f"runs/{task}-qat8.safetensors"
-        qargs = [a.cli, "qat", "--task", task, "--model", model, "--genome", G8, "--data", a.data,
-                 "--out", qat, "--epochs", a.qat_epochs, "--quiet"]
-        _, _, s = sh(qargs)
-        cmds.append(f"bitgru {' '.join(qargs[1:])}   # {s:.0f}s")
-        d, c, s = evaluate(a.cli, task, qat, a.data, split, G8)
-        res["qat8"] = d
-        cmds.append(f"bitgru {c}   # {s:.0f}s")
+        for name, g in [("qat8", G8), ("qat4", G4)]:
+            qat = f"runs/{task}-{name}.safetensors"
+            qargs = [a.cli, "qat", "--task", task, "--model", model, "--genome", g, "--data", a.data,
+                     "--out", qat, "--epochs", a.qat_epochs, "--quiet"]
+            if a.qat_limit:
+                qargs += ["--limit", a.qat_limit]
+            _, _, s = sh(qargs)
+            cmds.append(f"bitgru {' '.join(qargs[1:])}   # {s:.0f}s")
+            d, c, s = evaluate(a.cli, task, qat, a.data, split, g)
+            res[name] = d
+            cmds.append(f"bitgru {c}   # {s:.0f}s")
         rows.append((task, split, meta, res))
         print(task, {k: v["accuracy"] for k, v in res.items()})
     lines = ["# Results of the default models", "",
@@ -65,11 +70,12 @@ def main():
              "MNIST tasks are scored on the 10k test set, keyword spotting on the validation speakers",
              "(`validation_list.txt`; the speaker-disjoint test split is held back by the data owner).",
              "Sizes are the DESIGN §4 metric (weights at their bits, 32-bit biases, LUTs, state, 8-bit head).", "",
-             "| task | split | n | float | 8-bit PTQ | 4-bit PTQ | 8-bit QAT | bytes at 8 bits | bytes at 4 bits |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "| task | split | n | float | 8-bit PTQ | 4-bit PTQ | 8-bit QAT | 4-bit QAT | bytes at 8 bits | bytes at 4 bits |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for task, split, meta, r in rows:
         lines.append(f"| {task} | {split} | {r['float']['n']} | {100*r['float']['accuracy']:.2f} % | "
                      f"{100*r['ptq8']['accuracy']:.2f} % | {100*r['ptq4']['accuracy']:.2f} % | {100*r['qat8']['accuracy']:.2f} % | "
+                     f"{100*r['qat4']['accuracy']:.2f} % | "
                      f"{r['ptq8']['size_bytes']} | {r['ptq4']['size_bytes']} |")
     lines += ["", "## Models", ""]
     for task, split, meta, r in rows:
@@ -84,6 +90,8 @@ def main():
         except json.JSONDecodeError:
             pass
     lines += ["", "## Commands (with wall time)", "", "```"] + cmds + ["```", ""]
+    if os.path.exists(a.out) and a.append:
+        lines = open(a.out).read().rstrip().split("\n") + ["", "## Additional run", ""] + lines[7:]
     open(a.out, "w").write("\n".join(lines))
     print("wrote", a.out)
 
