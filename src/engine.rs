@@ -135,6 +135,33 @@ impl Engine {
         &self.bundle
     }
 
+    /// The inputs of a request: labelled samples of the model's synthetic task when the bundle
+    /// records one (`features.kind == "synthetic-task"`), else seeded N(0, 1) sequences.
+    pub fn inputs(&self, seed: u64, n: usize) -> (Vec<Vec<f32>>, Option<Vec<usize>>) {
+        let f = &self.bundle.meta.features;
+        let dims = self.bundle.model.dims();
+        let num = |k: &str| f.get(k).and_then(|v| v.as_u64());
+        if f.get("kind").and_then(|v| v.as_str()) == Some("synthetic-task")
+            && num("input") == Some(dims.input as u64)
+            && num("classes") == Some(dims.classes as u64)
+        {
+            if let (Some(task_seed), Some(steps)) = (num("seed"), num("steps")) {
+                let task = bitgru::synth::task_of_model(
+                    task_seed,
+                    dims.input,
+                    dims.classes,
+                    steps as usize,
+                );
+                let (xs, ys) = task.sample(seed, n);
+                return (xs, Some(ys));
+            }
+        }
+        (
+            bitgru::synth::random_sequences(seed, n, STEPS, dims.input),
+            None,
+        )
+    }
+
     /// Evaluates `req`: prepares the integer model for the genome, quantizes the seeded inputs,
     /// runs the batch through the integer kernel (rayon with `threads`) and through the float
     /// model, and compares. `now_ms` is the clock used for the timings.
@@ -147,7 +174,7 @@ impl Engine {
         check_batch(req.n)?;
         let model = &self.bundle.model;
         let dims = model.dims();
-        let seqs = bitgru::synth::random_sequences(req.seed, req.n, STEPS, dims.input);
+        let (seqs, labels) = self.inputs(req.seed, req.n);
 
         let t0 = now_ms();
         let q = QuantGru::prepare(model, &self.bundle.calibration, &genome)?;
@@ -166,7 +193,15 @@ impl Engine {
             .filter(|(a, b)| a == b)
             .count();
         let threads = pool_threads();
+        let acc = |p: &[usize]| {
+            labels.as_ref().map(|l| {
+                p.iter().zip(l).filter(|(a, b)| a == b).count() as f64 / req.n.max(1) as f64
+            })
+        };
+        let (accuracy, float_accuracy) = (acc(&predictions), acc(&float_predictions));
         Ok(EvalReport {
+            accuracy,
+            float_accuracy,
             genome: genome.to_string(),
             seed: req.seed,
             n: req.n,
@@ -278,7 +313,11 @@ mod tests {
         let b = e.bundle();
         let g: Genome = "86868686868686868".parse().unwrap();
         let q = QuantGru::prepare(&b.model, &b.calibration, &g).unwrap();
-        let seqs = bitgru::synth::random_sequences(9, 5, STEPS, b.model.input_size);
+        let (seqs, labels) = e.inputs(9, 5);
+        assert!(
+            labels.is_some(),
+            "the demo model records its synthetic task"
+        );
         let mut s = bitgru::Scratch::for_model(&q);
         let want: Vec<usize> = seqs
             .iter()
@@ -289,7 +328,16 @@ mod tests {
             seed: 9,
             n: 5,
         };
-        assert_eq!(e.evaluate(&req, || 0.0).unwrap().predictions, want);
+        let r = e.evaluate(&req, || 0.0).unwrap();
+        assert_eq!(r.predictions, want);
+        let acc = want
+            .iter()
+            .zip(labels.unwrap())
+            .filter(|(a, b)| **a == *b)
+            .count() as f64
+            / 5.0;
+        assert_eq!(r.accuracy, Some(acc));
+        assert!(r.float_accuracy.is_some());
     }
 
     #[test]

@@ -322,8 +322,9 @@ mod ui {
                     <p class="lede">
                         "A GRU whose 17 operators each run at their own bit width (2–8), with "
                         "integer-only arithmetic. Type a genome — one digit per operator — and "
-                        "the worker prepares the integer model, runs it on seeded random "
-                        "sequences of 49 steps and compares its predictions with the float model."
+                        "the worker prepares the integer model, runs it on seeded labelled "
+                        "sequences of 49 steps (the demo model's synthetic task) and compares "
+                        "its accuracy and predictions with the float model."
                     </p>
                 </header>
                 <ErrorBoundary fallback=|errors| {
@@ -557,6 +558,7 @@ mod ui {
                 data-threads=field(|r| r.threads.to_string())
                 data-count=field(|r| r.predictions.len().to_string())
                 data-agreement=field(|r| r.agreement.to_string())
+                data-accuracy=field(|r| r.accuracy.map(|a| a.to_string()).unwrap_or_default())
             >
                 <h2>"Result"</h2>
                 {move || match ctl.report.get() {
@@ -612,6 +614,15 @@ mod ui {
         let json = serde_json::to_string_pretty(&r).unwrap_or_default();
         view! {
             <dl class="stats">
+                {r.accuracy.map(|a| view! {
+                    <div>
+                        <dt>"Accuracy (integer)"</dt>
+                        <dd id="accuracy">
+                            {format!("{:.1}%", 100.0 * a)}
+                            <small>{format!(" float model {:.1}%", 100.0 * r.float_accuracy.unwrap_or(f64::NAN))}</small>
+                        </dd>
+                    </div>
+                })}
                 <div>
                     <dt>"Agreement with float"</dt>
                     <dd id="agreement">

@@ -69,6 +69,13 @@ pub struct EvalReport {
     pub agree: usize,
     /// `agree / n`.
     pub agreement: f64,
+    /// Integer-kernel accuracy, when the inputs are labelled (a model fitted to a synthetic
+    /// task: `meta.features.kind == "synthetic-task"`).
+    #[serde(default)]
+    pub accuracy: Option<f64>,
+    /// Float-model accuracy on the same labelled inputs.
+    #[serde(default)]
+    pub float_accuracy: Option<f64>,
     pub size: SizeReport,
     /// Prepare + quantize inputs + integer batch, in milliseconds.
     pub elapsed_ms: f64,

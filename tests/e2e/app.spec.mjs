@@ -72,6 +72,9 @@ function checkReport(report, attrs, genome) {
   const agree = report.predictions.filter((c, i) => c === report.float_predictions[i]).length;
   assert.equal(report.agree, agree);
   assert.ok(report.agreement > 0.5, `agreement ${report.agreement}`);
+  // The demo model is fitted to a labelled synthetic task: the page reports real accuracy.
+  assert.ok(report.accuracy > 0.5 && report.float_accuracy > 0.5, `accuracy ${report.accuracy} / ${report.float_accuracy}`);
+  assert.equal(attrs.accuracy, String(report.accuracy));
   assert.ok(report.size.bytes > 0 && report.size.normalized > 0 && report.size.normalized < 1);
   assert.ok(report.elapsed_ms >= 0);
   assert.equal(attrs.count, String(N));
