@@ -242,7 +242,6 @@ pub fn run(a: &TrainArgs) -> Result<()> {
         a.task,
         model,
         &features,
-        &norm,
         classes,
         json!({
             "hidden": hidden,
@@ -283,12 +282,10 @@ fn finish_bundle(
     task: Task,
     model: FloatGru,
     features: &bitgru::data::Dataset,
-    norm: &Normalization,
     classes: Vec<String>,
     notes: serde_json::Value,
     seed: u64,
 ) -> Result<ModelBundle> {
-    let _ = norm;
     let n = features.len().min(512);
     let idx: Vec<usize> = (0..n).map(|j| j * features.len() / n).collect();
     let views: Vec<&[f32]> = idx
