@@ -140,6 +140,46 @@ impl BatchStats {
     }
 }
 
+/// Softmax cross-entropy of a batch of logit rows (`[B, C]`), in place: returns the batch
+/// statistics and leaves `δlogits = w_y (softmax − onehot_y) / norm` in `logits`.
+pub(crate) fn softmax_cross_entropy(
+    logits: &mut [f32],
+    classes: usize,
+    labels: &[usize],
+    class_weights: Option<&[f32]>,
+    norm: f32,
+) -> Result<BatchStats> {
+    let mut stats = BatchStats {
+        n: labels.len(),
+        ..Default::default()
+    };
+    for (row, &y) in logits.chunks_exact_mut(classes).zip(labels) {
+        if y >= classes {
+            return Err(Error::invalid(
+                "label",
+                format!("{y} is not below the number of classes {classes}"),
+            ));
+        }
+        let max = row.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
+        let mut pred = 0;
+        for (c, v) in row.iter().enumerate() {
+            if *v > row[pred] {
+                pred = c;
+            }
+        }
+        stats.correct += (pred == y) as usize;
+        let sum: f32 = row.iter().map(|v| (v - max).exp()).sum();
+        let w = class_weights.map_or(1.0, |cw| cw[y]);
+        stats.loss_sum += (w * (sum.ln() + max - row[y])) as f64;
+        stats.weight_sum += w as f64;
+        for (c, v) in row.iter_mut().enumerate() {
+            let p = (*v - max).exp() / sum;
+            *v = w * (p - (c == y) as u8 as f32) / norm;
+        }
+    }
+    Ok(stats)
+}
+
 /// Reusable buffers for [`batch_grad`].
 #[derive(Debug, Default, Clone)]
 pub struct Workspace {
@@ -286,30 +326,7 @@ pub fn batch_grad(
         1.0,
         &mut ws.logits,
     );
-    let mut stats = BatchStats {
-        n: b,
-        ..Default::default()
-    };
-    for (bi, &y) in labels.iter().enumerate() {
-        let row = &mut ws.logits[bi * c_sz..(bi + 1) * c_sz];
-        let max = row.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
-        let mut pred = 0;
-        for (c, v) in row.iter().enumerate() {
-            if *v > row[pred] {
-                pred = c;
-            }
-        }
-        stats.correct += (pred == y) as usize;
-        let sum: f32 = row.iter().map(|v| (v - max).exp()).sum();
-        let w = class_weights.map_or(1.0, |cw| cw[y]);
-        stats.loss_sum += (w * (sum.ln() + max - row[y])) as f64;
-        stats.weight_sum += w as f64;
-        // Row becomes δlogits = w (softmax − onehot) / norm.
-        for (c, v) in row.iter_mut().enumerate() {
-            let p = (*v - max).exp() / sum;
-            *v = w * (p - (c == y) as u8 as f32) / norm;
-        }
-    }
+    let stats = softmax_cross_entropy(&mut ws.logits, c_sz, labels, class_weights, norm)?;
     let dlogits = &ws.logits;
     gemm(
         c_sz,

@@ -342,35 +342,8 @@ pub fn qat_batch_grad(
         1.0,
         &mut ws.logits,
     );
-    let mut stats = BatchStats {
-        n: b,
-        ..Default::default()
-    };
-    for (bi, &y) in labels.iter().enumerate() {
-        if y >= c_sz {
-            return Err(Error::invalid(
-                "label",
-                format!("{y} is not below the number of classes {c_sz}"),
-            ));
-        }
-        let row = &mut ws.logits[bi * c_sz..(bi + 1) * c_sz];
-        let max = row.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
-        let mut pred = 0;
-        for (c, v) in row.iter().enumerate() {
-            if *v > row[pred] {
-                pred = c;
-            }
-        }
-        stats.correct += (pred == y) as usize;
-        let sum: f32 = row.iter().map(|v| (v - max).exp()).sum();
-        let w = class_weights.map_or(1.0, |cw| cw[y]);
-        stats.loss_sum += (w * (sum.ln() + max - row[y])) as f64;
-        stats.weight_sum += w as f64;
-        for (c, v) in row.iter_mut().enumerate() {
-            let p = (*v - max).exp() / sum;
-            *v = w * (p - (c == y) as u8 as f32) / norm;
-        }
-    }
+    let stats =
+        super::grad::softmax_cross_entropy(&mut ws.logits, c_sz, labels, class_weights, norm)?;
     // Head gradients (STE through the weight quantizer).
     let mut dwfc = vec![0f32; c_sz * h_sz];
     gemm(
