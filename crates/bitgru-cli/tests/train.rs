@@ -257,3 +257,89 @@ fn every_subcommand_has_help() {
         assert!(ok && out.contains("Usage"), "{c}: {err}");
     }
 }
+
+/// On the real data when ../shared/data is present: a short row-MNIST training run, integer
+/// evaluation on the real test set and a QAT pass (kept small: a few seconds).
+#[test]
+fn real_mnist_quick_train_eval_qat() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
+    if !data.join("mnist").is_dir() {
+        eprintln!("SKIPPED: ../shared/data not found (real-data CLI check)");
+        return;
+    }
+    let dir = TempDir(std::env::temp_dir().join(format!("bitgru-real-{}", std::process::id())));
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let model = dir.0.join("row.safetensors");
+    let (ok, _, err) = run(bin()
+        .args([
+            "train",
+            "--task",
+            "row-mnist",
+            "--hidden",
+            "32",
+            "--limit",
+            "4000",
+            "--epochs",
+            "3",
+            "--lr",
+            "0.01",
+            "--batch",
+            "64",
+            "--warmup",
+            "10",
+            "--quiet",
+            "--seed",
+            "5",
+        ])
+        .arg("--data")
+        .arg(&data)
+        .arg("--out")
+        .arg(&model));
+    assert!(ok, "{err}");
+    let mut c = bin();
+    c.args([
+        "eval",
+        "--task",
+        "row-mnist",
+        "--split",
+        "test",
+        "--limit",
+        "1000",
+        "--json",
+        "--genome",
+        "88888888888888888",
+        "--data",
+    ])
+    .arg(&data)
+    .arg("--model")
+    .arg(&model);
+    let (ok, out, err) = run(&mut c);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["n"], 1000);
+    let acc = v["accuracy"].as_f64().unwrap();
+    eprintln!("real row-mnist, 4000 images x 3 epochs, H=32, all-8 integer test accuracy {acc}");
+    assert!(acc > 0.7, "accuracy {acc}");
+    let q = dir.0.join("row-q.safetensors");
+    let (ok, _, err) = run(bin()
+        .args([
+            "qat",
+            "--task",
+            "row-mnist",
+            "--genome",
+            "44444444444444444",
+            "--epochs",
+            "1",
+            "--limit",
+            "1000",
+            "--quiet",
+        ])
+        .arg("--data")
+        .arg(&data)
+        .arg("--model")
+        .arg(&model)
+        .arg("--out")
+        .arg(&q));
+    assert!(ok, "{err}");
+    assert!(q.exists());
+}
