@@ -13,6 +13,10 @@ mkdir -p runs assets/models
 run() { # name, args...
   local name=$1; shift
   local resume=()
+  # A checkpoint committed by an earlier session continues there (pixel-mnist spans sessions).
+  if [ ! -f "runs/$name.ckpt.json" ] && [ -f "assets/checkpoints/$name.ckpt.json" ]; then
+    cp "assets/checkpoints/$name.ckpt.json" "runs/$name.ckpt.json"
+  fi
   [ -f "runs/$name.ckpt.json" ] && resume=(--resume)
   "$B" train --data "$DATA" --out "assets/models/$name.safetensors" --checkpoint "runs/$name.ckpt.json" \
     "${resume[@]}" --quiet "$@" 2>&1 | tee -a "runs/$name.log"
