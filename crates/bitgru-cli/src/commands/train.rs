@@ -21,32 +21,11 @@ enum Source {
 }
 
 impl Source {
-    fn as_dyn(&self) -> Box<dyn BatchSource + '_> {
+    fn as_dyn(&self) -> &dyn BatchSource {
         match self {
-            Source::Features(d) => Box::new(InMemory {
-                xs: &d.sequences,
-                ys: &d.labels,
-            }),
-            Source::Kws(k) => Box::new(KwsRef(k)),
+            Source::Features(d) => d,
+            Source::Kws(k) => k.as_ref(),
         }
-    }
-}
-
-struct KwsRef<'a>(&'a KwsTrainSource);
-
-impl BatchSource for KwsRef<'_> {
-    fn len(&self) -> usize {
-        self.0.len()
-    }
-    fn label(&self, idx: usize) -> usize {
-        self.0.label(idx)
-    }
-    fn get(
-        &self,
-        idx: usize,
-        rng: &mut rand_chacha::ChaCha8Rng,
-    ) -> bitgru::Result<std::borrow::Cow<'_, [f32]>> {
-        self.0.get(idx, rng)
     }
 }
 
@@ -150,10 +129,7 @@ pub fn run(a: &TrainArgs) -> Result<()> {
     );
     let src = source(&a.data, set, Some(&norm))?;
     let train = src.as_dyn();
-    let val_src = InMemory {
-        xs: &val_n.sequences,
-        ys: &val_n.labels,
-    };
+    let val_src = &val_n;
     let config = TrainConfig {
         epochs: a.epochs,
         batch_size: a.batch,
@@ -200,7 +176,7 @@ pub fn run(a: &TrainArgs) -> Result<()> {
         (Some(ck), true) => bail!("--resume: checkpoint {} does not exist", ck.display()),
         _ => {
             let init = bitgru::synth::pytorch_init(a.seed, input, hidden, classes.len());
-            Trainer::new(init, config, train.as_ref())?
+            Trainer::new(init, config, train)?
         }
     };
     let total = (trainer.config.epochs * trainer.steps_per_epoch()) as u64;
@@ -214,14 +190,14 @@ pub fn run(a: &TrainArgs) -> Result<()> {
     };
     let mut stopped_early = false;
     while !trainer.finished() {
-        let s: StepReport = trainer.step(train.as_ref())?;
+        let s: StepReport = trainer.step(train)?;
         pb.set_position(s.step);
         pb.set_message(format!(
             "epoch {} loss {:.4} acc {:.3}",
             s.epoch, s.loss, s.accuracy
         ));
         if s.epoch_done {
-            let rec = trainer.end_epoch(Some(&val_src))?;
+            let rec = trainer.end_epoch(Some(val_src))?;
             log_epoch(&pb, &rec, &t0);
             save_ck(&trainer)?;
         } else if a.checkpoint.is_some() && s.step.is_multiple_of(a.checkpoint_every.max(1)) {
@@ -326,12 +302,9 @@ pub fn qat(a: &QatArgs) -> Result<()> {
     }
     let src = source(&a.data, set, None)?;
     let train = src.as_dyn();
-    let val_src = InMemory {
-        xs: &val.sequences,
-        ys: &val.labels,
-    };
+    let val_src = &val;
     let ptq =
-        bitgru::train::evaluate_integer(&bundle.model, &bundle.calibration, &a.genome, &val_src)?;
+        bitgru::train::evaluate_integer(&bundle.model, &bundle.calibration, &a.genome, val_src)?;
     eprintln!(
         "{} genome {}: PTQ validation accuracy {:.4}",
         a.task, a.genome, ptq
@@ -347,7 +320,7 @@ pub fn qat(a: &QatArgs) -> Result<()> {
         balance_classes: a.task.is_kws(),
         ..TrainConfig::default()
     };
-    let mut t = Trainer::new(bundle.model.clone(), config, train.as_ref())?;
+    let mut t = Trainer::new(bundle.model.clone(), config, train)?;
     t.set_qat(QatConfig {
         genome: a.genome,
         calibration: bundle.calibration.clone(),
@@ -355,7 +328,7 @@ pub fn qat(a: &QatArgs) -> Result<()> {
     })?;
     // The starting point competes too: QAT never returns something worse than PTQ.
     let pb = bar((a.epochs * t.steps_per_epoch()) as u64, a.quiet);
-    t.fit(train.as_ref(), Some(&val_src), |s, e| {
+    t.fit(train, Some(val_src), |s, e| {
         pb.set_position(s.step);
         pb.set_message(format!("loss {:.4}", s.loss));
         if let Some(e) = e {

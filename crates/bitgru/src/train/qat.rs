@@ -10,7 +10,7 @@
 //! [`QatTrainer`]); the calibration of the last epoch is the one exported with the model, so the
 //! prepared integer model is the one that was trained.
 use super::gemm::gemm;
-use super::grad::{BatchStats, Grads};
+use super::grad::{add_row_sums, BatchStats, Grads};
 use crate::calibrate::{Calibration, HEAD_BITS};
 use crate::error::{Error, Result};
 use crate::fixed::{qmax_signed, qmax_unsigned};
@@ -352,11 +352,7 @@ pub fn qat_batch_grad(
     for (k, d) in dwfc.iter().enumerate() {
         g.w_fc[k] += d * spec.head.pass(m.w_fc[k]);
     }
-    for row in ws.logits.chunks_exact(c_sz) {
-        for (gb, d) in g.b_fc.iter_mut().zip(row) {
-            *gb += d;
-        }
-    }
+    add_row_sums(&ws.logits, &mut g.b_fc);
     ws.dh.resize(bh, 0.0);
     gemm(
         b, c_sz, h_sz, 1.0, &ws.logits, false, &ws.wfc, false, 0.0, &mut ws.dh,
@@ -413,11 +409,7 @@ pub fn qat_batch_grad(
         gemm(
             h3, b, h_sz, 1.0, &ws.dgh, true, h_prev, false, 1.0, &mut dwh,
         );
-        for row in ws.dgh.chunks_exact(h3) {
-            for (gb, d) in g.b_hh.iter_mut().zip(row) {
-                *gb += d;
-            }
-        }
+        add_row_sums(&ws.dgh, &mut g.b_hh);
         gemm(
             b,
             h3,
@@ -453,10 +445,6 @@ pub fn qat_batch_grad(
         // W' = W·s_x: dL/dW = dL/dW' · s_x (STE through the quantizer of W').
         g.w_ih[k] += d * s * wq_i[k / (h_sz * i_sz)].pass(m.w_ih[k] * s);
     }
-    for row in ws.dgi.chunks_exact(h3) {
-        for (gb, d) in g.b_ih.iter_mut().zip(row) {
-            *gb += d;
-        }
-    }
+    add_row_sums(&ws.dgi, &mut g.b_ih);
     Ok(stats)
 }

@@ -93,6 +93,19 @@ impl BatchSource for InMemory<'_> {
     }
 }
 
+/// A data set is a source without augmentation.
+impl BatchSource for crate::data::Dataset {
+    fn len(&self) -> usize {
+        self.sequences.len()
+    }
+    fn label(&self, idx: usize) -> usize {
+        self.labels[idx]
+    }
+    fn get(&self, idx: usize, _rng: &mut ChaCha8Rng) -> Result<Cow<'_, [f32]>> {
+        Ok(Cow::Borrowed(&self.sequences[idx]))
+    }
+}
+
 /// Report of one optimizer step.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct StepReport {
