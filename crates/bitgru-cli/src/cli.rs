@@ -151,6 +151,108 @@ pub enum Command {
 
     /// Time float training steps (for comparisons with other frameworks).
     BenchTrain(BenchTrainArgs),
+
+    /// NSGA-II search of per-operator bit widths: the Pareto front of accuracy against size.
+    #[command(
+        long_about = "Searches the 17 per-operator bit widths with NSGA-II for the Pareto front of \
+            error against normalized model size (optionally bit-operations too). Each genome is \
+            prepared from the model's stored calibration and scored with the integer kernel on a \
+            fixed, stratified fitness subset of the validation split (quantized once). The \
+            homogeneous genomes all-2 … all-8 are evaluated as the baseline and placed in the \
+            first population. After the last generation the front and the baselines are \
+            re-scored on the whole split (and on MNIST's test set), the per-gene sensitivity and \
+            a clustering of the front are computed, and optionally every front genome is \
+            fine-tuned with QAT (--qat-epochs). Writes DIR/result.json (docs/SEARCH.md), \
+            DIR/evaluations.csv (every evaluation), DIR/front.svg and DIR/checkpoint.json \
+            (after every generation). Ctrl-C stops after the current generation; --resume DIR \
+            continues exactly where it stopped (same result as an uninterrupted run).",
+        after_help = sections(&[MODEL_HELP, INPUTS_HELP, "Example: bitgru search --task kws10 \
+            --model assets/models/kws10.safetensors --data ../shared/data --pop 48 --gens 40 \
+            --seed 1 --out results/kws10"])
+    )]
+    Search(SearchArgs),
+
+    /// Print the summary of a search result directory (or result.json).
+    Report(ReportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// Task whose data scores the genomes (with --data); or use --inputs for your own labelled
+    /// inputs.
+    #[arg(long, value_parser = parse_task, requires = "data", conflicts_with = "inputs")]
+    pub task: Option<bitgru::task::Task>,
+    /// Data root (../shared/data layout: mnist/, speech_commands/).
+    #[arg(long, value_name = "DIR", requires = "task")]
+    pub data: Option<PathBuf>,
+    /// Labelled inputs file (JSON, see below) instead of a task's data.
+    #[arg(long, value_name = "FILE")]
+    pub inputs: Option<PathBuf>,
+    /// Model: a bundle, or float weights with --calib.
+    #[arg(long, value_name = "M")]
+    pub model: PathBuf,
+    /// Calibration inputs for float weights (or to override a bundle's calibration).
+    #[arg(long, value_name = "X2")]
+    pub calib: Option<PathBuf>,
+    /// Population size (even, 4..=4096).
+    #[arg(long, default_value_t = 48)]
+    pub pop: usize,
+    /// Generations in total, the initial population being the first (1..=10000).
+    #[arg(long, default_value_t = 40)]
+    pub gens: usize,
+    /// Seed of the GA (and of the clustering).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Objectives, all minimized: error,size or error,size,bitops.
+    #[arg(long, default_value = "error,size")]
+    pub objectives: String,
+    /// Fitness subset size (stratified by class). Default: row-mnist 1000, pixel-mnist 256
+    /// (784 steps per image), kws4/kws10 the whole validation split (483), inputs file: up to 1000.
+    #[arg(long, value_name = "N")]
+    pub subset: Option<usize>,
+    /// Probability that a pair of parents is recombined (uniform crossover).
+    #[arg(long, default_value_t = 0.9)]
+    pub crossover: f64,
+    /// Per-gene mutation probability (default 1/17).
+    #[arg(long)]
+    pub mutation: Option<f64>,
+    /// Smallest and largest bit width searched.
+    #[arg(long, default_value_t = 2)]
+    pub min_bits: u8,
+    #[arg(long, default_value_t = 8)]
+    pub max_bits: u8,
+    /// Continue the search checkpointed in DIR (DIR/checkpoint.json); the configuration must
+    /// match (--gens may grow).
+    #[arg(long, value_name = "DIR")]
+    pub resume: Option<PathBuf>,
+    /// Output directory (created).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Overwrite an existing search in --out instead of refusing.
+    #[arg(long)]
+    pub force: bool,
+    /// QAT epochs per front genome after the search (0: no QAT refinement; needs --task).
+    #[arg(long, default_value_t = 0)]
+    pub qat_epochs: usize,
+    /// Training samples for the QAT refinement (evenly spaced subset of the training split).
+    #[arg(long, default_value_t = 4000)]
+    pub qat_limit: usize,
+    /// Learning rate of the QAT refinement.
+    #[arg(long, default_value_t = 5e-4)]
+    pub qat_lr: f32,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A search output directory or its result.json.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Print the result as JSON (validated) instead of the table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub(crate) fn parse_task(s: &str) -> Result<bitgru::task::Task, String> {

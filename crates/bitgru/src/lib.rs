@@ -27,6 +27,7 @@ pub mod io;
 pub mod kernel;
 pub mod model;
 pub mod quant;
+pub mod search;
 pub mod size;
 pub mod synth;
 pub mod task;

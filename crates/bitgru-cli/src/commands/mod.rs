@@ -5,6 +5,8 @@ mod demo;
 mod eval;
 mod export;
 mod inspect;
+mod plot;
+mod search;
 mod train;
 
 use crate::cli::{Cli, Command};
@@ -23,6 +25,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Train(a) => train::run(&a),
         Command::Qat(a) => train::qat(&a),
         Command::BenchTrain(a) => train::bench(&a),
+        Command::Search(a) => search::run(&a),
+        Command::Report(a) => search::report(&a),
     }
 }
 

@@ -283,51 +283,96 @@ fn finish_bundle(
     })
 }
 
-pub fn qat(a: &QatArgs) -> Result<()> {
-    let t0 = Instant::now();
-    let bundle = bitgru::io::load_bundle(&util::read(&a.model, "model bundle")?)
-        .with_context(|| format!("model bundle {}", a.model.display()))?;
-    let (set, val) = task::load_training(a.task, &a.data, a.limit)
-        .with_context(|| format!("loading {} training data from {}", a.task, a.data.display()))?;
-    let features = set.features().clone();
-    if features.input != bundle.model.input_size || features.classes.len() != bundle.model.classes {
-        bail!(
-            "{} data ({} features, {} classes) does not fit the model ({} inputs, {} classes)",
-            a.task,
-            features.input,
-            features.classes.len(),
-            bundle.model.input_size,
-            bundle.model.classes
-        );
+/// A task's training source and validation split, loaded once for QAT runs.
+pub(crate) struct QatData {
+    task: Task,
+    src: Source,
+    pub val: bitgru::data::Dataset,
+}
+
+impl QatData {
+    /// Loads `task`'s training data (`limit`: evenly spaced subset) and checks it fits `model`.
+    pub fn load(
+        task: Task,
+        data: &Path,
+        limit: Option<usize>,
+        model: &FloatGru,
+    ) -> Result<QatData> {
+        let (set, val) = task::load_training(task, data, limit)
+            .with_context(|| format!("loading {} training data from {}", task, data.display()))?;
+        let features = set.features();
+        if features.input != model.input_size || features.classes.len() != model.classes {
+            bail!(
+                "{} data ({} features, {} classes) does not fit the model ({} inputs, {} classes)",
+                task,
+                features.input,
+                features.classes.len(),
+                model.input_size,
+                model.classes
+            );
+        }
+        Ok(QatData {
+            task,
+            src: source(data, set, None)?,
+            val,
+        })
     }
-    let src = source(&a.data, set, None)?;
-    let train = src.as_dyn();
-    let val_src = &val;
-    let ptq =
-        bitgru::train::evaluate_integer(&bundle.model, &bundle.calibration, &a.genome, val_src)?;
-    eprintln!(
-        "{} genome {}: PTQ validation accuracy {:.4}",
-        a.task, a.genome, ptq
-    );
+
+    /// Training samples.
+    pub fn train_len(&self) -> usize {
+        self.src.as_dyn().len()
+    }
+}
+
+/// Settings of one QAT run.
+pub(crate) struct QatRun {
+    pub epochs: usize,
+    pub batch: usize,
+    pub lr: f32,
+    pub seed: u64,
+    pub recalibrate: usize,
+    pub shards: usize,
+    pub quiet: bool,
+}
+
+/// What a QAT run gives: the better of the starting point (PTQ) and the fine-tuned epochs.
+pub(crate) struct QatOutcome {
+    pub ptq: f64,
+    pub best: f64,
+    pub model: FloatGru,
+    pub calibration: Calibration,
+    pub history: Vec<EpochRecord>,
+}
+
+/// Fine-tunes `bundle` for `genome` through the fake-quant model; validation picks the epoch.
+pub(crate) fn qat_genome(
+    data: &QatData,
+    bundle: &ModelBundle,
+    genome: &bitgru::Genome,
+    run: &QatRun,
+) -> Result<QatOutcome> {
+    let t0 = Instant::now();
+    let train = data.src.as_dyn();
+    let val_src = &data.val;
+    let ptq = bitgru::train::evaluate_integer(&bundle.model, &bundle.calibration, genome, val_src)?;
     let config = TrainConfig {
-        epochs: a.epochs,
-        batch_size: a.batch,
-        lr: a.lr,
-        min_lr: a.lr * 0.05,
+        epochs: run.epochs,
+        batch_size: run.batch,
+        lr: run.lr,
+        min_lr: run.lr * 0.05,
         warmup_steps: 0,
-        seed: a.seed,
-        shards: a.shards,
-        balance_classes: a.task.is_kws(),
+        seed: run.seed,
+        shards: run.shards,
+        balance_classes: data.task.is_kws(),
         ..TrainConfig::default()
     };
     let mut t = Trainer::new(bundle.model.clone(), config, train)?;
     t.set_qat(QatConfig {
-        genome: a.genome,
+        genome: *genome,
         calibration: bundle.calibration.clone(),
-        recalibrate_samples: a.recalibrate,
+        recalibrate_samples: run.recalibrate,
     })?;
-    // The starting point competes too: QAT never returns something worse than PTQ.
-    let pb = bar((a.epochs * t.steps_per_epoch()) as u64, a.quiet);
+    let pb = bar((run.epochs * t.steps_per_epoch()) as u64, run.quiet);
     t.fit(train, Some(val_src), |s, e| {
         pb.set_position(s.step);
         pb.set_message(format!("loss {:.4}", s.loss));
@@ -336,15 +381,41 @@ pub fn qat(a: &QatArgs) -> Result<()> {
         }
     })?;
     pb.finish_and_clear();
+    // The starting point competes too: QAT never returns something worse than PTQ.
     let (best, model, calibration) = match (t.best.clone(), t.best_calibration.clone()) {
         (Some((acc, m)), Some(c)) if acc >= ptq => (acc, m, c),
         _ => (ptq, bundle.model.clone(), bundle.calibration.clone()),
     };
+    Ok(QatOutcome {
+        ptq,
+        best,
+        model,
+        calibration,
+        history: t.history.clone(),
+    })
+}
+
+pub fn qat(a: &QatArgs) -> Result<()> {
+    let t0 = Instant::now();
+    let bundle = bitgru::io::load_bundle(&util::read(&a.model, "model bundle")?)
+        .with_context(|| format!("model bundle {}", a.model.display()))?;
+    let data = QatData::load(a.task, &a.data, a.limit, &bundle.model)?;
+    let run = QatRun {
+        epochs: a.epochs,
+        batch: a.batch,
+        lr: a.lr,
+        seed: a.seed,
+        recalibrate: a.recalibrate,
+        shards: a.shards,
+        quiet: a.quiet,
+    };
+    let out = qat_genome(&data, &bundle, &a.genome, &run)?;
+    let (ptq, best) = (out.ptq, out.best);
     let mut meta = bundle.meta.clone();
     meta.command = util::command_line();
     meta.notes = json!({
         "qat": {"genome": a.genome.to_string(), "ptq_validation_accuracy": ptq, "qat_validation_accuracy": best,
-                "epochs": a.epochs, "lr": a.lr, "seed": a.seed, "history": t.history,
+                "epochs": a.epochs, "lr": a.lr, "seed": a.seed, "history": out.history,
                 "seconds": t0.elapsed().as_secs_f64()},
         "base_model": a.model.display().to_string(),
         "base_notes": bundle.meta.notes,
@@ -354,8 +425,8 @@ pub fn qat(a: &QatArgs) -> Result<()> {
         &a.out,
         &bitgru::io::save_bundle(&ModelBundle {
             meta,
-            model,
-            calibration,
+            model: out.model,
+            calibration: out.calibration,
         })?,
     )?;
     eprintln!(

@@ -1,0 +1,710 @@
+//! `bitgru search` (NSGA-II over the 17 bit widths) and `bitgru report`.
+use super::plot;
+use super::train::{qat_genome, QatData, QatRun};
+use crate::cli::{ReportArgs, SearchArgs};
+use crate::{inputs, models, util};
+use anyhow::{bail, Context, Result};
+use bitgru::io::ModelBundle;
+use bitgru::search::analysis;
+use bitgru::search::problem::stratified_subset;
+use bitgru::search::run::{
+    best_within, model_digest, FitnessInfo, QatPoint, QatRefinement, Rescore, Scored, Timings,
+};
+use bitgru::search::{Objective, QuantProblem, Search, SearchConfig, SearchResult};
+use bitgru::task::{EvalSplit, Task};
+use bitgru::Genome;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+const CHECKPOINT: &str = "checkpoint.json";
+const RESULT: &str = "result.json";
+
+/// Default fitness subset size of a task (see `--subset`).
+fn default_subset(task: Option<Task>, n: usize) -> usize {
+    match task {
+        Some(Task::RowMnist) => 1000,
+        Some(Task::PixelMnist) => 256,
+        Some(Task::Kws4 | Task::Kws10) => n,
+        None => 1000,
+    }
+    .min(n)
+}
+
+/// Labelled sequences with where they came from.
+struct Split {
+    name: String,
+    sequences: Vec<Vec<f32>>,
+    labels: Vec<usize>,
+}
+
+fn task_split(task: Task, data: &Path, split: EvalSplit, input: usize) -> Result<Split> {
+    let ds = bitgru::task::load_eval_split(task, data, split, None).with_context(|| {
+        format!(
+            "loading {task} {} data from {}",
+            split.name(),
+            data.display()
+        )
+    })?;
+    if ds.input != input {
+        bail!(
+            "task {task} has {} features per step, the model takes {input}",
+            ds.input
+        );
+    }
+    Ok(Split {
+        name: split.name().to_string(),
+        sequences: ds.sequences,
+        labels: ds.labels,
+    })
+}
+
+/// Writes a file atomically (temporary file + rename), so an interrupted write never leaves a
+/// truncated checkpoint or result.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    util::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
+}
+
+pub fn run(a: &SearchArgs) -> Result<()> {
+    let t_start = Instant::now();
+    let objectives = Objective::parse_list(&a.objectives).context("--objectives")?;
+    let file = models::load(&a.model)?;
+    let c = models::calibrated(&a.model, file, a.calib.as_deref())?;
+    let dims = c.model.dims();
+
+    // The fitness split.
+    let (task_name, split) = match (a.task, &a.data, &a.inputs) {
+        (Some(task), Some(data), _) => {
+            if !c.meta.task.is_empty()
+                && c.meta.task.parse::<Task>().is_ok()
+                && c.meta.task != task.name()
+            {
+                bail!(
+                    "model {} was trained for task {}, not {task}; use --task {} (or a {task} model)",
+                    a.model.display(),
+                    c.meta.task,
+                    c.meta.task
+                );
+            }
+            (
+                task.name().to_string(),
+                task_split(task, data, EvalSplit::Validation, dims.input)?,
+            )
+        }
+        (None, None, Some(path)) => {
+            let inp = inputs::read_file(path, dims.input)?;
+            let Some(labels) = inp.labels else {
+                bail!(
+                    "inputs file {} has no labels; the search scores accuracy and needs \"labels\"",
+                    path.display()
+                );
+            };
+            let name = if c.meta.task.is_empty() {
+                "custom".to_string()
+            } else {
+                c.meta.task.clone()
+            };
+            (
+                name,
+                Split {
+                    name: format!("inputs {}", path.display()),
+                    sequences: inp.sequences,
+                    labels,
+                },
+            )
+        }
+        _ => bail!("no fitness data: give --task T --data DIR, or --inputs FILE with labels"),
+    };
+    if let Some((k, l)) = split
+        .labels
+        .iter()
+        .enumerate()
+        .find(|(_, &l)| l >= dims.classes)
+    {
+        bail!(
+            "{}: label of sequence {k} is {l}, but the model has {} classes",
+            split.name,
+            dims.classes
+        );
+    }
+    if let Some(len) = split.sequences.first().map(Vec::len) {
+        if let Some(k) = split.sequences.iter().position(|s| s.len() != len) {
+            bail!(
+                "{}: sequence {k} has {} values, sequence 0 has {len}; the search needs sequences of one length",
+                split.name,
+                split.sequences[k].len()
+            );
+        }
+    }
+    let n_split = split.labels.len();
+    let subset = a.subset.unwrap_or_else(|| default_subset(a.task, n_split));
+    if subset == 0 || subset > n_split {
+        bail!(
+            "--subset {subset}: the {} split has {n_split} sequences (expected 1..={n_split})",
+            split.name
+        );
+    }
+    let idx = stratified_subset(&split.labels, subset);
+    let fit_seqs: Vec<Vec<f32>> = idx.iter().map(|&i| split.sequences[i].clone()).collect();
+    let fit_labels: Vec<usize> = idx.iter().map(|&i| split.labels[i]).collect();
+
+    let mut config = SearchConfig::new(
+        &task_name,
+        &a.model
+            .file_name()
+            .map_or(a.model.display().to_string(), |f| {
+                f.to_string_lossy().into()
+            }),
+        &model_digest(&c.model, &c.calibration),
+        a.pop,
+        a.gens,
+        a.seed,
+    );
+    config.split = split.name.clone();
+    config.subset = subset;
+    config.reference_point = vec![1.1; objectives.len()];
+    config.objectives = objectives.clone();
+    config.crossover_prob = a.crossover;
+    config.mutation_prob = a.mutation;
+    config.min_bits = a.min_bits;
+    config.max_bits = a.max_bits;
+    config.validate().context("search configuration")?;
+
+    // Everything is checked before anything is written.
+    let resumed = match &a.resume {
+        Some(dir) => {
+            let path = dir.join(CHECKPOINT);
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read checkpoint {}", path.display()))?;
+            let mut s = Search::from_json(&text)
+                .with_context(|| format!("checkpoint {}", path.display()))?;
+            if let Some((field, was, now)) = s.config.difference(&config) {
+                bail!(
+                    "checkpoint {} was made with {field} = {was}, this run has {field} = {now}; \
+                     resume with the same settings (only --gens may grow), or start a new --out",
+                    path.display()
+                );
+            }
+            s.extend_generations(a.gens)
+                .with_context(|| format!("checkpoint {}", path.display()))?;
+            Some(s)
+        }
+        None => None,
+    };
+    let same_dir = a.resume.as_deref().is_some_and(|r| same_path(r, &a.out));
+    if !same_dir && !a.force && (a.out.join(CHECKPOINT).exists() || a.out.join(RESULT).exists()) {
+        bail!(
+            "{} already holds a search; continue it with --resume {0}, overwrite it with --force, \
+             or choose another --out",
+            a.out.display()
+        );
+    }
+    if a.qat_epochs > 0 && a.task.is_none() {
+        bail!("--qat-epochs needs --task and --data (the training split fine-tunes the front)");
+    }
+
+    let problem = QuantProblem::new(
+        c.model.clone(),
+        c.calibration.clone(),
+        &fit_seqs,
+        fit_labels,
+        objectives.clone(),
+    )?;
+    let mut search = match resumed {
+        Some(s) => s,
+        None => Search::new(config, &problem)?,
+    };
+    std::fs::create_dir_all(&a.out)
+        .with_context(|| format!("cannot create directory {}", a.out.display()))?;
+    let ckpt_path = a.out.join(CHECKPOINT);
+    write_atomic(&ckpt_path, search.to_json()?.as_bytes())?;
+
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        // A second handler cannot be installed (e.g. in tests that call run twice): then Ctrl-C
+        // keeps its default behaviour, and the per-generation checkpoint still holds.
+        let _ = ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst));
+    }
+    let threads = rayon::current_num_threads();
+    let pb = if a.quiet {
+        ProgressBar::hidden()
+    } else {
+        let pb = ProgressBar::new(search.config.gens as u64);
+        pb.set_style(
+            ProgressStyle::with_template(
+                "{elapsed_precise} [{bar:30}] gen {pos}/{len}  eta {eta}  {msg}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        pb
+    };
+    pb.set_position(search.generations().len() as u64);
+    if !a.quiet {
+        eprintln!(
+            "search {task_name}: {} ({} inputs, hidden {}, {} classes), fitness {subset} of {n_split} {} sequences \
+             (float accuracy {:.4}), pop {} x {} generations, seed {}, {threads} threads{}",
+            a.model.display(),
+            dims.input,
+            dims.hidden,
+            dims.classes,
+            split.name,
+            problem.float_accuracy(),
+            search.config.pop,
+            search.config.gens,
+            search.config.seed,
+            if search.generations().is_empty() { String::new() } else { format!(", resumed at generation {}", search.generations().len()) }
+        );
+    }
+    while !search.is_done() {
+        if stop.load(Ordering::SeqCst) {
+            pb.finish_and_clear();
+            eprintln!(
+                "stopped after generation {} of {}; checkpoint {}. Continue with the same command \
+                 plus --resume {}",
+                search.generations().len(),
+                search.config.gens,
+                ckpt_path.display(),
+                a.out.display()
+            );
+            return Ok(());
+        }
+        let t0 = Instant::now();
+        let r = search.step(&problem)?;
+        let (g, hv, new, front) = (
+            r.generation,
+            r.hypervolume,
+            r.new_evaluations,
+            r.front.len(),
+        );
+        let secs = t0.elapsed().as_secs_f64();
+        search.set_seconds(secs);
+        write_atomic(&ckpt_path, search.to_json()?.as_bytes())?;
+        pb.set_position(search.generations().len() as u64);
+        pb.set_message(format!(
+            "HV {hv:.4}  front {front}  {:.0} evals/s",
+            new as f64 / secs.max(1e-9)
+        ));
+        if pb.is_hidden() && !a.quiet {
+            eprintln!("generation {g}: hypervolume {hv:.4}, front {front}, {new} new evaluations in {secs:.2}s");
+        }
+    }
+    pb.finish_and_clear();
+
+    // Final analysis.
+    let mut result = search.result();
+    result.fitness = FitnessInfo {
+        split_size: n_split,
+        subset,
+        float_accuracy: problem.float_accuracy(),
+    };
+    let front_genomes: Vec<Genome> = result.front.iter().map(|p| p.genome).collect();
+    let hom_genomes: Vec<Genome> = result.homogeneous.iter().map(|p| p.genome).collect();
+    let mut splits = vec![split];
+    if let (Some(task), Some(data)) = (a.task, &a.data) {
+        if !task.is_kws() {
+            splits.push(task_split(task, data, EvalSplit::Test, dims.input)?);
+        }
+    }
+    for s in &splits {
+        let full = QuantProblem::new(
+            c.model.clone(),
+            c.calibration.clone(),
+            &s.sequences,
+            s.labels.clone(),
+            objectives.clone(),
+        )?;
+        result.rescored.push(rescore(
+            &full,
+            &s.name,
+            &front_genomes,
+            &hom_genomes,
+            search.config.max_bits,
+        )?);
+    }
+    result.sensitivity =
+        analysis::sensitivity(&problem, search.config.max_bits, search.config.min_bits)?;
+    let pts: Vec<(Genome, f64, f64)> = result
+        .front
+        .iter()
+        .map(|p| (p.genome, p.accuracy, p.size_normalized))
+        .collect();
+    result.clusters = analysis::cluster(&pts, 6, search.config.seed);
+
+    if a.qat_epochs > 0 {
+        let (task, data) = (a.task.expect("checked"), a.data.as_ref().expect("checked"));
+        result.qat = Some(qat_refine(
+            a,
+            task,
+            data,
+            &c,
+            &splits[0],
+            &result,
+            &objectives,
+        )?);
+    }
+    let search_seconds: f64 = search.generations().iter().map(|g| g.seconds).sum();
+    result.timings = Timings {
+        search_seconds,
+        total_seconds: t_start.elapsed().as_secs_f64(),
+        evaluations: search.n_evaluated(),
+        evaluations_per_second: search.n_evaluated() as f64 / search_seconds.max(1e-9),
+        threads,
+    };
+
+    write_atomic(&a.out.join(RESULT), result.to_json()?.as_bytes())?;
+    write_atomic(
+        &a.out.join("evaluations.csv"),
+        evaluations_csv(&search).as_bytes(),
+    )?;
+    write_atomic(
+        &a.out.join("front.svg"),
+        plot::front_svg(&result, search.evaluations().map(|(_, p)| p)).as_bytes(),
+    )?;
+    print_report(&result);
+    eprintln!(
+        "wrote {}/{{result.json, evaluations.csv, front.svg, checkpoint.json}}",
+        a.out.display()
+    );
+    Ok(())
+}
+
+fn same_path(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+/// The front and the homogeneous genomes on a whole split.
+fn rescore(
+    full: &QuantProblem,
+    split: &str,
+    front: &[Genome],
+    homogeneous: &[Genome],
+    max_bits: u8,
+) -> Result<Rescore> {
+    let scored = |gs: &[Genome]| -> Result<Vec<Scored>> {
+        Ok(full
+            .evaluate_many(gs)?
+            .iter()
+            .map(|e| Scored {
+                genome: e.genome,
+                accuracy: e.accuracy,
+                agreement: e.agreement,
+                size_normalized: e.size.normalized,
+            })
+            .collect())
+    };
+    let front = scored(front)?;
+    let homogeneous = scored(homogeneous)?;
+    let acc8 = homogeneous
+        .iter()
+        .find(|s| s.genome.bits().iter().all(|&b| b == max_bits))
+        .map(|s| s.accuracy);
+    let best = acc8.and_then(|a8| {
+        best_within(
+            front
+                .iter()
+                .map(|s| (s.genome, s.accuracy, s.size_normalized)),
+            a8,
+            0.01,
+        )
+    });
+    Ok(Rescore {
+        split: split.to_string(),
+        n: full.len(),
+        float_accuracy: full.float_accuracy(),
+        front,
+        homogeneous,
+        best_within_1pp: best,
+    })
+}
+
+/// Fine-tunes every front genome with QAT and scores it on the whole search split.
+fn qat_refine(
+    a: &SearchArgs,
+    task: Task,
+    data: &Path,
+    c: &models::Calibrated,
+    split: &Split,
+    result: &SearchResult,
+    objectives: &[Objective],
+) -> Result<QatRefinement> {
+    let t0 = Instant::now();
+    let qd = QatData::load(task, data, Some(a.qat_limit), &c.model)?;
+    let bundle = ModelBundle {
+        meta: c.meta.clone(),
+        model: c.model.clone(),
+        calibration: c.calibration.clone(),
+    };
+    let run = QatRun {
+        epochs: a.qat_epochs,
+        batch: 128,
+        lr: a.qat_lr,
+        seed: a.seed,
+        recalibrate: 512,
+        shards: 4,
+        quiet: true,
+    };
+    let ptq = result
+        .rescored
+        .first()
+        .context("the search split was re-scored")?;
+    let mut front = Vec::new();
+    for (k, s) in ptq.front.iter().enumerate() {
+        if !a.quiet {
+            eprintln!(
+                "QAT {}/{}: genome {} (PTQ {:.4})",
+                k + 1,
+                ptq.front.len(),
+                s.genome,
+                s.accuracy
+            );
+        }
+        let out = qat_genome(&qd, &bundle, &s.genome, &run)?;
+        let refined = QuantProblem::new(
+            out.model,
+            out.calibration,
+            &split.sequences,
+            split.labels.clone(),
+            objectives.to_vec(),
+        )?;
+        let acc = refined.evaluate(&s.genome)?.accuracy;
+        front.push(QatPoint {
+            genome: s.genome,
+            size_normalized: s.size_normalized,
+            ptq_accuracy: s.accuracy,
+            qat_accuracy: acc.max(s.accuracy),
+        });
+    }
+    let acc8 = ptq
+        .homogeneous
+        .iter()
+        .find(|s| s.genome.bits().iter().all(|&b| b == result.config.max_bits))
+        .map_or(0.0, |s| s.accuracy);
+    let best = best_within(
+        front
+            .iter()
+            .map(|q| (q.genome, q.qat_accuracy, q.size_normalized)),
+        acc8,
+        0.01,
+    );
+    let hv_points: Vec<Vec<f64>> = front
+        .iter()
+        .map(|q| vec![1.0 - q.qat_accuracy, q.size_normalized])
+        .collect();
+    Ok(QatRefinement {
+        epochs: a.qat_epochs,
+        train_samples: qd.train_len(),
+        lr: a.qat_lr as f64,
+        seed: a.seed,
+        split: split.name.clone(),
+        front,
+        best_within_1pp: best,
+        hypervolume: bitgru::search::hv::hypervolume(
+            &hv_points,
+            &result.config.reference_point[..2],
+        ),
+        seconds: t0.elapsed().as_secs_f64(),
+    })
+}
+
+/// One line per evaluation, in evaluation order.
+fn evaluations_csv(s: &Search) -> String {
+    let mut out = String::from(
+        "order,generation,genome,accuracy,agreement,size_normalized,size_bytes,bitops_normalized\n",
+    );
+    for (k, (g, p)) in s.evaluations().enumerate() {
+        out += &format!(
+            "{k},{g},{},{},{},{},{},{}\n",
+            p.genome, p.accuracy, p.agreement, p.size_normalized, p.size_bytes, p.bitops_normalized
+        );
+    }
+    out
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.2} %", 100.0 * x)
+}
+
+/// The summary table of a result.
+fn print_report(r: &SearchResult) {
+    let c = &r.config;
+    println!(
+        "search {} on {} (digest {}), fitness: {} of {} sequences of the {} split, float accuracy {}",
+        c.task, c.model, c.model_digest, r.fitness.subset, r.fitness.split_size, c.split, pct(r.fitness.float_accuracy)
+    );
+    println!(
+        "NSGA-II: population {}, {} generations, seed {}, objectives {}, bits {}..={}, crossover {}, mutation {}",
+        c.pop,
+        r.generations.len(),
+        c.seed,
+        c.objectives.iter().map(|o| o.name()).collect::<Vec<_>>().join(","),
+        c.min_bits,
+        c.max_bits,
+        c.crossover_prob,
+        c.mutation_prob.map_or("1/17".to_string(), |m| m.to_string())
+    );
+    let full = r.rescored.first();
+    let test = r.rescored.iter().find(|s| s.split == "test");
+    let col = |s: Option<&Rescore>, g: &Genome, hom: bool| {
+        s.and_then(|s| {
+            let list = if hom { &s.homogeneous } else { &s.front };
+            list.iter()
+                .find(|x| x.genome == *g)
+                .map(|x| pct(x.accuracy))
+        })
+        .unwrap_or_else(|| "-".into())
+    };
+    let header = |title: &str| {
+        println!("\n{title}");
+        println!(
+            "{:<19} {:>9} {:>10} {:>10} {:>14} {:>10}",
+            "genome",
+            "size",
+            "bytes",
+            "fitness",
+            full.map_or("whole split".into(), |s| format!("{} (n={})", s.split, s.n)),
+            test.map_or("".into(), |t| format!("test (n={})", t.n))
+        );
+    };
+    header("homogeneous");
+    for p in &r.homogeneous {
+        println!(
+            "{:<19} {:>9.4} {:>10} {:>10} {:>14} {:>10}",
+            p.genome.to_string(),
+            p.size_normalized,
+            p.size_bytes,
+            pct(p.accuracy),
+            col(full, &p.genome, true),
+            if test.is_some() {
+                col(test, &p.genome, true)
+            } else {
+                String::new()
+            }
+        );
+    }
+    header("mixed-precision front (by size)");
+    for p in &r.front {
+        println!(
+            "{:<19} {:>9.4} {:>10} {:>10} {:>14} {:>10}",
+            p.genome.to_string(),
+            p.size_normalized,
+            p.size_bytes,
+            pct(p.accuracy),
+            col(full, &p.genome, false),
+            if test.is_some() {
+                col(test, &p.genome, false)
+            } else {
+                String::new()
+            }
+        );
+    }
+    println!(
+        "\nhypervolume (reference point {:?}): mixed {:.4}, homogeneous {:.4} ({:+.4})",
+        r.hypervolume.reference_point,
+        r.hypervolume.mixed,
+        r.hypervolume.homogeneous,
+        r.hypervolume.mixed - r.hypervolume.homogeneous
+    );
+    let best_line = |label: &str, b: &Option<bitgru::search::run::BestWithin>| {
+        match b {
+        Some(b) => println!(
+            "smallest within 1 pp of all-8 ({label}): {} at {} (all-8 {}), size {:.4} of all-8 = {:.1} % smaller",
+            b.genome, pct(b.accuracy), pct(b.reference_accuracy), b.size_normalized, 100.0 * b.size_reduction
+        ),
+        None => println!("smallest within 1 pp of all-8 ({label}): none"),
+    }
+    };
+    best_line("fitness subset", &r.best_within_1pp);
+    for s in &r.rescored {
+        best_line(&format!("{} split, n={}", s.split, s.n), &s.best_within_1pp);
+    }
+    if let Some(q) = &r.qat {
+        println!(
+            "\nQAT refinement ({} epoch(s) on {} training samples, lr {}, {:.0}s), accuracy on the {} split:",
+            q.epochs, q.train_samples, q.lr, q.seconds, q.split
+        );
+        for p in &q.front {
+            println!(
+                "  {}  size {:.4}  PTQ {}  QAT {}",
+                p.genome,
+                p.size_normalized,
+                pct(p.ptq_accuracy),
+                pct(p.qat_accuracy)
+            );
+        }
+        best_line("after QAT", &q.best_within_1pp);
+        println!("  hypervolume after QAT: {:.4}", q.hypervolume);
+    }
+    if let Some(cl) = &r.clusters {
+        println!(
+            "\nclusters of the front: k = {} (silhouette {:.3})",
+            cl.k, cl.silhouette
+        );
+        for (k, s) in cl.clusters.iter().enumerate() {
+            println!(
+                "  {k}: {} genomes, accuracy {}..{}, size {:.3}..{:.3}; ≥6 bits: {}; ≤3 bits: {}",
+                s.members,
+                pct(s.accuracy.0),
+                pct(s.accuracy.1),
+                s.size_normalized.0,
+                s.size_normalized.1,
+                if s.precise.is_empty() {
+                    "-".into()
+                } else {
+                    s.precise.join(" ")
+                },
+                if s.squeezed.is_empty() {
+                    "-".into()
+                } else {
+                    s.squeezed.join(" ")
+                }
+            );
+        }
+    }
+    if !r.sensitivity.is_empty() {
+        println!(
+            "\nsensitivity (one gene lowered from all-{}, fitness accuracy):",
+            c.max_bits
+        );
+        for g in &r.sensitivity {
+            let cells: Vec<String> = g
+                .points
+                .iter()
+                .map(|p| format!("{}b {:.1}", p.bits, 100.0 * p.accuracy))
+                .collect();
+            println!("  {:<7} {}", g.gene, cells.join("  "));
+        }
+    }
+    let t = &r.timings;
+    println!(
+        "\ntime: search {:.1}s, total {:.1}s; {} genomes evaluated, {:.1} evaluations/s on {} threads",
+        t.search_seconds, t.total_seconds, t.evaluations, t.evaluations_per_second, t.threads
+    );
+}
+
+/// `bitgru report DIR`.
+pub fn report(a: &ReportArgs) -> Result<()> {
+    let path: PathBuf = if a.dir.is_dir() {
+        a.dir.join(RESULT)
+    } else {
+        a.dir.clone()
+    };
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read search result {}", path.display()))?;
+    let r = SearchResult::from_json(&text)
+        .with_context(|| format!("search result {}", path.display()))?;
+    if a.json {
+        println!("{}", r.to_json()?);
+    } else {
+        print_report(&r);
+    }
+    Ok(())
+}
