@@ -13,6 +13,7 @@
 //! - [`fakequant`]: the float simulation of the same 17 quantization points;
 //! - [`size`]: size and bit-operation metrics;
 //! - [`io`]: safetensors / npz import, quantized export and re-import, C source export.
+//! - [`search`]: generic NSGA-II (ask/tell, integer genes) and the hypervolume indicator.
 #![deny(unsafe_code)]
 
 pub mod audio;
@@ -27,6 +28,7 @@ pub mod io;
 pub mod kernel;
 pub mod model;
 pub mod quant;
+pub mod search;
 pub mod size;
 pub mod synth;
 pub mod task;
