@@ -719,9 +719,12 @@ pub fn crowding_distance(objs: &[Vec<f64>], front: &[usize]) -> Vec<f64> {
         );
     }
     let mut sum = vec![0.0f64; n];
-    let mut order: Vec<usize> = (0..n).collect();
+    let mut order: Vec<usize> = Vec::with_capacity(n);
     let mut values = vec![0.0f64; n];
     for j in 0..m {
+        // Stable from `front`'s order for every objective (as numpy's mergesort argsort).
+        order.clear();
+        order.extend(0..n);
         order.sort_by(|&a, &b| {
             total_key(objs[front[a]][j]).total_cmp(&total_key(objs[front[b]][j]))
         });
