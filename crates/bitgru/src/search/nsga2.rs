@@ -119,7 +119,7 @@ impl Nsga2Config {
 
     /// Checks every field; the error names the field and the offending value.
     pub fn validate(&self) -> Result<()> {
-        if self.pop_size < 4 || self.pop_size % 2 != 0 {
+        if self.pop_size < 4 || !self.pop_size.is_multiple_of(2) {
             return Err(Error::invalid(
                 "nsga2 pop_size",
                 format!("{} (must be even and at least 4)", self.pop_size),
@@ -721,15 +721,16 @@ pub fn crowding_distance(objs: &[Vec<f64>], front: &[usize]) -> Vec<f64> {
     let mut sum = vec![0.0f64; n];
     let mut order: Vec<usize> = Vec::with_capacity(n);
     let mut values = vec![0.0f64; n];
-    for j in 0..m {
+    let columns: Vec<Vec<f64>> = (0..m)
+        .map(|j| front.iter().map(|&i| objs[i][j]).collect())
+        .collect();
+    for column in &columns {
         // Stable from `front`'s order for every objective (as numpy's mergesort argsort).
         order.clear();
         order.extend(0..n);
-        order.sort_by(|&a, &b| {
-            total_key(objs[front[a]][j]).total_cmp(&total_key(objs[front[b]][j]))
-        });
-        for (r, &k) in order.iter().enumerate() {
-            values[r] = objs[front[k]][j];
+        order.sort_by(|&a, &b| total_key(column[a]).total_cmp(&total_key(column[b])));
+        for (v, &k) in values.iter_mut().zip(&order) {
+            *v = column[k];
         }
         let norm = values[n - 1] - values[0];
         let norm = if norm == 0.0 { f64::NAN } else { norm };
