@@ -29,7 +29,8 @@
 //!   current survivor or to an earlier offspring of the same batch has one uniformly chosen
 //!   non-fixed gene mutated again, up to [`DUPLICATE_RETRIES`] times; if it is still a duplicate
 //!   (a gene space smaller than the population) it is kept. Random members of the initial
-//!   population are redrawn the same way; [`Nsga2Config::initial`] is kept as given.
+//!   population are redrawn whole, up to [`DUPLICATE_RETRIES`] times, while they duplicate an
+//!   earlier member; [`Nsga2Config::initial`] is kept as given.
 //!
 //! # Survival and tie-breaking
 //! Parents ∪ offspring (parents first, in survivor order, then offspring in ask order) are sorted
@@ -72,9 +73,13 @@ pub struct Nsga2Config {
     /// Number of objectives (≥ 1), all minimized.
     pub n_objectives: usize,
     /// Probability that a pair of parents is recombined by uniform crossover (swap probability
-    /// ½ per gene); in `[0, 1]`, default [`DEFAULT_CROSSOVER_PROB`].
+    /// ½ per gene); in `[0, 1]`, default [`DEFAULT_CROSSOVER_PROB`] (also when absent from
+    /// JSON).
+    #[serde(default = "default_crossover_prob")]
     pub crossover_prob: f64,
-    /// Per-gene mutation probability in `[0, 1]`; `None` means `1 / n_genes`.
+    /// Per-gene mutation probability in `[0, 1]`; `None` (or absent from JSON) means
+    /// `1 / n_genes`.
+    #[serde(default)]
     pub mutation_prob: Option<f64>,
     /// Seed of the run's only random number generator.
     pub seed: u64,
@@ -82,6 +87,10 @@ pub struct Nsga2Config {
     /// genomes); the rest is drawn uniformly within the bounds.
     #[serde(default)]
     pub initial: Vec<Vec<i32>>,
+}
+
+fn default_crossover_prob() -> f64 {
+    DEFAULT_CROSSOVER_PROB
 }
 
 impl Nsga2Config {
