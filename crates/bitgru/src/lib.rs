@@ -13,6 +13,8 @@
 //! - [`fakequant`]: the float simulation of the same 17 quantization points;
 //! - [`size`]: size and bit-operation metrics;
 //! - [`io`]: safetensors / npz import, quantized export and re-import, C source export.
+//! - [`search`]: generic NSGA-II (ask/tell, integer genes), hypervolume, the quantization
+//!   problem, the search loop and result format, front analysis.
 #![deny(unsafe_code)]
 
 pub mod audio;
