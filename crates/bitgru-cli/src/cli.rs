@@ -174,6 +174,47 @@ pub enum Command {
 
     /// Print the summary of a search result directory (or result.json).
     Report(ReportArgs),
+
+    /// Time fitness evaluations (prepare + integer kernel on the fitness subset), cache off.
+    #[command(
+        long_about = "Builds the search's fitness problem exactly as `bitgru search` does (same \
+            data, same stratified subset), then evaluates --genomes distinct seeded random \
+            genomes (each genome once: no cache) on one thread and on all threads, and prints \
+            evaluations per second and each genome's accuracy. --dump-inputs writes the fitness \
+            subset as an inputs file, so that another implementation (bench/search_vs_torch.py) \
+            can score the same genomes on the same sequences.",
+        after_help = sections(&[MODEL_HELP, INPUTS_HELP])
+    )]
+    BenchSearch(BenchSearchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchSearchArgs {
+    /// Task whose validation split is the fitness set (with --data), or use --inputs.
+    #[arg(long, value_parser = parse_task, requires = "data", conflicts_with = "inputs")]
+    pub task: Option<bitgru::task::Task>,
+    #[arg(long, value_name = "DIR", requires = "task")]
+    pub data: Option<PathBuf>,
+    /// Labelled inputs file instead of a task's data.
+    #[arg(long, value_name = "FILE")]
+    pub inputs: Option<PathBuf>,
+    #[arg(long, value_name = "M")]
+    pub model: PathBuf,
+    /// Fitness subset size (default as in `bitgru search`).
+    #[arg(long, value_name = "N")]
+    pub subset: Option<usize>,
+    /// Number of random genomes timed.
+    #[arg(long, default_value_t = 32)]
+    pub genomes: usize,
+    /// Seed of the random genomes.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Write the fitness subset (features and labels) as an inputs file.
+    #[arg(long, value_name = "FILE")]
+    pub dump_inputs: Option<PathBuf>,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

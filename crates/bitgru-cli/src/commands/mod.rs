@@ -27,6 +27,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::BenchTrain(a) => train::bench(&a),
         Command::Search(a) => search::run(&a),
         Command::Report(a) => search::report(&a),
+        Command::BenchSearch(a) => search::bench(&a),
     }
 }
 

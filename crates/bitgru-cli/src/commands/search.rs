@@ -69,15 +69,28 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
 }
 
-pub fn run(a: &SearchArgs) -> Result<()> {
-    let t_start = Instant::now();
-    let objectives = Objective::parse_list(&a.objectives).context("--objectives")?;
-    let file = models::load(&a.model)?;
-    let c = models::calibrated(&a.model, file, a.calib.as_deref())?;
-    let dims = c.model.dims();
+/// The fitness data of a search: the split, and its stratified subset.
+struct Fitness {
+    task_name: String,
+    split: Split,
+    subset: usize,
+    n_split: usize,
+    seqs: Vec<Vec<f32>>,
+    labels: Vec<usize>,
+}
 
+/// Loads the fitness split (task data or a labelled inputs file) and draws the subset.
+fn fitness(
+    task: Option<Task>,
+    data: Option<&Path>,
+    inputs_file: Option<&Path>,
+    model_path: &Path,
+    c: &models::Calibrated,
+    subset: Option<usize>,
+) -> Result<Fitness> {
+    let dims = c.model.dims();
     // The fitness split.
-    let (task_name, split) = match (a.task, &a.data, &a.inputs) {
+    let (task_name, split) = match (task, data, inputs_file) {
         (Some(task), Some(data), _) => {
             if !c.meta.task.is_empty()
                 && c.meta.task.parse::<Task>().is_ok()
@@ -85,7 +98,7 @@ pub fn run(a: &SearchArgs) -> Result<()> {
             {
                 bail!(
                     "model {} was trained for task {}, not {task}; use --task {} (or a {task} model)",
-                    a.model.display(),
+                    model_path.display(),
                     c.meta.task,
                     c.meta.task
                 );
@@ -141,7 +154,7 @@ pub fn run(a: &SearchArgs) -> Result<()> {
         }
     }
     let n_split = split.labels.len();
-    let subset = a.subset.unwrap_or_else(|| default_subset(a.task, n_split));
+    let subset: usize = subset.unwrap_or_else(|| default_subset(task, n_split));
     if subset == 0 || subset > n_split {
         bail!(
             "--subset {subset}: the {} split has {n_split} sequences (expected 1..={n_split})",
@@ -151,6 +164,34 @@ pub fn run(a: &SearchArgs) -> Result<()> {
     let idx = stratified_subset(&split.labels, subset);
     let fit_seqs: Vec<Vec<f32>> = idx.iter().map(|&i| split.sequences[i].clone()).collect();
     let fit_labels: Vec<usize> = idx.iter().map(|&i| split.labels[i]).collect();
+
+    Ok(Fitness {
+        task_name,
+        split,
+        subset,
+        n_split,
+        seqs: fit_seqs,
+        labels: fit_labels,
+    })
+}
+
+pub fn run(a: &SearchArgs) -> Result<()> {
+    let t_start = Instant::now();
+    let objectives = Objective::parse_list(&a.objectives).context("--objectives")?;
+    let file = models::load(&a.model)?;
+    let c = models::calibrated(&a.model, file, a.calib.as_deref())?;
+    let dims = c.model.dims();
+
+    let fit = fitness(
+        a.task,
+        a.data.as_deref(),
+        a.inputs.as_deref(),
+        &a.model,
+        &c,
+        a.subset,
+    )?;
+    let (task_name, split, subset, n_split) = (fit.task_name, fit.split, fit.subset, fit.n_split);
+    let (fit_seqs, fit_labels) = (fit.seqs, fit.labels);
 
     let mut config = SearchConfig::new(
         &task_name,
@@ -705,6 +746,96 @@ pub fn report(a: &ReportArgs) -> Result<()> {
         println!("{}", r.to_json()?);
     } else {
         print_report(&r);
+    }
+    Ok(())
+}
+
+/// `bitgru bench-search`: fitness evaluations per second, cache off, 1 thread and all threads.
+pub fn bench(a: &crate::cli::BenchSearchArgs) -> Result<()> {
+    use rand::{Rng, SeedableRng};
+    if a.genomes == 0 || a.genomes > 100_000 {
+        bail!("--genomes {}: expected 1..=100000", a.genomes);
+    }
+    let file = models::load(&a.model)?;
+    let c = models::calibrated(&a.model, file, None)?;
+    let fit = fitness(
+        a.task,
+        a.data.as_deref(),
+        a.inputs.as_deref(),
+        &a.model,
+        &c,
+        a.subset,
+    )?;
+    if let Some(path) = &a.dump_inputs {
+        let steps = fit.seqs[0].len() / c.model.input_size;
+        let v = serde_json::json!({"sequences": fit.seqs, "labels": fit.labels, "steps": steps});
+        util::write(path, v.to_string().as_bytes())?;
+    }
+    let problem = QuantProblem::new(
+        c.model.clone(),
+        c.calibration.clone(),
+        &fit.seqs,
+        fit.labels.clone(),
+        vec![Objective::Error, Objective::Size],
+    )?;
+    // Distinct seeded random genomes (no cache: each is prepared and evaluated).
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(a.seed);
+    let mut genomes: Vec<Genome> = Vec::new();
+    while genomes.len() < a.genomes {
+        let mut b = [0u8; bitgru::N_GENES];
+        for x in &mut b {
+            *x = rng.gen_range(2..=8);
+        }
+        let g = Genome::new(b, bitgru::BitRange::FULL)?;
+        if !genomes.contains(&g) {
+            genomes.push(g);
+        }
+    }
+    let time = |threads: usize| -> Result<(f64, Vec<f64>)> {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .context("building a thread pool")?;
+        pool.install(|| {
+            // Warm-up (page faults, caches), then the timed pass.
+            problem.evaluate(&genomes[0])?;
+            let t0 = Instant::now();
+            let evals = problem.evaluate_many(&genomes)?;
+            let secs = t0.elapsed().as_secs_f64();
+            Ok((secs, evals.iter().map(|e| e.accuracy).collect()))
+        })
+    };
+    let all = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let (s1, acc1) = time(1)?;
+    let (sn, accn) = time(all)?;
+    if acc1 != accn {
+        bail!("accuracies differ between 1 and {all} threads: the kernel is not deterministic");
+    }
+    let steps = fit.seqs[0].len() / c.model.input_size;
+    let out = serde_json::json!({
+        "task": fit.task_name,
+        "model": a.model.display().to_string(),
+        "dims": {"input": c.model.input_size, "hidden": c.model.hidden, "classes": c.model.classes},
+        "steps": steps,
+        "subset": fit.subset,
+        "genomes": genomes.iter().map(|g| g.to_string()).collect::<Vec<_>>(),
+        "accuracy": acc1,
+        "seed": a.seed,
+        "threads_1": {"seconds": s1, "evals_per_s": genomes.len() as f64 / s1},
+        "threads_all": {"threads": all, "seconds": sn, "evals_per_s": genomes.len() as f64 / sn},
+    });
+    if a.json {
+        println!("{out}");
+    } else {
+        println!(
+            "{}: {} genomes on {} sequences x {steps} steps (H={}): {:.1} evals/s on 1 thread, {:.1} evals/s on {all} threads",
+            fit.task_name,
+            genomes.len(),
+            fit.subset,
+            c.model.hidden,
+            genomes.len() as f64 / s1,
+            genomes.len() as f64 / sn
+        );
     }
     Ok(())
 }
