@@ -337,6 +337,8 @@ pub struct BatchScratch {
     acc_h: Vec<i32>,
     /// Per-gene codes `[tile · H]` (only when observing).
     codes: Vec<Vec<i32>>,
+    /// Stage buffers of the element-wise pass.
+    stages: Stages,
 }
 
 impl BatchScratch {
@@ -529,6 +531,7 @@ pub(crate) fn step_block<'x, G: Gemm, const OBS: bool>(
         acc_x,
         acc_h,
         codes,
+        stages,
         ..
     } = s;
     for b in 0..n {
@@ -547,19 +550,70 @@ pub(crate) fn step_block<'x, G: Gemm, const OBS: bool>(
             &acc_x[b * rx..(b + 1) * rx],
             &acc_h[b * rh..(b + 1) * rh],
             &mut h[b * hp..b * hp + p.hidden],
+            stages,
             codes,
             b * p.hidden,
         );
     }
 }
 
-/// The element-wise stages of one sequence: the reference kernel's arithmetic, unit by unit.
+/// `out = sat_b(M · acc)` (the linears' requantization).
+#[inline(always)]
+fn requant(m: Multiplier, bits: u8, acc: &[i32], out: &mut [i32]) {
+    for (o, &a) in out.iter_mut().zip(acc) {
+        *o = sat_signed(m.apply(a as i64), bits);
+    }
+}
+
+/// `out = sat_b((A·a + B·b) >> s)` (the additions).
+#[inline(always)]
+fn dual(d: DualMultiplier, bits: u8, a: &[i32], b: &[i32], out: &mut [i32]) {
+    for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+        *o = sat_signed(d.apply(x as i64, y as i64), bits);
+    }
+}
+
+/// `out = sat_b(M · a · b)` (the products).
+#[inline(always)]
+fn mul(m: Multiplier, bits: u8, a: &[i32], b: &[i32], out: &mut [i32]) {
+    for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+        *o = sat_signed(m.apply(x as i64 * y as i64), bits);
+    }
+}
+
+/// `out = lut[a + off]` (the activations; `a + off ∈ [0, 2^b)`, b ≤ 8).
+#[inline(always)]
+fn lookup(t: &Lut, off: i32, a: &[i32], out: &mut [i32]) {
+    for (o, &x) in out.iter_mut().zip(a) {
+        *o = t[((x + off) as usize) & 255];
+    }
+}
+
+/// Per-sequence stage buffers of the element-wise pass, indexed by gene.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Stages {
+    v: Vec<i32>,
+    h: usize,
+}
+
+impl Stages {
+    fn fit(&mut self, h: usize) {
+        if self.h != h || self.v.len() != (N_GENES + 1) * h {
+            self.h = h;
+            self.v = vec![0; (N_GENES + 1) * h];
+        }
+    }
+}
+
+/// The element-wise stages of one sequence, stage by stage over its H units (loops the
+/// compiler vectorizes): the reference kernel's arithmetic, unit by unit.
 #[inline(always)]
 fn cell<const OBS: bool>(
     p: &PackedGru,
     ax: &[i32],
     ah: &[i32],
     h: &mut [i8],
+    st: &mut Stages,
     codes: &mut [Vec<i32>],
     base: usize,
 ) {
@@ -567,62 +621,63 @@ fn cell<const OBS: bool>(
     let c = &p.cell;
     let bits = c.bits;
     let b = |g: Gene| bits[g as usize];
+    st.fit(hs);
+    let mut v = st.v.chunks_exact_mut(hs);
+    let mut next = || v.next().expect("N_GENES + 1 stage buffers");
+    let (ir, iz, inn, hr, hz, hn) = (next(), next(), next(), next(), next(), next());
+    let (ar, az, an, sz, hnew) = (next(), next(), next(), next(), next());
+    let (mrh, mzn, mzh, r, z, nn) = (next(), next(), next(), next(), next(), next());
+    let hprev = next();
     let (mx, bx, mh, bh) = (p.wx.requant, p.wx.bits, p.wh.requant, p.wh.bits);
-    let (b_ar, b_az, b_an, b_h) = (b(Gene::AddR), b(Gene::AddZ), b(Gene::AddN), b(Gene::AddH));
-    let (b_mrh, b_mzn, b_mzh, b_sz) = (
-        b(Gene::MulRh),
-        b(Gene::MulZn),
-        b(Gene::MulZh),
-        b(Gene::SubZ),
-    );
-    let (off_r, off_z, off_n) = (1i32 << (b_ar - 1), 1i32 << (b_az - 1), 1i32 << (b_an - 1));
+    requant(mx[0], bx[0], &ax[..hs], ir);
+    requant(mx[1], bx[1], &ax[hs..2 * hs], iz);
+    requant(mx[2], bx[2], &ax[2 * hs..3 * hs], inn);
+    requant(mh[0], bh[0], &ah[..hs], hr);
+    requant(mh[1], bh[1], &ah[hs..2 * hs], hz);
+    requant(mh[2], bh[2], &ah[2 * hs..3 * hs], hn);
+    let (b_ar, b_az, b_an) = (b(Gene::AddR), b(Gene::AddZ), b(Gene::AddN));
+    dual(c.add_r, b_ar, ir, hr, ar);
+    dual(c.add_z, b_az, iz, hz, az);
+    lookup(&c.lut_r, 1 << (b_ar - 1), ar, r);
+    lookup(&c.lut_z, 1 << (b_az - 1), az, z);
+    mul(c.mul_rh, b(Gene::MulRh), r, hn, mrh);
+    dual(c.add_n, b_an, inn, mrh, an);
+    lookup(&c.lut_n, 1 << (b_an - 1), an, nn);
     let z_max = qmax_unsigned(b(Gene::SigZ)) as i64;
-    let (xr, xz, xn) = (&ax[..hs], &ax[hs..2 * hs], &ax[2 * hs..3 * hs]);
-    let (hr_, hz_, hn_) = (&ah[..hs], &ah[hs..2 * hs], &ah[2 * hs..3 * hs]);
-    let (lut_r, lut_z, lut_n) = (&c.lut_r, &c.lut_z, &c.lut_n);
-    for j in 0..hs {
-        let ir = sat_signed(mx[0].apply(xr[j] as i64), bx[0]);
-        let iz = sat_signed(mx[1].apply(xz[j] as i64), bx[1]);
-        let inn = sat_signed(mx[2].apply(xn[j] as i64), bx[2]);
-        let hr = sat_signed(mh[0].apply(hr_[j] as i64), bh[0]);
-        let hz = sat_signed(mh[1].apply(hz_[j] as i64), bh[1]);
-        let hn = sat_signed(mh[2].apply(hn_[j] as i64), bh[2]);
-        let ar = sat_signed(c.add_r.apply(ir as i64, hr as i64), b_ar);
-        let az = sat_signed(c.add_z.apply(iz as i64, hz as i64), b_az);
-        let r = lut_r[((ar + off_r) as usize) & 255];
-        let z = lut_z[((az + off_z) as usize) & 255];
-        let mrh = sat_signed(c.mul_rh.apply(r as i64 * hn as i64), b_mrh);
-        let an = sat_signed(c.add_n.apply(inn as i64, mrh as i64), b_an);
-        let nn = lut_n[((an + off_n) as usize) & 255];
-        let sz = sat_unsigned(c.sub_z.apply(z_max - z as i64), b_sz);
-        let mzn = sat_signed(c.mul_zn.apply(sz as i64 * nn as i64), b_mzn);
-        let hprev = h[j] as i64;
-        let mzh = sat_signed(c.mul_zh.apply(z as i64 * hprev), b_mzh);
-        let hnew = sat_signed(c.add_h.apply(mzn as i64, mzh as i64), b_h);
-        h[j] = hnew as i8;
-        if OBS {
-            let k = base + j;
-            for (g, v) in [
-                (Gene::LinIr, ir),
-                (Gene::LinIz, iz),
-                (Gene::LinIn, inn),
-                (Gene::LinHr, hr),
-                (Gene::LinHz, hz),
-                (Gene::LinHn, hn),
-                (Gene::AddR, ar),
-                (Gene::AddZ, az),
-                (Gene::AddN, an),
-                (Gene::SubZ, sz),
-                (Gene::AddH, hnew),
-                (Gene::MulRh, mrh),
-                (Gene::MulZn, mzn),
-                (Gene::MulZh, mzh),
-                (Gene::SigR, r),
-                (Gene::SigZ, z),
-                (Gene::TanhN, nn),
-            ] {
-                codes[g as usize][k] = v;
-            }
+    let b_sz = b(Gene::SubZ);
+    for (o, &zj) in sz.iter_mut().zip(z.iter()) {
+        *o = sat_unsigned(c.sub_z.apply(z_max - zj as i64), b_sz);
+    }
+    mul(c.mul_zn, b(Gene::MulZn), sz, nn, mzn);
+    for (o, &x) in hprev.iter_mut().zip(h.iter()) {
+        *o = x as i32;
+    }
+    mul(c.mul_zh, b(Gene::MulZh), z, hprev, mzh);
+    dual(c.add_h, b(Gene::AddH), mzn, mzh, hnew);
+    for (o, &x) in h.iter_mut().zip(hnew.iter()) {
+        *o = x as i8;
+    }
+    if OBS {
+        for (g, src) in [
+            (Gene::LinIr, &*ir),
+            (Gene::LinIz, &*iz),
+            (Gene::LinIn, &*inn),
+            (Gene::LinHr, &*hr),
+            (Gene::LinHz, &*hz),
+            (Gene::LinHn, &*hn),
+            (Gene::AddR, &*ar),
+            (Gene::AddZ, &*az),
+            (Gene::AddN, &*an),
+            (Gene::SubZ, &*sz),
+            (Gene::AddH, &*hnew),
+            (Gene::MulRh, &*mrh),
+            (Gene::MulZn, &*mzn),
+            (Gene::MulZh, &*mzh),
+            (Gene::SigR, &*r),
+            (Gene::SigZ, &*z),
+            (Gene::TanhN, &*nn),
+        ] {
+            codes[g as usize][base..base + hs].copy_from_slice(src);
         }
     }
 }

@@ -22,6 +22,8 @@ pub(super) fn has_avx2() -> bool {
 pub(super) fn has_avx512_vnni() -> bool {
     is_x86_feature_detected!("avx512f")
         && is_x86_feature_detected!("avx512bw")
+        && is_x86_feature_detected!("avx512dq")
+        && is_x86_feature_detected!("avx512vl")
         && is_x86_feature_detected!("avx512vnni")
 }
 
@@ -49,7 +51,7 @@ impl Gemm for Vnni {
     }
 }
 
-#[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")]
 unsafe fn gemm_vnni(m: &GateMatrix, x: &[i8], acc: &mut [i32]) {
     let nv = m.rows_pad / 16;
     let mut v = 0;
@@ -69,7 +71,7 @@ unsafe fn gemm_vnni(m: &GateMatrix, x: &[i8], acc: &mut [i32]) {
 }
 
 /// Rows `[16 v0, 16 (v0 + NV))`.
-#[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")]
 #[inline]
 unsafe fn vnni_block<const NV: usize>(m: &GateMatrix, x: &[i8], acc: &mut [i32], v0: usize) {
     let rp = m.rows_pad;
@@ -117,7 +119,7 @@ pub(super) fn run_vnni<const OBS: bool>(
     unsafe { run_vnni_tf::<OBS>(p, x, n, steps, s, out, obs) }
 }
 
-#[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")]
 unsafe fn run_vnni_tf<const OBS: bool>(
     p: &PackedGru,
     x: &[i8],
@@ -140,7 +142,7 @@ pub(super) fn step_vnni(p: &PackedGru, x_t: &[i8], s: &mut BatchScratch) {
     unsafe { step_vnni_tf(p, x_t, s) }
 }
 
-#[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")]
 unsafe fn step_vnni_tf(p: &PackedGru, x_t: &[i8], s: &mut BatchScratch) {
     step_block::<Vnni, false>(p, &|_| x_t, 1, s)
 }
