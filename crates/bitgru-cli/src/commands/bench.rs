@@ -73,12 +73,19 @@ pub fn run(a: &BenchArgs) -> Result<()> {
         a.genome.clone()
     };
     let variants: Vec<Variant> = if a.variants.is_empty() {
-        Variant::ALL.iter().copied().filter(|v| v.available()).collect()
+        Variant::ALL
+            .iter()
+            .copied()
+            .filter(|v| v.available())
+            .collect()
     } else {
         a.variants.clone()
     };
     if let Some(v) = variants.iter().find(|v| !v.available()) {
-        anyhow::bail!("kernel variant {} is not available on this machine", v.name());
+        anyhow::bail!(
+            "kernel variant {} is not available on this machine",
+            v.name()
+        );
     }
     let min = Duration::from_millis(a.min_time_ms.max(1));
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -135,8 +142,15 @@ pub fn run(a: &BenchArgs) -> Result<()> {
             for &v in &variants {
                 let mut s = BatchScratch::new(&p);
                 let t = time_per_call(min, || {
-                    p.logits_into(v, black_box(&batch.codes), batch.n, batch.steps, &mut s, &mut out)
-                        .expect("valid batch");
+                    p.logits_into(
+                        v,
+                        black_box(&batch.codes),
+                        batch.n,
+                        batch.steps,
+                        &mut s,
+                        &mut out,
+                    )
+                    .expect("valid batch");
                     black_box(&out);
                 }) / a.batch as f64;
                 batch_1thread.push(VariantRow {
@@ -221,7 +235,8 @@ pub fn run(a: &BenchArgs) -> Result<()> {
             r.stream_step_us
         );
         for v in &r.batch_1thread {
-            let vs = |x: Option<f64>| x.map_or("-".to_string(), |x| format!("{:.2}×", v.seq_per_s / x));
+            let vs =
+                |x: Option<f64>| x.map_or("-".to_string(), |x| format!("{:.2}×", v.seq_per_s / x));
             println!(
                 "    batch {:<12} 1 thread  {:>10.0} seq/s  ({:.2} µs/seq)  vs float {}  vs reference {}",
                 v.variant,
