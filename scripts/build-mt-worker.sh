@@ -22,7 +22,7 @@ fi
 log() { printf '[mt-worker] %s\n' "$*" >&2; }
 start=$(date +%s)
 
-export RUSTFLAGS="-C target-feature=+atomics,+bulk-memory,+mutable-globals \
+export RUSTFLAGS="-C target-feature=+atomics,+bulk-memory,+mutable-globals,+simd128 \
  -C link-arg=--shared-memory -C link-arg=--max-memory=1073741824 -C link-arg=--import-memory \
  -C link-arg=--export=__wasm_init_tls -C link-arg=--export=__tls_size \
  -C link-arg=--export=__tls_align -C link-arg=--export=__tls_base \
@@ -45,7 +45,7 @@ if [ "$PROFILE" = web ]; then
   log "wasm-opt -O3 ($(wasm-opt --version))"
   wasm-opt -O3 --enable-threads --enable-bulk-memory --enable-mutable-globals \
     --enable-sign-ext --enable-nontrapping-float-to-int --enable-reference-types \
-    --enable-multivalue "$OUT_DIR/worker_bg.wasm" -o "$OUT_DIR/worker_bg.opt.wasm"
+    --enable-multivalue --enable-simd "$OUT_DIR/worker_bg.wasm" -o "$OUT_DIR/worker_bg.opt.wasm"
   mv "$OUT_DIR/worker_bg.opt.wasm" "$OUT_DIR/worker_bg.wasm"
 fi
 

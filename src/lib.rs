@@ -175,6 +175,8 @@ mod ui {
         phase: RwSignal<Phase>,
         /// `(threaded, threads)` once the worker is ready.
         mode: RwSignal<Option<(bool, usize)>>,
+        /// The worker's integer kernel variant ("simd128" or "scalar").
+        kernel: RwSignal<Option<String>>,
         info: RwSignal<Option<ModelInfo>>,
         report: RwSignal<Option<EvalReport>>,
         error: RwSignal<Option<String>>,
@@ -187,6 +189,7 @@ mod ui {
             Ctl {
                 phase: RwSignal::new(Phase::Starting),
                 mode: RwSignal::new(None),
+                kernel: RwSignal::new(None),
                 info: RwSignal::new(None),
                 report: RwSignal::new(None),
                 error: RwSignal::new(None),
@@ -267,8 +270,13 @@ mod ui {
             };
             match FromWorker::decode(&text) {
                 Err(e) => self.fail(format!("message from the worker: {e}")),
-                Ok(FromWorker::Ready { threads, threaded }) => {
+                Ok(FromWorker::Ready {
+                    threads,
+                    threaded,
+                    kernel,
+                }) => {
                     self.mode.set(Some((threaded, threads)));
+                    self.kernel.set(Some(kernel));
                     self.phase.set(Phase::Loading);
                     self.post(&ToWorker::Load {
                         model: crate::DEMO_MODEL.to_vec(),
@@ -480,6 +488,10 @@ mod ui {
                                 Some((false, _)) => "single-threaded".to_string(),
                                 None => "—".to_string(),
                             }}
+                        </span>
+                        " · kernel "
+                        <span id="kernel">
+                            {move || ctl.kernel.get().unwrap_or_else(|| "—".to_string())}
                         </span>
                         " · "
                         {move || ctl.phase.get().label()}

@@ -4,7 +4,7 @@
 //! message can be read in the browser's devtools and tested natively). The exchange:
 //!
 //! ```text
-//! worker → page   Ready { threads, threaded }        once the wasm (and the thread pool) is up
+//! worker → page   Ready { threads, threaded, kernel } once the wasm (and the thread pool) is up
 //! page → worker   Load { model }                     once: the model file the worker keeps
 //! worker → page   Loaded(ModelInfo)
 //! page → worker   Evaluate(EvalRequest)              any number of times
@@ -109,6 +109,10 @@ pub enum FromWorker {
     Ready {
         threads: usize,
         threaded: bool,
+        /// The integer kernel variant the worker runs (`bitgru::kernel::variant_name()`:
+        /// "simd128" or "scalar" in wasm).
+        #[serde(default)]
+        kernel: String,
     },
     Loaded(ModelInfo),
     Evaluated(EvalReport),
@@ -176,10 +180,11 @@ mod tests {
         let ready = FromWorker::Ready {
             threads: 4,
             threaded: true,
+            kernel: "simd128".into(),
         };
         assert_eq!(
             ready.encode(),
-            r#"{"type":"ready","threads":4,"threaded":true}"#
+            r#"{"type":"ready","threads":4,"threaded":true,"kernel":"simd128"}"#
         );
     }
 

@@ -215,3 +215,75 @@ fn golden_prepare_is_bit_exact_in_wasm() {
             .unwrap_or_else(|e| panic!("case {k} ({}): {e}", case.spec.genome));
     }
 }
+
+/// The batch kernel's bit-exactness suite (`bitgru::kernel::verify::compare` over
+/// `bitgru::synth::KernelCase::random`, the same as `crates/bitgru/tests/kernel_variants.rs`),
+/// for the variants of this build: the simd128 one and the portable one.
+#[wasm_bindgen_test]
+fn kernel_variants_are_bit_exact_in_wasm() {
+    use bitgru::kernel::{verify, Variant};
+    assert_eq!(
+        bitgru::kernel::variant_name(),
+        "simd128",
+        "built with +simd128"
+    );
+    for k in 0..16u64 {
+        let case = bitgru::synth::KernelCase::random(0x6B17_0000 + k);
+        let (q, codes) = case.build().unwrap();
+        for v in [Variant::Scalar, Variant::Simd128] {
+            verify::compare(&q, v, &codes, case.n, case.steps, case.tile)
+                .unwrap_or_else(|e| panic!("{e}\ncase: {case:?}"));
+        }
+    }
+}
+
+/// Throughput of the batch kernel on the kws10 shape (T = 49, I = 10, H = 64, 6 classes, batch
+/// 256, genome all-8) in this browser, one thread, and the streaming step; printed for
+/// docs/BENCHMARKS.md (wasm ÷ native on the same machine). Asserts only that it ran.
+#[wasm_bindgen_test]
+fn kernel_throughput_kws10() {
+    use bitgru::kernel::{BatchScratch, PackedGru, StreamState, Variant};
+    let (steps, input, hidden, classes, n) = (49, 10, 64, 6, 256);
+    let m = bitgru::synth::random_model(1, input, hidden, classes);
+    let seqs = bitgru::synth::random_sequences(2, n, steps, input);
+    let refs: Vec<&[f32]> = seqs.iter().take(64).map(|v| v.as_slice()).collect();
+    let cal = bitgru::Calibration::compute(&m, &refs).unwrap();
+    let q = bitgru::QuantGru::prepare(&m, &cal, &bitgru::Genome::uniform(8).unwrap()).unwrap();
+    let codes: Vec<i8> = seqs
+        .iter()
+        .flat_map(|x| q.quantize_input(x).unwrap())
+        .collect();
+    let p = PackedGru::pack(&q).unwrap();
+    for v in [Variant::Simd128, Variant::Scalar] {
+        let mut s = BatchScratch::new(&p);
+        let mut out = vec![0i32; n * classes];
+        p.logits_into(v, &codes, n, steps, &mut s, &mut out)
+            .unwrap();
+        let (t0, mut reps) = (bitgru_web::now_ms(), 0);
+        while bitgru_web::now_ms() - t0 < 1500.0 {
+            p.logits_into(v, &codes, n, steps, &mut s, &mut out)
+                .unwrap();
+            reps += 1;
+        }
+        let secs = (bitgru_web::now_ms() - t0) / 1000.0;
+        console_log!(
+            "wasm kws10 batch kernel {}: {:.0} seq/s (1 thread, batch {n})",
+            v.name(),
+            (reps * n) as f64 / secs
+        );
+        assert!(reps > 0);
+    }
+    let mut st = StreamState::new(&p, Variant::best()).unwrap();
+    let (t0, mut k) = (bitgru_web::now_ms(), 0usize);
+    while bitgru_web::now_ms() - t0 < 500.0 {
+        for _ in 0..100 {
+            p.step_stream(&codes[..input], &mut st).unwrap();
+        }
+        k += 100;
+    }
+    let us = (bitgru_web::now_ms() - t0) * 1000.0 / k as f64;
+    console_log!(
+        "wasm kws10 streaming step ({}): {us:.2} µs",
+        st.variant().name()
+    );
+}

@@ -52,6 +52,7 @@ async fn run() {
         &FromWorker::Ready {
             threads,
             threaded: cfg!(feature = "threads"),
+            kernel: bitgru::kernel::variant_name().to_string(),
         },
     );
 }

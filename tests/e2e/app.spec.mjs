@@ -39,6 +39,7 @@ async function runPage({ isolated, shot }) {
       cores: navigator.hardwareConcurrency,
       threadedAttr: document.querySelector('#mode')?.dataset.threaded,
       modeText: document.querySelector('#mode')?.textContent,
+      kernelText: document.querySelector('#kernel')?.textContent,
     }));
     assert.equal(await page.locator('#result').getAttribute('data-status'), 'idle');
     await page.fill('#seed', String(SEED));
@@ -88,6 +89,7 @@ test('cross-origin isolated: the threaded worker evaluates the batch', async () 
   assert.deepEqual(r.problems, []);
   assert.equal(r.env.isolated, true);
   assert.equal(r.env.threadedAttr, 'true', `mode shown: ${r.env.modeText}`);
+  assert.equal(r.env.kernelText, 'simd128', 'the threaded worker runs the simd128 kernel');
   checkReport(r.report, r.attrs, r.genome);
   assert.equal(r.report.threaded, true);
   assert.equal(r.report.threads, r.env.cores);
@@ -101,6 +103,7 @@ test('not isolated: the single-threaded fallback gives the same predictions', as
   assert.deepEqual(r.problems, []);
   assert.equal(r.env.isolated, false);
   assert.equal(r.env.threadedAttr, 'false', `mode shown: ${r.env.modeText}`);
+  assert.equal(r.env.kernelText, 'simd128', 'the single-threaded worker runs the simd128 kernel');
   checkReport(r.report, r.attrs, r.genome);
   assert.equal(r.report.threaded, false);
   assert.equal(r.report.threads, 1);

@@ -109,14 +109,16 @@ pub enum Command {
     )]
     DemoModel(DemoModelArgs),
 
-    /// Time the integer kernel (1 thread and rayon) against the float reference.
+    /// Time the integer kernels (reference, batch variants, streaming) against the float reference.
     #[command(
         long_about = "For every hidden size and genome, builds a seeded synthetic model and \
-            inputs, then measures: QuantGru::prepare (the cost of a GA fitness evaluation besides \
-            the kernel), integer batch evaluation on one thread and with rayon \
-            (bitgru::eval::predict_batch), and the float reference FloatGru::forward on one \
-            thread. Prints sequences/s, µs per sequence and the integer/float speedup, with the \
-            machine's available parallelism. Build with --release for meaningful numbers.",
+            inputs, then measures: QuantGru::prepare and PackedGru::pack (the cost of a GA \
+            fitness evaluation besides the kernel), the scalar reference kernel on one thread, \
+            the batch kernel of every available variant on one thread, the fastest variant on \
+            all threads (bitgru::eval::logits_packed), the streaming step (one sequence, one \
+            step), and the float reference FloatGru::forward on one thread. Prints sequences/s \
+            and ratios, with the machine's available parallelism; --json for scripts \
+            (bench/kernel_vs_torch.py). Build with --release for meaningful numbers.",
         after_help = GENOME_HELP
     )]
     Bench(BenchArgs),
@@ -528,6 +530,24 @@ pub struct BenchArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+
+    /// Threads of the "all threads" batch-kernel case [default: all cores].
+    #[arg(long, value_parser = positive)]
+    pub threads: Option<usize>,
+
+    /// Skip the float reference and the scalar reference kernel (slow on long sequences).
+    #[arg(long)]
+    pub kernel_only: bool,
+
+    /// Batch-kernel variants to time, comma separated (scalar, avx2, avx512-vnni, simd128)
+    /// [default: every variant available here].
+    #[arg(long, value_delimiter = ',', value_parser = parse_variant)]
+    pub variants: Vec<bitgru::kernel::Variant>,
+}
+
+fn parse_variant(s: &str) -> Result<bitgru::kernel::Variant, String> {
+    bitgru::kernel::Variant::from_name(s)
+        .ok_or_else(|| format!("unknown kernel variant {s:?} (scalar, avx2, avx512-vnni, simd128)"))
 }
 
 /// Parses a genome; the core's error names the offending gene.

@@ -198,10 +198,10 @@ impl Calibration {
             for (k, slot) in act_ranges[g as usize].iter_mut().enumerate() {
                 let bits = MIN_BITS + k as u8;
                 *slot = match g {
-                    Gene::AddR | Gene::AddZ => best_clip(&h.counts, h.max as f64, bits, |v| {
-                        1.0 / (1.0 + libm::exp(-v))
-                    }),
-                    Gene::AddN => best_clip(&h.counts, h.max as f64, bits, libm::tanh),
+                    Gene::AddR | Gene::AddZ => {
+                        best_clip(&h.counts, h.max as f64, bits, crate::math::sigmoid_f64)
+                    }
+                    Gene::AddN => best_clip(&h.counts, h.max as f64, bits, crate::math::tanh_f64),
                     _ => h.best_clip(bits),
                 };
             }

@@ -1,38 +1,49 @@
 //! Batch evaluation of prepared models (rayon-parallel with the `parallel` feature).
 use crate::error::Result;
-use crate::kernel::Scratch;
+use crate::kernel::{BatchScratch, PackedGru, Variant};
 use crate::quant::QuantGru;
 
-/// Predicted class of every sequence of input codes.
+/// Predicted class of every sequence of input codes (any lengths; see [`logits_batch`]).
 pub fn predict_batch(q: &QuantGru, seqs: &[Vec<i8>]) -> Result<Vec<usize>> {
-    #[cfg(feature = "parallel")]
-    {
-        use rayon::prelude::*;
-        seqs.par_iter()
-            .map_init(|| Scratch::for_model(q), |s, x| q.predict(x, s))
-            .collect()
-    }
-    #[cfg(not(feature = "parallel"))]
-    {
-        let mut s = Scratch::for_model(q);
-        seqs.iter().map(|x| q.predict(x, &mut s)).collect()
-    }
+    Ok(logits_batch(q, seqs)?
+        .iter()
+        .map(|l| crate::math::argmax(l))
+        .collect())
 }
 
-/// Logits of every sequence of input codes.
+/// Logits of every sequence of input codes. Sequences are grouped by length and every group runs
+/// through the batch kernel ([`logits_codes`]).
 pub fn logits_batch(q: &QuantGru, seqs: &[Vec<i8>]) -> Result<Vec<Vec<i32>>> {
-    #[cfg(feature = "parallel")]
-    {
-        use rayon::prelude::*;
-        seqs.par_iter()
-            .map_init(|| Scratch::for_model(q), |s, x| q.run(x, s))
-            .collect()
+    let mut order: Vec<usize> = (0..seqs.len()).collect();
+    order.sort_by_key(|&k| seqs[k].len());
+    let mut out = vec![Vec::new(); seqs.len()];
+    let p = PackedGru::pack(q)?;
+    let mut lo = 0;
+    while lo < order.len() {
+        let len = seqs[order[lo]].len();
+        let hi = lo
+            + order[lo..]
+                .iter()
+                .take_while(|&&k| seqs[k].len() == len)
+                .count();
+        let steps = crate::math::steps_of("input codes", len, q.input_size)?;
+        let mut codes = Vec::with_capacity((hi - lo) * len);
+        for &k in &order[lo..hi] {
+            codes.extend_from_slice(&seqs[k]);
+        }
+        let batch = CodeBatch {
+            codes,
+            n: hi - lo,
+            steps,
+            input: q.input_size,
+        };
+        let logits = logits_packed(&p, &batch)?;
+        for (&k, l) in order[lo..hi].iter().zip(logits.chunks(q.classes)) {
+            out[k] = l.to_vec();
+        }
+        lo = hi;
     }
-    #[cfg(not(feature = "parallel"))]
-    {
-        let mut s = Scratch::for_model(q);
-        seqs.iter().map(|x| q.run(x, &mut s)).collect()
-    }
+    Ok(out)
 }
 
 /// Fraction of sequences whose prediction equals the label.
@@ -66,12 +77,7 @@ impl CodeBatch {
     /// Builds a batch from equal-length sequences of codes (`[steps, input]` each).
     pub fn from_seqs(seqs: &[Vec<i8>], input: usize) -> Result<CodeBatch> {
         let first = seqs.first().map_or(0, |s| s.len());
-        if input == 0 || first == 0 || !first.is_multiple_of(input) {
-            return Err(crate::error::Error::invalid(
-                "code batch",
-                format!("first sequence length {first} is not a positive multiple of the input size {input}"),
-            ));
-        }
+        crate::math::steps_of("code batch (first sequence)", first, input)?;
         let mut codes = Vec::with_capacity(first * seqs.len());
         for (k, s) in seqs.iter().enumerate() {
             if s.len() != first {
@@ -98,9 +104,27 @@ impl CodeBatch {
     }
 }
 
-/// Logits of every sequence of a code batch, `[n, classes]` row-major.
+/// Sequences per parallel work item of [`logits_codes`].
+const CHUNK: usize = 64;
+
+/// Logits of every sequence of a code batch, `[n, classes]` row-major: the batch kernel (the
+/// fastest variant here, [`Variant::best`]) over chunks of sequences, on the rayon pool with the
+/// `parallel` feature.
 pub fn logits_codes(q: &QuantGru, batch: &CodeBatch) -> Result<Vec<i32>> {
-    if batch.input != q.input_size || batch.codes.len() != batch.n * batch.steps * batch.input {
+    logits_packed(&PackedGru::pack(q)?, batch)
+}
+
+/// [`logits_codes`] for an already packed model.
+pub fn logits_packed(p: &PackedGru, batch: &CodeBatch) -> Result<Vec<i32>> {
+    logits_packed_with(p, batch, Variant::best())
+}
+
+/// [`logits_packed`] with an explicit kernel variant.
+pub fn logits_packed_with(p: &PackedGru, batch: &CodeBatch, variant: Variant) -> Result<Vec<i32>> {
+    if batch.input != p.input
+        || batch.steps == 0
+        || batch.codes.len() != batch.n * batch.steps * batch.input
+    {
         return Err(crate::error::Error::invalid(
             "code batch",
             format!(
@@ -109,19 +133,39 @@ pub fn logits_codes(q: &QuantGru, batch: &CodeBatch) -> Result<Vec<i32>> {
                 batch.n,
                 batch.steps,
                 batch.input,
-                q.input_size
+                p.input
             ),
         ));
     }
-    let seqs: Vec<Vec<i8>> = (0..batch.n).map(|k| batch.seq(k).to_vec()).collect();
-    Ok(logits_batch(q, &seqs)?.concat())
+    let (n, c) = (batch.n, p.classes);
+    let seq = batch.steps * batch.input;
+    let chunks: Vec<usize> = (0..n.div_ceil(CHUNK)).collect();
+    let parts = crate::math::par_map_init(
+        &chunks,
+        || BatchScratch::new(p),
+        |s, &k| -> Result<Vec<i32>> {
+            let (lo, hi) = (k * CHUNK, ((k + 1) * CHUNK).min(n));
+            let mut out = vec![0; (hi - lo) * c];
+            p.logits_into(
+                variant,
+                &batch.codes[lo * seq..hi * seq],
+                hi - lo,
+                batch.steps,
+                s,
+                &mut out,
+            )?;
+            Ok(out)
+        },
+    );
+    let mut out = Vec::with_capacity(n * c);
+    for part in parts {
+        out.extend_from_slice(&part?);
+    }
+    Ok(out)
 }
 
 /// Predicted class of every sequence of a code batch.
 pub fn predict_codes(q: &QuantGru, batch: &CodeBatch) -> Result<Vec<usize>> {
     let logits = logits_codes(q, batch)?;
-    Ok(logits
-        .chunks(q.classes)
-        .map(crate::model::argmax_i32)
-        .collect())
+    Ok(logits.chunks(q.classes).map(crate::math::argmax).collect())
 }

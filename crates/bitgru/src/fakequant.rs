@@ -7,7 +7,7 @@
 //! `v / s_out` lies within the multiplier approximation error (≈ 2^-31 relative) of a rounding
 //! tie; the property tests measure that rate. Computed in f64 so that the float error stays far
 //! below the multiplier error. QAT trains through the same function of the scales.
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::fixed::{qmax_signed, qmax_unsigned};
 use crate::genome::{Gene, N_GENES};
 use crate::quant::QuantGru;
@@ -59,12 +59,7 @@ impl<'a> FakeQuant<'a> {
     ) -> Result<Vec<f64>> {
         let q = self.q;
         let (i_sz, h_sz) = (q.input_size, q.hidden);
-        if x.is_empty() || !x.len().is_multiple_of(i_sz) {
-            return Err(Error::invalid(
-                "input codes",
-                format!("length {} is not a positive multiple of {i_sz}", x.len()),
-            ));
-        }
+        crate::math::steps_of("input codes", x.len(), i_sz)?;
         let sc = |g: Gene| q.scales[g as usize];
         let bits = |g: Gene| q.genome.get(g);
         let s_h = sc(Gene::AddH);
@@ -123,7 +118,7 @@ impl<'a> FakeQuant<'a> {
                     bits(Gene::AddN),
                 );
                 let n = q_signed(
-                    libm::tanh(an as f64 * sc(Gene::AddN)),
+                    crate::math::tanh_f64(an as f64 * sc(Gene::AddN)),
                     sc(Gene::TanhN),
                     bits(Gene::TanhN),
                 );
@@ -191,6 +186,4 @@ impl<'a> FakeQuant<'a> {
     }
 }
 
-fn sigmoid(x: f64) -> f64 {
-    1.0 / (1.0 + libm::exp(-x))
-}
+use crate::math::sigmoid_f64 as sigmoid;

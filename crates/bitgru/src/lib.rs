@@ -9,7 +9,8 @@
 //! - [`model`]: the float reference (PyTorch `nn.GRU` semantics);
 //! - [`calibrate`]: PTQ ranges per operator and bit width;
 //! - [`quant`]: prepare (floats, once per genome) → [`QuantGru`];
-//! - [`kernel`]: the integer-only evaluation;
+//! - [`kernel`]: the integer-only evaluation (reference kernel, batch kernel, SIMD variants);
+//! - [`math`]: σ / tanh, argmax, the input-length check, the parallel map;
 //! - [`fakequant`]: the float simulation of the same 17 quantization points;
 //! - [`size`]: size and bit-operation metrics;
 //! - [`io`]: safetensors / npz import, quantized export and re-import, C source export.
@@ -27,6 +28,7 @@ pub mod fixed;
 pub mod genome;
 pub mod io;
 pub mod kernel;
+pub mod math;
 pub mod model;
 pub mod quant;
 pub mod search;

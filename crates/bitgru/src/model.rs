@@ -34,9 +34,7 @@ pub struct FloatGru {
     pub b_fc: Vec<f32>,
 }
 
-pub(crate) fn sigmoid(x: f32) -> f32 {
-    1.0 / (1.0 + libm::expf(-x))
-}
+pub(crate) use crate::math::sigmoid;
 
 /// y[r] = b[r] + Σ_c W[r, c] x[c] for rows `rows` of a row-major matrix with `cols` columns.
 #[inline]
@@ -94,17 +92,7 @@ impl FloatGru {
 
     /// Number of time steps in a flat input sequence `[T, I]`.
     pub fn steps_of(&self, x: &[f32]) -> Result<usize> {
-        if x.is_empty() || !x.len().is_multiple_of(self.input_size) {
-            return Err(Error::invalid(
-                "input sequence",
-                format!(
-                    "length {} is not a positive multiple of the input size {}",
-                    x.len(),
-                    self.input_size
-                ),
-            ));
-        }
-        Ok(x.len() / self.input_size)
+        crate::math::steps_of("input sequence", x.len(), self.input_size)
     }
 
     /// Runs the sequence `x` (`[T, I]` row-major) and returns the logits.
@@ -162,7 +150,7 @@ impl FloatGru {
                 let z = sigmoid(add_z);
                 let mul_rh = r * hn;
                 let add_n = inn + mul_rh;
-                let n = libm::tanhf(add_n);
+                let n = crate::math::tanh(add_n);
                 let sub_z = 1.0 - z;
                 let mul_zn = sub_z * n;
                 let mul_zh = z * s.h[j];
@@ -215,24 +203,12 @@ impl FloatGru {
     }
 }
 
-/// Index of the largest value (first on ties).
+/// Index of the largest value (first on ties): [`crate::math::argmax`], kept under this name.
 pub fn argmax_f32(v: &[f32]) -> usize {
-    let mut best = 0;
-    for (i, &x) in v.iter().enumerate() {
-        if x > v[best] {
-            best = i;
-        }
-    }
-    best
+    crate::math::argmax(v)
 }
 
-/// Index of the largest value (first on ties).
+/// Index of the largest value (first on ties): [`crate::math::argmax`], kept under this name.
 pub fn argmax_i32(v: &[i32]) -> usize {
-    let mut best = 0;
-    for (i, &x) in v.iter().enumerate() {
-        if x > v[best] {
-            best = i;
-        }
-    }
-    best
+    crate::math::argmax(v)
 }

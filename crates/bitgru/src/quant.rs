@@ -99,13 +99,13 @@ pub fn unsigned_unit_scale(bits: u8) -> f64 {
 
 /// σ LUT entry: `round(σ(q · s_in) · (2^b_out − 1))`.
 pub fn sigmoid_code(q: i32, s_in: f64, bits_out: u8) -> u8 {
-    let v = 1.0 / (1.0 + libm::exp(-(q as f64 * s_in)));
+    let v = crate::math::sigmoid_f64(q as f64 * s_in);
     (v * qmax_unsigned(bits_out) as f64).round() as u8
 }
 
 /// tanh LUT entry: `round(tanh(q · s_in) · (2^(b_out−1) − 1))`.
 pub fn tanh_code(q: i32, s_in: f64, bits_out: u8) -> i8 {
-    (libm::tanh(q as f64 * s_in) * qmax_signed(bits_out) as f64).round() as i8
+    (crate::math::tanh_f64(q as f64 * s_in) * qmax_signed(bits_out) as f64).round() as i8
 }
 
 /// Builds a σ LUT over all signed input codes of `bits_in`.
@@ -217,16 +217,7 @@ impl QuantGru {
     /// Quantizes float features `[T, I]` to the kernel's 8-bit input codes (front-end step,
     /// outside the integer kernel).
     pub fn quantize_input(&self, x: &[f32]) -> Result<Vec<i8>> {
-        if x.is_empty() || !x.len().is_multiple_of(self.input_size) {
-            return Err(Error::invalid(
-                "input sequence",
-                format!(
-                    "length {} is not a positive multiple of the input size {}",
-                    x.len(),
-                    self.input_size
-                ),
-            ));
-        }
+        crate::math::steps_of("input sequence", x.len(), self.input_size)?;
         crate::error::check_finite("input sequence", x)?;
         let q = qmax_signed(INPUT_BITS) as f32;
         Ok(x.iter()

@@ -212,3 +212,124 @@ pub fn pytorch_init(seed: u64, input: usize, hidden: usize, classes: usize) -> F
         b_fc: draw(classes),
     }
 }
+
+/// How the input codes of a [`KernelCase`] are drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaseInputs {
+    /// Random normal features quantized by the model's input scales.
+    Quantized,
+    /// Uniform over all 8-bit codes.
+    Uniform,
+    /// Only the extreme codes −128 and 127.
+    Saturating,
+}
+
+/// A random test case for the integer kernels: a prepared model of any genome and shape and a
+/// `[n, steps, input]` batch of input codes. With `extreme`, the prepared model is then pushed to
+/// its limits (weights at the extremes of their bit widths, biases up to ±2^30) so that every
+/// accumulator and saturation bound is exercised.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KernelCase {
+    pub bits: [u8; crate::N_GENES],
+    pub seed: u64,
+    pub input: usize,
+    pub hidden: usize,
+    pub classes: usize,
+    pub n: usize,
+    pub steps: usize,
+    pub inputs: CaseInputs,
+    pub extreme: bool,
+    /// Sequences per tile of the batch kernel (0: its default).
+    pub tile: usize,
+}
+
+impl KernelCase {
+    /// A case drawn from `seed`: any genome (bits 2–8), H in 1..=256 (odd sizes included),
+    /// I in 1..=64, batch sizes 1, 2, 7, 64 or 300; the number of steps shrinks with the work.
+    pub fn random(seed: u64) -> KernelCase {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let bits = std::array::from_fn(|_| rng.gen_range(2..=8u8));
+        let hidden = match rng.gen_range(0..4) {
+            0 => rng.gen_range(1..=8),
+            1 => rng.gen_range(9..=80),
+            2 => rng.gen_range(81..=256),
+            _ => [1, 16, 63, 64, 65, 128, 255, 256][rng.gen_range(0..8)],
+        };
+        let input = match rng.gen_range(0..3) {
+            0 => rng.gen_range(1..=4),
+            1 => rng.gen_range(5..=64),
+            _ => [1, 3, 4, 10, 28, 64][rng.gen_range(0..6)],
+        };
+        let n = [1, 2, 7, 64, 300][rng.gen_range(0..5)];
+        let budget = 30_000 / (n * hidden).max(1);
+        let steps = rng.gen_range(1..=budget.clamp(1, 6));
+        let inputs = [
+            CaseInputs::Quantized,
+            CaseInputs::Uniform,
+            CaseInputs::Saturating,
+        ][rng.gen_range(0..3)];
+        KernelCase {
+            bits,
+            seed: rng.gen(),
+            input,
+            hidden,
+            classes: rng.gen_range(1..=12),
+            n,
+            steps,
+            inputs,
+            extreme: rng.gen_bool(0.3),
+            tile: [0, 1, 3, 16][rng.gen_range(0..4)],
+        }
+    }
+
+    /// The prepared model and the input codes.
+    pub fn build(&self) -> crate::Result<(crate::QuantGru, Vec<i8>)> {
+        let m = random_model(self.seed, self.input, self.hidden, self.classes);
+        let cal_x = random_sequences(self.seed ^ 0xCA1, 4, 3, self.input);
+        let refs: Vec<&[f32]> = cal_x.iter().map(|v| v.as_slice()).collect();
+        let cal = crate::Calibration::compute(&m, &refs)?;
+        let genome = crate::Genome::new(self.bits, crate::BitRange::FULL)?;
+        let mut q = crate::QuantGru::prepare(&m, &cal, &genome)?;
+        let mut rng = ChaCha8Rng::seed_from_u64(self.seed ^ 0x5EED);
+        if self.extreme {
+            let lim = crate::quant::BIAS_LIMIT as i32;
+            for l in &mut q.lin {
+                let hi = crate::fixed::qmax_signed(l.bits);
+                let mode = rng.gen_range(0..3);
+                for w in &mut l.w {
+                    *w = match mode {
+                        0 => -hi - 1,
+                        1 => hi,
+                        _ => [-hi - 1, hi][rng.gen_range(0..2)],
+                    } as i8;
+                }
+                for b in &mut l.bias {
+                    *b = match rng.gen_range(0..3) {
+                        0 => lim,
+                        1 => -lim,
+                        _ => rng.gen_range(-lim..=lim),
+                    };
+                }
+            }
+            for w in &mut q.head.w {
+                *w = [-128i8, 127][rng.gen_range(0..2)];
+            }
+            q.validate()?;
+        }
+        let len = self.n * self.steps * self.input;
+        let codes = match self.inputs {
+            CaseInputs::Quantized => {
+                random_sequences(self.seed ^ 0x1A, self.n, self.steps, self.input)
+                    .iter()
+                    .map(|x| q.quantize_input(x))
+                    .collect::<crate::Result<Vec<_>>>()?
+                    .concat()
+            }
+            CaseInputs::Uniform => (0..len).map(|_| rng.gen::<i8>()).collect(),
+            CaseInputs::Saturating => (0..len)
+                .map(|_| [-128i8, 127][rng.gen_range(0..2)])
+                .collect(),
+        };
+        Ok((q, codes))
+    }
+}

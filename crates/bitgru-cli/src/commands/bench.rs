@@ -1,6 +1,9 @@
-//! `bitgru bench`: integer kernel (1 thread, rayon) vs the float reference, and prepare.
+//! `bitgru bench`: the integer kernels (scalar reference, batch variants on one thread, the
+//! fastest variant on all threads, the streaming step) vs the float reference, and prepare/pack.
 use crate::cli::BenchArgs;
 use anyhow::{Context, Result};
+use bitgru::eval::CodeBatch;
+use bitgru::kernel::{BatchScratch, PackedGru, StreamState, Variant};
 use bitgru::{Calibration, Genome, QuantGru, Scratch};
 use serde::Serialize;
 use std::hint::black_box;
@@ -13,21 +16,33 @@ pub const MIXED_GENOME: &str = "64576888548886757";
 const N_CALIB: usize = 64;
 
 #[derive(Debug, Serialize)]
+struct VariantRow {
+    variant: &'static str,
+    us_per_seq: f64,
+    seq_per_s: f64,
+}
+
+#[derive(Debug, Serialize)]
 struct Row {
     hidden: usize,
     genome: String,
     /// `QuantGru::prepare` (floats, once per genome), microseconds.
     prepare_us: f64,
-    int_single_us_per_seq: f64,
-    int_single_seq_per_s: f64,
-    int_rayon_us_per_seq: f64,
-    int_rayon_seq_per_s: f64,
-    float_us_per_seq: f64,
-    float_seq_per_s: f64,
-    /// float time / integer time, both on one thread.
-    speedup_int_vs_float: f64,
-    /// integer 1-thread time / integer rayon time.
-    speedup_rayon_vs_single: f64,
+    /// `PackedGru::pack` (after prepare), microseconds.
+    pack_us: f64,
+    /// Scalar reference kernel (`QuantGru::run`), one thread (absent with --kernel-only).
+    reference_seq_per_s: Option<f64>,
+    /// Batch kernel of each variant, one thread (`PackedGru::logits_into`).
+    batch_1thread: Vec<VariantRow>,
+    /// Fastest variant on all threads (`eval::logits_packed`).
+    batch_all_threads: VariantRow,
+    threads: usize,
+    /// One streaming step of one sequence (`PackedGru::step_stream`), fastest variant, µs.
+    stream_step_us: f64,
+    /// Float reference (`FloatGru::forward`), one thread (absent with --kernel-only).
+    float_seq_per_s: Option<f64>,
+    /// Int8 multiply-adds per sequence (the six linears and the head).
+    macs_per_seq: usize,
 }
 
 /// Seconds per call of `f`: one warm-up call, then batches of calls doubling until a batch
@@ -57,15 +72,34 @@ pub fn run(a: &BenchArgs) -> Result<()> {
     } else {
         a.genome.clone()
     };
+    let variants: Vec<Variant> = if a.variants.is_empty() {
+        Variant::ALL
+            .iter()
+            .copied()
+            .filter(|v| v.available())
+            .collect()
+    } else {
+        a.variants.clone()
+    };
+    if let Some(v) = variants.iter().find(|v| !v.available()) {
+        anyhow::bail!(
+            "kernel variant {} is not available on this machine",
+            v.name()
+        );
+    }
     let min = Duration::from_millis(a.min_time_ms.max(1));
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let rayon_threads = rayon::current_num_threads();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(a.threads.unwrap_or(cores))
+        .build()
+        .context("building the thread pool")?;
     let release = !cfg!(debug_assertions);
     if !release && !a.json {
         eprintln!(
             "note: debug build; use `cargo run --release -p bitgru-cli -- bench` for real numbers"
         );
     }
+    let best = Variant::best();
 
     let mut rows = Vec::new();
     for &h in &a.hidden {
@@ -73,42 +107,86 @@ pub fn run(a: &BenchArgs) -> Result<()> {
         let seqs = bitgru::synth::random_sequences(a.seed + 1, a.batch, a.steps, a.input);
         let views: Vec<&[f32]> = seqs.iter().take(N_CALIB).map(Vec::as_slice).collect();
         let calib = Calibration::compute(&model, &views).context("calibrating the bench model")?;
-        let float_s = time_per_call(min, || {
-            for x in &seqs {
-                black_box(model.forward(black_box(x)).expect("valid input"));
-            }
-        }) / a.batch as f64;
+        let float_s = (!a.kernel_only).then(|| {
+            time_per_call(min, || {
+                for x in &seqs {
+                    black_box(model.forward(black_box(x)).expect("valid input"));
+                }
+            }) / a.batch as f64
+        });
         for g in &genomes {
             let prepare_s = time_per_call(min / 2, || {
                 black_box(QuantGru::prepare(&model, &calib, g).expect("prepare"));
             });
             let q = QuantGru::prepare(&model, &calib, g)
                 .with_context(|| format!("preparing genome {g}"))?;
+            let pack_s = time_per_call(min / 2, || {
+                black_box(PackedGru::pack(&q).expect("pack"));
+            });
+            let p = PackedGru::pack(&q)?;
             let codes: Vec<Vec<i8>> = seqs
                 .iter()
                 .map(|x| q.quantize_input(x))
                 .collect::<bitgru::Result<_>>()?;
-            let mut scratch = Scratch::for_model(&q);
-            let single_s = time_per_call(min, || {
-                for x in &codes {
-                    black_box(q.run(black_box(x), &mut scratch).expect("valid codes"));
+            let batch = CodeBatch::from_seqs(&codes, a.input)?;
+            let reference_s = (!a.kernel_only).then(|| {
+                let mut scratch = Scratch::for_model(&q);
+                time_per_call(min, || {
+                    for x in &codes {
+                        black_box(q.run(black_box(x), &mut scratch).expect("valid codes"));
+                    }
+                }) / a.batch as f64
+            });
+            let mut batch_1thread = Vec::new();
+            let mut out = vec![0i32; a.batch * a.classes];
+            for &v in &variants {
+                let mut s = BatchScratch::new(&p);
+                let t = time_per_call(min, || {
+                    p.logits_into(
+                        v,
+                        black_box(&batch.codes),
+                        batch.n,
+                        batch.steps,
+                        &mut s,
+                        &mut out,
+                    )
+                    .expect("valid batch");
+                    black_box(&out);
+                }) / a.batch as f64;
+                batch_1thread.push(VariantRow {
+                    variant: v.name(),
+                    us_per_seq: t * 1e6,
+                    seq_per_s: 1.0 / t,
+                });
+            }
+            let all_s = pool.install(|| {
+                time_per_call(min, || {
+                    black_box(bitgru::eval::logits_packed(&p, black_box(&batch)).expect("valid"));
+                })
+            }) / a.batch as f64;
+            let mut st = StreamState::new(&p, best)?;
+            let x0 = &batch.codes[..a.input];
+            let stream_s = time_per_call(min / 2, || {
+                for _ in 0..100 {
+                    p.step_stream(black_box(x0), &mut st).expect("valid step");
                 }
-            }) / a.batch as f64;
-            let rayon_s = time_per_call(min, || {
-                black_box(bitgru::eval::predict_batch(&q, black_box(&codes)).expect("valid codes"));
-            }) / a.batch as f64;
+            }) / 100.0;
             rows.push(Row {
                 hidden: h,
                 genome: g.to_string(),
                 prepare_us: prepare_s * 1e6,
-                int_single_us_per_seq: single_s * 1e6,
-                int_single_seq_per_s: 1.0 / single_s,
-                int_rayon_us_per_seq: rayon_s * 1e6,
-                int_rayon_seq_per_s: 1.0 / rayon_s,
-                float_us_per_seq: float_s * 1e6,
-                float_seq_per_s: 1.0 / float_s,
-                speedup_int_vs_float: float_s / single_s,
-                speedup_rayon_vs_single: single_s / rayon_s,
+                pack_us: pack_s * 1e6,
+                reference_seq_per_s: reference_s.map(|t| 1.0 / t),
+                batch_1thread,
+                batch_all_threads: VariantRow {
+                    variant: best.name(),
+                    us_per_seq: all_s * 1e6,
+                    seq_per_s: 1.0 / all_s,
+                },
+                threads: pool.current_num_threads(),
+                stream_step_us: stream_s * 1e6,
+                float_seq_per_s: float_s.map(|t| 1.0 / t),
+                macs_per_seq: a.steps * 3 * h * (a.input + h) + h * a.classes,
             });
         }
     }
@@ -116,11 +194,12 @@ pub fn run(a: &BenchArgs) -> Result<()> {
     if a.json {
         let out = serde_json::json!({
             "machine": {
-                "available_parallelism": threads,
-                "rayon_threads": rayon_threads,
+                "available_parallelism": cores,
+                "threads": pool.current_num_threads(),
                 "os": std::env::consts::OS,
                 "arch": std::env::consts::ARCH,
                 "release_build": release,
+                "best_variant": best.name(),
             },
             "config": {
                 "steps": a.steps, "input": a.input, "classes": a.classes, "batch": a.batch,
@@ -132,40 +211,45 @@ pub fn run(a: &BenchArgs) -> Result<()> {
         return Ok(());
     }
     println!(
-        "machine: {} {}, available parallelism {threads} (rayon {rayon_threads} threads), {} build",
+        "machine: {} {}, available parallelism {cores} ({} threads used), best kernel variant {}, {} build",
         std::env::consts::OS,
         std::env::consts::ARCH,
+        pool.current_num_threads(),
+        best.name(),
         if release { "release" } else { "debug" }
     );
     println!(
-        "shape: input {}, steps {}, classes {}, batch {} (seed {})",
+        "shape: input {}, steps {}, classes {}, batch {} (seed {}); sequences per second",
         a.input, a.steps, a.classes, a.batch, a.seed
     );
-    println!(
-        "{:>5}  {:<17}  {:>10}  {:>18}  {:>18}  {:>18}  {:>9}  {:>7}",
-        "H",
-        "genome",
-        "prepare µs",
-        "int 1-thr µs (s/s)",
-        "int rayon µs (s/s)",
-        "float µs (s/s)",
-        "int/float",
-        "rayon×"
-    );
+    let opt = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.0}"));
     for r in &rows {
-        let cell = |us: f64, sps: f64| format!("{us:.1} ({sps:.0})");
         println!(
-            "{:>5}  {:<17}  {:>10.1}  {:>18}  {:>18}  {:>18}  {:>8.2}×  {:>6.2}×",
+            "H {:>4}  {:<17}  prepare {:.1} µs  pack {:.1} µs  float {}  reference {}  stream step {:.2} µs",
             r.hidden,
             r.genome,
             r.prepare_us,
-            cell(r.int_single_us_per_seq, r.int_single_seq_per_s),
-            cell(r.int_rayon_us_per_seq, r.int_rayon_seq_per_s),
-            cell(r.float_us_per_seq, r.float_seq_per_s),
-            r.speedup_int_vs_float,
-            r.speedup_rayon_vs_single
+            r.pack_us,
+            opt(r.float_seq_per_s),
+            opt(r.reference_seq_per_s),
+            r.stream_step_us
+        );
+        for v in &r.batch_1thread {
+            let vs =
+                |x: Option<f64>| x.map_or("-".to_string(), |x| format!("{:.2}×", v.seq_per_s / x));
+            println!(
+                "    batch {:<12} 1 thread  {:>10.0} seq/s  ({:.2} µs/seq)  vs float {}  vs reference {}",
+                v.variant,
+                v.seq_per_s,
+                v.us_per_seq,
+                vs(r.float_seq_per_s),
+                vs(r.reference_seq_per_s)
+            );
+        }
+        println!(
+            "    batch {:<12} {} threads {:>10.0} seq/s",
+            r.batch_all_threads.variant, r.threads, r.batch_all_threads.seq_per_s
         );
     }
-    println!("µs = microseconds per sequence, (s/s) = sequences per second; int/float = float time / integer time on one thread");
     Ok(())
 }

@@ -3,7 +3,7 @@ use crate::cli::EvalArgs;
 use crate::inputs::{self, Inputs};
 use crate::models::{self, ModelFile};
 use anyhow::{bail, Context, Result};
-use bitgru::model::{argmax_f32, argmax_i32};
+use bitgru::math::argmax;
 use bitgru::{FloatGru, Genome, QuantGru};
 use serde_json::{json, Value};
 use std::time::Instant;
@@ -190,7 +190,7 @@ fn run_int(q: &QuantGru, inp: &Inputs) -> Result<Vec<usize>> {
         })
         .collect::<Result<Vec<_>>>()?;
     let logits = bitgru::eval::logits_batch(q, &codes).context("integer kernel")?;
-    Ok(logits.iter().map(|l| argmax_i32(l)).collect())
+    Ok(logits.iter().map(|l| argmax(l)).collect())
 }
 
 fn run_float(m: &FloatGru, inp: &Inputs) -> Result<Vec<usize>> {
@@ -199,7 +199,7 @@ fn run_float(m: &FloatGru, inp: &Inputs) -> Result<Vec<usize>> {
         .enumerate()
         .map(|(k, x)| {
             m.forward(x)
-                .map(|l| argmax_f32(&l))
+                .map(|l| argmax(&l))
                 .with_context(|| format!("{}: sequence {k}", inp.source))
         })
         .collect()

@@ -44,33 +44,15 @@ pub fn mfcc_sequences(clips: &[Clip], mfcc: &Mfcc) -> Result<Vec<Vec<f32>>> {
             ),
         ));
     }
-    #[cfg(feature = "parallel")]
-    let sequences = {
-        use rayon::prelude::*;
-        clips
-            .par_iter()
-            .map_init(
-                || mfcc.scratch(),
-                |scratch, clip| {
-                    let mut out = Vec::new();
-                    mfcc.compute_into(&clip.samples, scratch, &mut out);
-                    out
-                },
-            )
-            .collect()
-    };
-    #[cfg(not(feature = "parallel"))]
-    let sequences = {
-        let mut scratch = mfcc.scratch();
-        clips
-            .iter()
-            .map(|clip| {
-                let mut out = Vec::new();
-                mfcc.compute_into(&clip.samples, &mut scratch, &mut out);
-                out
-            })
-            .collect()
-    };
+    let sequences = crate::math::par_map_init(
+        clips,
+        || mfcc.scratch(),
+        |scratch, clip| {
+            let mut out = Vec::new();
+            mfcc.compute_into(&clip.samples, scratch, &mut out);
+            out
+        },
+    );
     Ok(sequences)
 }
 

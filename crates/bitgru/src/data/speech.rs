@@ -393,19 +393,8 @@ mod native {
             }
             infos.push(info);
         }
-        #[cfg(feature = "parallel")]
-        let clips: Vec<Result<Clip>> = {
-            use rayon::prelude::*;
-            infos
-                .par_iter()
-                .map(|i| load_clip(dir, &i.path, opts))
-                .collect()
-        };
-        #[cfg(not(feature = "parallel"))]
-        let clips: Vec<Result<Clip>> = infos
-            .iter()
-            .map(|i| load_clip(dir, &i.path, opts))
-            .collect();
+        let clips: Vec<Result<Clip>> =
+            crate::math::par_map(&infos, |i| load_clip(dir, &i.path, opts));
         let clips = clips.into_iter().collect::<Result<Vec<_>>>()?;
         let task = opts.task;
         Ok(SpeechSet {

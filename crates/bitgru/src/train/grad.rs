@@ -177,12 +177,12 @@ pub(crate) fn softmax_cross_entropy(
             }
         }
         stats.correct += (pred == y) as usize;
-        let sum: f32 = row.iter().map(|v| (v - max).exp()).sum();
+        let sum: f32 = row.iter().map(|v| libm::expf(v - max)).sum();
         let w = class_weights.map_or(1.0, |cw| cw[y]);
         stats.loss_sum += (w * (sum.ln() + max - row[y])) as f64;
         stats.weight_sum += w as f64;
         for (c, v) in row.iter_mut().enumerate() {
-            let p = (*v - max).exp() / sum;
+            let p = libm::expf(*v - max) / sum;
             *v = w * (p - (c == y) as u8 as f32) / norm;
         }
     }
@@ -207,16 +207,8 @@ pub struct Workspace {
     logits: Vec<f32>,
 }
 
-fn sigmoid(x: f32) -> f32 {
-    1.0 / (1.0 + (-x).exp())
-}
-
-/// tanh through one `exp` (several times faster than libm's `tanhf`; |error| < 1e-7, which is
-/// far below what training notices). Training only: the reference model uses `f32::tanh`.
-#[inline]
-pub(crate) fn fast_tanh(x: f32) -> f32 {
-    1.0 - 2.0 / ((2.0 * x).exp() + 1.0)
-}
+pub(crate) use crate::math::fast_tanh;
+use crate::math::sigmoid;
 
 /// Accumulates into `g` the gradient of `Σ_b w_b · CE(logits_b, y_b) / norm` and returns the
 /// batch statistics. All sequences must have the same length. `weights` (per class) balances

@@ -132,9 +132,7 @@ const P_MZN: usize = 4;
 const P_MZH: usize = 5;
 const P_H: usize = 6;
 
-fn sigmoid(x: f32) -> f32 {
-    1.0 / (1.0 + (-x).exp())
-}
+use crate::math::sigmoid;
 
 /// Quantizes `w` block-wise (three gate blocks of `block` values), returns dequantized values.
 fn fq_blocks(w: &[f32], block: usize, q: &[Fq], scale_col: Option<(&[f32], usize)>) -> Vec<f32> {

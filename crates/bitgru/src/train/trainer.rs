@@ -303,13 +303,7 @@ impl Trainer {
             Ok((g, st))
         };
         let n_shards = bs.div_ceil(chunk);
-        #[cfg(feature = "parallel")]
-        let parts: Vec<Result<(Grads, BatchStats)>> = {
-            use rayon::prelude::*;
-            (0..n_shards).into_par_iter().map(work).collect()
-        };
-        #[cfg(not(feature = "parallel"))]
-        let parts: Vec<Result<(Grads, BatchStats)>> = (0..n_shards).map(work).collect();
+        let parts: Vec<Result<(Grads, BatchStats)>> = crate::math::par_map_range(n_shards, work);
         let mut g = Grads::zeros_like(&self.model);
         let mut stats = BatchStats::default();
         for p in parts {
@@ -458,13 +452,7 @@ pub fn evaluate_float(model: &FloatGru, data: &dyn BatchSource) -> Result<BatchS
         batch_grad(model, &refs, &ys, None, Some(0), 1.0, &mut g, &mut ws)
     };
     let chunks = n.div_ceil(B);
-    #[cfg(feature = "parallel")]
-    let parts: Vec<Result<BatchStats>> = {
-        use rayon::prelude::*;
-        (0..chunks).into_par_iter().map(work).collect()
-    };
-    #[cfg(not(feature = "parallel"))]
-    let parts: Vec<Result<BatchStats>> = (0..chunks).map(work).collect();
+    let parts: Vec<Result<BatchStats>> = crate::math::par_map_range(chunks, work);
     let mut s = BatchStats::default();
     for p in parts {
         s.merge(&p?);
@@ -487,6 +475,7 @@ pub fn evaluate_integer(
         codes.push(q.quantize_input(&data.get(i, &mut rng)?)?);
         ys.push(data.label(i));
     }
+    // The batch kernel (sequences grouped by length, parallel chunks).
     crate::eval::accuracy(&q, &codes, &ys)
 }
 

@@ -1,4 +1,6 @@
-//! The integer-only GRU kernel. No floating point at run time (enforced by
+//! The reference integer-only GRU kernel: one sequence, one step at a time, every stage stored
+//! (the observer sees all 17 codes). This is the truth every other variant is tested against.
+//! No floating point at run time (enforced by
 //! `#![deny(clippy::float_arithmetic)]` on this module; CI runs clippy with `-D warnings`).
 //!
 //! One step, with `q·` the codes of the prepared [`QuantGru`] (b_g = bits of gene g):
@@ -18,12 +20,10 @@
 //! ```
 //! Every `M · x` is [`Multiplier::apply`](crate::fixed::Multiplier::apply): i64 product, one
 //! rounding half away from zero.
-#![deny(clippy::float_arithmetic)]
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::fixed::{qmax_unsigned, sat_signed, sat_unsigned};
 use crate::genome::{Gene, N_GENES};
-use crate::model::argmax_i32;
 use crate::quant::QuantGru;
 
 /// Scratch buffers for the kernel, owned by the caller and reused across sequences.
@@ -56,7 +56,7 @@ impl Scratch {
 /// body is written as i16 multiplies summed into 16 i32 lanes, which LLVM turns into
 /// multiply-add vector code (`pmaddwd` on x86, `i32x4.dot_i16x8_s` with wasm simd128).
 #[inline]
-fn dot_i8(w: &[i8], x: &[i8]) -> i32 {
+pub(crate) fn dot_i8(w: &[i8], x: &[i8]) -> i32 {
     const L: usize = 16;
     let mut lanes = [0i32; L];
     let (wc, xc) = (w.chunks_exact(L), x.chunks_exact(L));
@@ -84,17 +84,7 @@ fn linear(l: &crate::quant::QLinear, x: &[i8], out: &mut [i32]) {
 
 impl QuantGru {
     fn check_codes(&self, x: &[i8]) -> Result<usize> {
-        if x.is_empty() || !x.len().is_multiple_of(self.input_size) {
-            return Err(Error::invalid(
-                "input codes",
-                format!(
-                    "length {} is not a positive multiple of the input size {}",
-                    x.len(),
-                    self.input_size
-                ),
-            ));
-        }
-        Ok(x.len() / self.input_size)
+        crate::math::steps_of("input codes", x.len(), self.input_size)
     }
 
     /// Runs one time step: updates `scratch`'s state from the input codes `x_t`.
@@ -178,7 +168,7 @@ impl QuantGru {
 
     /// Predicted class of a sequence of input codes.
     pub fn predict(&self, x: &[i8], s: &mut Scratch) -> Result<usize> {
-        Ok(argmax_i32(&self.run(x, s)?))
+        Ok(crate::math::argmax(&self.run(x, s)?))
     }
 
     /// Classifier logits for a state of codes.
