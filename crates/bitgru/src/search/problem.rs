@@ -11,6 +11,7 @@ use crate::calibrate::Calibration;
 use crate::error::{Error, Result};
 use crate::eval::{predict_codes, CodeBatch};
 use crate::genome::{BitRange, Genome, N_GENES};
+use crate::math::par_map;
 use crate::model::FloatGru;
 use crate::quant::QuantGru;
 use crate::size::{self, Dims, SizeReport};
@@ -286,19 +287,6 @@ impl QuantProblem {
             &self.labels,
             self.dims.classes,
         ))
-    }
-}
-
-/// Maps `f` over `items`, on the rayon pool with the `parallel` feature; results in order.
-fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync + Send) -> Vec<R> {
-    #[cfg(feature = "parallel")]
-    {
-        use rayon::prelude::*;
-        items.par_iter().map(f).collect()
-    }
-    #[cfg(not(feature = "parallel"))]
-    {
-        items.iter().map(f).collect()
     }
 }
 
