@@ -460,6 +460,7 @@ impl Gemm for ScalarGemm {
 /// Observer of a tile: `(first sequence, t, codes by gene)`.
 pub(crate) type Observe<'a> = dyn FnMut(usize, usize, &[Vec<i32>]) + 'a;
 
+#[allow(clippy::too_many_arguments)]
 fn dispatch_run<const OBS: bool>(
     variant: Variant,
     p: &PackedGru,

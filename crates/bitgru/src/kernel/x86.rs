@@ -12,9 +12,7 @@
 //! Everything unsafe is here; each block states why it is sound.
 #![allow(unsafe_code)]
 
-use super::batch::{
-    run_tile, step_block, BatchScratch, GateMatrix, Gemm, Lut, Observe, PackedGru,
-};
+use super::batch::{run_tile, step_block, BatchScratch, GateMatrix, Gemm, Lut, Observe, PackedGru};
 use core::arch::x86_64::*;
 
 pub(super) fn has_avx2() -> bool {
