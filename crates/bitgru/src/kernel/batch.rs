@@ -121,6 +121,8 @@ pub struct CellParams {
     pub lut_n: Lut,
     /// Bits of every gene.
     pub bits: [u8; N_GENES],
+    /// The three tables as bytes (r, z unsigned; n two's complement), for byte-permute lookups.
+    pub(crate) lut_bytes: [[u8; 256]; 3],
 }
 
 /// The eval-time parameters of a prepared model, as the kernels read them: plain integer data.
@@ -150,6 +152,10 @@ fn lut_of<T: Copy + Into<i32>>(t: &[T]) -> Result<Lut> {
         *o = v.into();
     }
     Ok(out)
+}
+
+fn lut_bytes(t: &Lut) -> [u8; 256] {
+    std::array::from_fn(|k| t[k] as u8)
 }
 
 impl PackedGru {
@@ -196,6 +202,11 @@ impl PackedGru {
                 lut_z: lut_of(&q.lut_z)?,
                 lut_n: lut_of(&q.lut_n)?,
                 bits,
+                lut_bytes: [
+                    lut_bytes(&lut_of(&q.lut_r)?),
+                    lut_bytes(&lut_of(&q.lut_z)?),
+                    lut_bytes(&lut_of(&q.lut_n)?),
+                ],
             },
             head_w: q.head.w.clone(),
             head_b: q.head.bias.clone(),
@@ -423,6 +434,14 @@ impl StreamState {
 /// row `r < rows_pad`, with `x` holding `cols_pad` codes (zero padded).
 pub(crate) trait Gemm {
     fn gemm(m: &GateMatrix, x: &[i8], acc: &mut [i32]);
+
+    /// `out[j] = t[a[j] + off]`; `bytes` is `t` as bytes, `signed` whether entries are i8
+    /// (else u8). The default is the portable loop.
+    #[inline(always)]
+    fn lookup(t: &Lut, bytes: &[u8; 256], signed: bool, off: i32, a: &[i32], out: &mut [i32]) {
+        let _ = (bytes, signed);
+        lookup(t, off, a, out)
+    }
 }
 
 /// Portable product over the row-major weights (the reference kernel's dot product).
@@ -441,6 +460,7 @@ impl Gemm for ScalarGemm {
 /// Observer of a tile: `(first sequence, t, codes by gene)`.
 pub(crate) type Observe<'a> = dyn FnMut(usize, usize, &[Vec<i32>]) + 'a;
 
+#[allow(clippy::too_many_arguments)]
 fn dispatch_run<const OBS: bool>(
     variant: Variant,
     p: &PackedGru,
@@ -545,7 +565,7 @@ pub(crate) fn step_block<'x, G: Gemm, const OBS: bool>(
         );
     }
     for b in 0..n {
-        cell::<OBS>(
+        cell::<G, OBS>(
             p,
             &acc_x[b * rx..(b + 1) * rx],
             &acc_h[b * rh..(b + 1) * rh],
@@ -608,7 +628,7 @@ impl Stages {
 /// The element-wise stages of one sequence, stage by stage over its H units (loops the
 /// compiler vectorizes): the reference kernel's arithmetic, unit by unit.
 #[inline(always)]
-fn cell<const OBS: bool>(
+fn cell<G: Gemm, const OBS: bool>(
     p: &PackedGru,
     ax: &[i32],
     ah: &[i32],
@@ -638,11 +658,11 @@ fn cell<const OBS: bool>(
     let (b_ar, b_az, b_an) = (b(Gene::AddR), b(Gene::AddZ), b(Gene::AddN));
     dual(c.add_r, b_ar, ir, hr, ar);
     dual(c.add_z, b_az, iz, hz, az);
-    lookup(&c.lut_r, 1 << (b_ar - 1), ar, r);
-    lookup(&c.lut_z, 1 << (b_az - 1), az, z);
+    G::lookup(&c.lut_r, &c.lut_bytes[0], false, 1 << (b_ar - 1), ar, r);
+    G::lookup(&c.lut_z, &c.lut_bytes[1], false, 1 << (b_az - 1), az, z);
     mul(c.mul_rh, b(Gene::MulRh), r, hn, mrh);
     dual(c.add_n, b_an, inn, mrh, an);
-    lookup(&c.lut_n, 1 << (b_an - 1), an, nn);
+    G::lookup(&c.lut_n, &c.lut_bytes[2], true, 1 << (b_an - 1), an, nn);
     let z_max = qmax_unsigned(b(Gene::SigZ)) as i64;
     let b_sz = b(Gene::SubZ);
     for (o, &zj) in sz.iter_mut().zip(z.iter()) {

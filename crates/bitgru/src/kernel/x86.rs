@@ -12,7 +12,7 @@
 //! Everything unsafe is here; each block states why it is sound.
 #![allow(unsafe_code)]
 
-use super::batch::{run_tile, step_block, BatchScratch, GateMatrix, Gemm, Observe, PackedGru};
+use super::batch::{run_tile, step_block, BatchScratch, GateMatrix, Gemm, Lut, Observe, PackedGru};
 use core::arch::x86_64::*;
 
 pub(super) fn has_avx2() -> bool {
@@ -25,6 +25,7 @@ pub(super) fn has_avx512_vnni() -> bool {
         && is_x86_feature_detected!("avx512dq")
         && is_x86_feature_detected!("avx512vl")
         && is_x86_feature_detected!("avx512vnni")
+        && is_x86_feature_detected!("avx512vbmi")
 }
 
 /// Bounds every packed product relies on (checked once per call; cheap next to the product).
@@ -49,9 +50,54 @@ impl Gemm for Vnni {
         // `Variant::available`, checked by every public entry point). Bounds: `check` above.
         unsafe { gemm_vnni(m, x, acc) }
     }
+
+    #[inline(always)]
+    fn lookup(t: &Lut, bytes: &[u8; 256], signed: bool, off: i32, a: &[i32], out: &mut [i32]) {
+        let n = a.len().min(out.len());
+        let full = n / 16 * 16;
+        // SAFETY: as for `gemm` (CPU features); every 16-lane load/store is within
+        // `a[..full]` / `out[..full]`.
+        unsafe { lookup_vbmi(bytes, signed, off, &a[..full], &mut out[..full]) };
+        for j in full..n {
+            out[j] = t[((a[j] + off) as usize) & 255];
+        }
+    }
 }
 
-#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")]
+/// 16 lookups per iteration in a 256-byte table: two `vpermi2b` (entries 0–127 and 128–255)
+/// selected by bit 7 of the index, then widened to i32.
+#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,avx512vbmi")]
+unsafe fn lookup_vbmi(bytes: &[u8; 256], signed: bool, off: i32, a: &[i32], out: &mut [i32]) {
+    // SAFETY: `bytes` holds 4 × 64 bytes.
+    let t = unsafe {
+        let p = bytes.as_ptr();
+        [
+            _mm512_loadu_si512(p.cast()),
+            _mm512_loadu_si512(p.add(64).cast()),
+            _mm512_loadu_si512(p.add(128).cast()),
+            _mm512_loadu_si512(p.add(192).cast()),
+        ]
+    };
+    let offv = _mm512_set1_epi32(off);
+    for (ac, oc) in a.chunks_exact(16).zip(out.chunks_exact_mut(16)) {
+        // SAFETY: both chunks hold exactly 16 i32.
+        let v = unsafe { _mm512_loadu_si512(ac.as_ptr().cast()) };
+        let idx = _mm512_castsi128_si512(_mm512_cvtepi32_epi8(_mm512_add_epi32(v, offv)));
+        let lo = _mm512_permutex2var_epi8(t[0], idx, t[1]);
+        let hi = _mm512_permutex2var_epi8(t[2], idx, t[3]);
+        let sel = _mm512_mask_blend_epi8(_mm512_movepi8_mask(idx), lo, hi);
+        let b = _mm512_castsi512_si128(sel);
+        let w = if signed {
+            _mm512_cvtepi8_epi32(b)
+        } else {
+            _mm512_cvtepu8_epi32(b)
+        };
+        // SAFETY: see above.
+        unsafe { _mm512_storeu_si512(oc.as_mut_ptr().cast(), w) };
+    }
+}
+
+#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,avx512vbmi")]
 unsafe fn gemm_vnni(m: &GateMatrix, x: &[i8], acc: &mut [i32]) {
     let nv = m.rows_pad / 16;
     let mut v = 0;
@@ -71,7 +117,7 @@ unsafe fn gemm_vnni(m: &GateMatrix, x: &[i8], acc: &mut [i32]) {
 }
 
 /// Rows `[16 v0, 16 (v0 + NV))`.
-#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")]
+#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,avx512vbmi")]
 #[inline]
 unsafe fn vnni_block<const NV: usize>(m: &GateMatrix, x: &[i8], acc: &mut [i32], v0: usize) {
     let rp = m.rows_pad;
@@ -119,7 +165,7 @@ pub(super) fn run_vnni<const OBS: bool>(
     unsafe { run_vnni_tf::<OBS>(p, x, n, steps, s, out, obs) }
 }
 
-#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")]
+#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,avx512vbmi")]
 unsafe fn run_vnni_tf<const OBS: bool>(
     p: &PackedGru,
     x: &[i8],
@@ -142,7 +188,7 @@ pub(super) fn step_vnni(p: &PackedGru, x_t: &[i8], s: &mut BatchScratch) {
     unsafe { step_vnni_tf(p, x_t, s) }
 }
 
-#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")]
+#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,avx512vbmi")]
 unsafe fn step_vnni_tf(p: &PackedGru, x_t: &[i8], s: &mut BatchScratch) {
     step_block::<Vnni, false>(p, &|_| x_t, 1, s)
 }
