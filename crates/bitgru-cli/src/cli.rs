@@ -192,19 +192,8 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct BenchSearchArgs {
-    /// Task whose validation split is the fitness set (with --data), or use --inputs.
-    #[arg(long, value_parser = parse_task, requires = "data", conflicts_with = "inputs")]
-    pub task: Option<bitgru::task::Task>,
-    #[arg(long, value_name = "DIR", requires = "task")]
-    pub data: Option<PathBuf>,
-    /// Labelled inputs file instead of a task's data.
-    #[arg(long, value_name = "FILE")]
-    pub inputs: Option<PathBuf>,
-    #[arg(long, value_name = "M")]
-    pub model: PathBuf,
-    /// Fitness subset size (default as in `bitgru search`).
-    #[arg(long, value_name = "N")]
-    pub subset: Option<usize>,
+    #[command(flatten)]
+    pub fit: FitnessArgs,
     /// Number of random genomes timed.
     #[arg(long, default_value_t = 32)]
     pub genomes: usize,
@@ -219,10 +208,11 @@ pub struct BenchSearchArgs {
     pub json: bool,
 }
 
-#[derive(Debug, Args)]
-pub struct SearchArgs {
-    /// Task whose data scores the genomes (with --data); or use --inputs for your own labelled
-    /// inputs.
+/// Where a search's fitness data comes from (shared by `search` and `bench-search`).
+#[derive(Debug, Clone, Args)]
+pub struct FitnessArgs {
+    /// Task whose validation split scores the genomes (with --data); or use --inputs for your
+    /// own labelled inputs.
     #[arg(long, value_parser = parse_task, requires = "data", conflicts_with = "inputs")]
     pub task: Option<bitgru::task::Task>,
     /// Data root (../shared/data layout: mnist/, speech_commands/).
@@ -234,6 +224,16 @@ pub struct SearchArgs {
     /// Model: a bundle, or float weights with --calib.
     #[arg(long, value_name = "M")]
     pub model: PathBuf,
+    /// Fitness subset size (stratified by class). Default: row-mnist 1000, pixel-mnist 256
+    /// (784 steps per image), kws4/kws10 the whole validation split (483), inputs file: up to 1000.
+    #[arg(long, value_name = "N")]
+    pub subset: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    #[command(flatten)]
+    pub fit: FitnessArgs,
     /// Calibration inputs for float weights (or to override a bundle's calibration).
     #[arg(long, value_name = "X2")]
     pub calib: Option<PathBuf>,
@@ -249,10 +249,6 @@ pub struct SearchArgs {
     /// Objectives, all minimized: error,size or error,size,bitops.
     #[arg(long, default_value = "error,size")]
     pub objectives: String,
-    /// Fitness subset size (stratified by class). Default: row-mnist 1000, pixel-mnist 256
-    /// (784 steps per image), kws4/kws10 the whole validation split (483), inputs file: up to 1000.
-    #[arg(long, value_name = "N")]
-    pub subset: Option<usize>,
     /// Probability that a pair of parents is recombined (uniform crossover).
     #[arg(long, default_value_t = 0.9)]
     pub crossover: f64,

@@ -1,7 +1,7 @@
 //! `bitgru search` (NSGA-II over the 17 bit widths) and `bitgru report`.
 use super::plot;
 use super::train::{qat_genome, QatData, QatRun};
-use crate::cli::{ReportArgs, SearchArgs};
+use crate::cli::{FitnessArgs, ReportArgs, SearchArgs};
 use crate::{inputs, models, util};
 use anyhow::{bail, Context, Result};
 use bitgru::io::ModelBundle;
@@ -80,14 +80,14 @@ struct Fitness {
 }
 
 /// Loads the fitness split (task data or a labelled inputs file) and draws the subset.
-fn fitness(
-    task: Option<Task>,
-    data: Option<&Path>,
-    inputs_file: Option<&Path>,
-    model_path: &Path,
-    c: &models::Calibrated,
-    subset: Option<usize>,
-) -> Result<Fitness> {
+fn fitness(f: &FitnessArgs, c: &models::Calibrated) -> Result<Fitness> {
+    let (task, data, inputs_file, model_path, subset) = (
+        f.task,
+        f.data.as_deref(),
+        f.inputs.as_deref(),
+        f.model.as_path(),
+        f.subset,
+    );
     let dims = c.model.dims();
     // The fitness split.
     let (task_name, split) = match (task, data, inputs_file) {
@@ -178,26 +178,20 @@ fn fitness(
 pub fn run(a: &SearchArgs) -> Result<()> {
     let t_start = Instant::now();
     let objectives = Objective::parse_list(&a.objectives).context("--objectives")?;
-    let file = models::load(&a.model)?;
-    let c = models::calibrated(&a.model, file, a.calib.as_deref())?;
+    let file = models::load(&a.fit.model)?;
+    let c = models::calibrated(&a.fit.model, file, a.calib.as_deref())?;
     let dims = c.model.dims();
 
-    let fit = fitness(
-        a.task,
-        a.data.as_deref(),
-        a.inputs.as_deref(),
-        &a.model,
-        &c,
-        a.subset,
-    )?;
+    let fit = fitness(&a.fit, &c)?;
     let (task_name, split, subset, n_split) = (fit.task_name, fit.split, fit.subset, fit.n_split);
     let (fit_seqs, fit_labels) = (fit.seqs, fit.labels);
 
     let mut config = SearchConfig::new(
         &task_name,
-        &a.model
+        &a.fit
+            .model
             .file_name()
-            .map_or(a.model.display().to_string(), |f| {
+            .map_or(a.fit.model.display().to_string(), |f| {
                 f.to_string_lossy().into()
             }),
         &model_digest(&c.model, &c.calibration),
@@ -244,7 +238,7 @@ pub fn run(a: &SearchArgs) -> Result<()> {
             a.out.display()
         );
     }
-    if a.qat_epochs > 0 && a.task.is_none() {
+    if a.qat_epochs > 0 && a.fit.task.is_none() {
         bail!("--qat-epochs needs --task and --data (the training split fine-tunes the front)");
     }
 
@@ -290,7 +284,7 @@ pub fn run(a: &SearchArgs) -> Result<()> {
         eprintln!(
             "search {task_name}: {} ({} inputs, hidden {}, {} classes), fitness {subset} of {n_split} {} sequences \
              (float accuracy {:.4}), pop {} x {} generations, seed {}, {threads} threads{}",
-            a.model.display(),
+            a.fit.model.display(),
             dims.input,
             dims.hidden,
             dims.classes,
@@ -347,7 +341,7 @@ pub fn run(a: &SearchArgs) -> Result<()> {
     let front_genomes: Vec<Genome> = result.front.iter().map(|p| p.genome).collect();
     let hom_genomes: Vec<Genome> = result.homogeneous.iter().map(|p| p.genome).collect();
     let mut splits = vec![split];
-    if let (Some(task), Some(data)) = (a.task, &a.data) {
+    if let (Some(task), Some(data)) = (a.fit.task, &a.fit.data) {
         if !task.is_kws() {
             splits.push(task_split(task, data, EvalSplit::Test, dims.input)?);
         }
@@ -378,7 +372,10 @@ pub fn run(a: &SearchArgs) -> Result<()> {
     result.clusters = analysis::cluster(&pts, 6, search.config.seed);
 
     if a.qat_epochs > 0 {
-        let (task, data) = (a.task.expect("checked"), a.data.as_ref().expect("checked"));
+        let (task, data) = (
+            a.fit.task.expect("checked"),
+            a.fit.data.as_ref().expect("checked"),
+        );
         result.qat = Some(qat_refine(
             a,
             task,
@@ -615,38 +612,26 @@ fn print_report(r: &SearchResult) {
             test.map_or("".into(), |t| format!("test (n={})", t.n))
         );
     };
-    header("homogeneous");
-    for p in &r.homogeneous {
-        println!(
-            "{:<19} {:>9.4} {:>10} {:>10} {:>14} {:>10}",
-            p.genome.to_string(),
-            p.size_normalized,
-            p.size_bytes,
-            pct(p.accuracy),
-            col(full, &p.genome, true),
-            if test.is_some() {
-                col(test, &p.genome, true)
-            } else {
-                String::new()
-            }
-        );
-    }
-    header("mixed-precision front (by size)");
-    for p in &r.front {
-        println!(
-            "{:<19} {:>9.4} {:>10} {:>10} {:>14} {:>10}",
-            p.genome.to_string(),
-            p.size_normalized,
-            p.size_bytes,
-            pct(p.accuracy),
-            col(full, &p.genome, false),
-            if test.is_some() {
-                col(test, &p.genome, false)
-            } else {
-                String::new()
-            }
-        );
-    }
+    let rows = |title: &str, points: &[bitgru::search::run::Point], hom: bool| {
+        header(title);
+        for p in points {
+            println!(
+                "{:<19} {:>9.4} {:>10} {:>10} {:>14} {:>10}",
+                p.genome.to_string(),
+                p.size_normalized,
+                p.size_bytes,
+                pct(p.accuracy),
+                col(full, &p.genome, hom),
+                if test.is_some() {
+                    col(test, &p.genome, hom)
+                } else {
+                    String::new()
+                }
+            );
+        }
+    };
+    rows("homogeneous", &r.homogeneous, true);
+    rows("mixed-precision front (by size)", &r.front, false);
     println!(
         "\nhypervolume (reference point {:?}): mixed {:.4}, homogeneous {:.4} ({:+.4})",
         r.hypervolume.reference_point,
@@ -756,16 +741,9 @@ pub fn bench(a: &crate::cli::BenchSearchArgs) -> Result<()> {
     if a.genomes == 0 || a.genomes > 100_000 {
         bail!("--genomes {}: expected 1..=100000", a.genomes);
     }
-    let file = models::load(&a.model)?;
-    let c = models::calibrated(&a.model, file, None)?;
-    let fit = fitness(
-        a.task,
-        a.data.as_deref(),
-        a.inputs.as_deref(),
-        &a.model,
-        &c,
-        a.subset,
-    )?;
+    let file = models::load(&a.fit.model)?;
+    let c = models::calibrated(&a.fit.model, file, None)?;
+    let fit = fitness(&a.fit, &c)?;
     if let Some(path) = &a.dump_inputs {
         let steps = fit.seqs[0].len() / c.model.input_size;
         let v = serde_json::json!({"sequences": fit.seqs, "labels": fit.labels, "steps": steps});
@@ -814,7 +792,7 @@ pub fn bench(a: &crate::cli::BenchSearchArgs) -> Result<()> {
     let steps = fit.seqs[0].len() / c.model.input_size;
     let out = serde_json::json!({
         "task": fit.task_name,
-        "model": a.model.display().to_string(),
+        "model": a.fit.model.display().to_string(),
         "dims": {"input": c.model.input_size, "hidden": c.model.hidden, "classes": c.model.classes},
         "steps": steps,
         "subset": fit.subset,

@@ -429,24 +429,7 @@ impl Search {
     /// Restores a checkpoint and checks it for consistency; a truncated or hand-edited file
     /// gives an error naming what is wrong.
     pub fn from_json(s: &str) -> Result<Search> {
-        let v: serde_json::Value = serde_json::from_str(s).map_err(|e| {
-            Error::format(
-                "search checkpoint",
-                format!("not valid JSON ({e}); the file may be truncated"),
-            )
-        })?;
-        match v.get("version").and_then(|v| v.as_u64()) {
-            Some(v) if v == RESULT_VERSION as u64 => {}
-            Some(v) => {
-                return Err(Error::format(
-                    "search checkpoint",
-                    format!("version {v}, this bitgru reads version {RESULT_VERSION}"),
-                ))
-            }
-            None => return Err(Error::format("search checkpoint", "no version field")),
-        }
-        let s: Search = serde_json::from_value(v)
-            .map_err(|e| Error::format("search checkpoint", e.to_string()))?;
+        let s: Search = parse_versioned(s, "search checkpoint")?;
         s.check()?;
         Ok(s)
     }
@@ -710,24 +693,7 @@ pub struct SearchResult {
 impl SearchResult {
     /// Reads and checks a `result.json`.
     pub fn from_json(s: &str) -> Result<SearchResult> {
-        let v: serde_json::Value = serde_json::from_str(s).map_err(|e| {
-            Error::format(
-                "search result",
-                format!("not valid JSON ({e}); the file may be truncated"),
-            )
-        })?;
-        match v.get("version").and_then(|v| v.as_u64()) {
-            Some(v) if v == RESULT_VERSION as u64 => {}
-            Some(v) => {
-                return Err(Error::format(
-                    "search result",
-                    format!("version {v}, this bitgru reads version {RESULT_VERSION}"),
-                ))
-            }
-            None => return Err(Error::format("search result", "no version field")),
-        }
-        let r: SearchResult =
-            serde_json::from_value(v).map_err(|e| Error::format("search result", e.to_string()))?;
+        let r: SearchResult = parse_versioned(s, "search result")?;
         r.config.validate()?;
         let n_obj = r.config.objectives.len();
         for p in r
@@ -755,6 +721,28 @@ impl SearchResult {
         serde_json::to_string_pretty(self)
             .map_err(|e| Error::invalid("search result", e.to_string()))
     }
+}
+
+/// Parses a versioned JSON document (checkpoint or result): JSON errors say the file may be
+/// truncated, and any version but [`RESULT_VERSION`] is refused before the fields are read.
+fn parse_versioned<T: serde::de::DeserializeOwned>(s: &str, what: &'static str) -> Result<T> {
+    let v: serde_json::Value = serde_json::from_str(s).map_err(|e| {
+        Error::format(
+            what,
+            format!("not valid JSON ({e}); the file may be truncated"),
+        )
+    })?;
+    match v.get("version").and_then(|v| v.as_u64()) {
+        Some(v) if v == RESULT_VERSION as u64 => {}
+        Some(v) => {
+            return Err(Error::format(
+                what,
+                format!("version {v}, this bitgru reads version {RESULT_VERSION}"),
+            ))
+        }
+        None => return Err(Error::format(what, "no version field")),
+    }
+    serde_json::from_value(v).map_err(|e| Error::format(what, e.to_string()))
 }
 
 /// A stable digest of a float model and its calibration (FNV-1a 64 over the weights' bits and
