@@ -1,5 +1,7 @@
 //! `bitgru train`, `qat` and `eval --task` end to end on a synthetic MNIST-layout data set
 //! (written to a temp dir as IDX files, so the test never needs ../shared).
+#[path = "../../bitgru/tests/support/mod.rs"]
+mod support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -262,9 +264,12 @@ fn every_subcommand_has_help() {
 /// evaluation on the real test set and a QAT pass (kept small: a few seconds).
 #[test]
 fn real_mnist_quick_train_eval_qat() {
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
+    const TEST: &str = "real_mnist_quick_train_eval_qat";
+    let Some(data) = support::shared_data(TEST) else {
+        return;
+    };
     if !data.join("mnist").is_dir() {
-        eprintln!("SKIPPED: ../shared/data not found (real-data CLI check)");
+        support::skip(TEST, "../shared/data/mnist not found");
         return;
     }
     let dir = TempDir(std::env::temp_dir().join(format!("bitgru-real-{}", std::process::id())));
@@ -341,5 +346,30 @@ fn real_mnist_quick_train_eval_qat() {
         .arg("--out")
         .arg(&q));
     assert!(ok, "{err}");
-    assert!(q.exists());
+    // The QAT model, evaluated at the genome it was trained for, must still classify: a QAT
+    // that wrote garbage (or the float model unchanged at a genome it cannot run) fails here.
+    let mut c = bin();
+    c.args([
+        "eval",
+        "--task",
+        "row-mnist",
+        "--split",
+        "test",
+        "--limit",
+        "1000",
+        "--json",
+        "--genome",
+        "44444444444444444",
+        "--data",
+    ])
+    .arg(&data)
+    .arg("--model")
+    .arg(&q);
+    let (ok, out, err) = run(&mut c);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["n"], 1000);
+    let qacc = v["accuracy"].as_f64().unwrap();
+    eprintln!("real row-mnist after 1 QAT epoch, all-4 integer test accuracy {qacc}");
+    assert!(qacc > 0.6, "all-4 accuracy after QAT {qacc}");
 }

@@ -2,6 +2,7 @@
 //! decoding, resampling, MFCC against the librosa reference (tests/fixtures/mfcc_reference.json,
 //! made by scripts/make_mfcc_fixture.py from synthetic signals), streaming == batch bit for bit,
 //! augmentation, and the loaders on the real data of ../shared/data when it is present.
+mod support;
 use bitgru::audio::{
     decode, decode_flac, decode_wav, fit_length, resample, Clip, DecodeOptions, LengthFit, Mfcc,
     MfccConfig,
@@ -20,16 +21,6 @@ use std::time::Instant;
 
 // ---------------------------------------------------------------------------------------------
 // helpers
-
-fn shared_data() -> Option<PathBuf> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
-    if p.is_dir() {
-        Some(p)
-    } else {
-        println!("SKIPPED: ../shared/data not found");
-        None
-    }
-}
 
 fn idx_bytes(magic_type: u8, dims: &[u32], data: &[u8]) -> Vec<u8> {
     let mut v = vec![0, 0, magic_type, dims.len() as u8];
@@ -461,7 +452,9 @@ fn fit_length_pads_and_trims_at_the_end() {
 
 #[test]
 fn flac_real_clip() {
-    let Some(data) = shared_data() else { return };
+    let Some(data) = support::shared_data("flac_real_clip") else {
+        return;
+    };
     let dir = data.join("speech_commands");
     let rel = std::fs::read_to_string(dir.join("train_list.txt"))
         .unwrap()
@@ -826,7 +819,9 @@ fn augmentation_is_seeded_and_keeps_held_out_noise_apart() {
 
 #[test]
 fn mnist_real_data() {
-    let Some(data) = shared_data() else { return };
+    let Some(data) = support::shared_data("mnist_real_data") else {
+        return;
+    };
     let dir = data.join("mnist");
     let t = Instant::now();
     let test = mnist::load_split(&dir, MnistSplit::Test, MnistTask::Row, None).unwrap();
@@ -850,7 +845,9 @@ fn mnist_real_data() {
 
 #[test]
 fn speech_real_data() {
-    let Some(data) = shared_data() else { return };
+    let Some(data) = support::shared_data("speech_real_data") else {
+        return;
+    };
     let dir = data.join("speech_commands");
     let t = Instant::now();
     let train_list = speech::list_split(&dir, SpeechSplit::Train).unwrap();
