@@ -89,3 +89,15 @@ pub(crate) fn check_finite(what: &str, xs: &[f32]) -> Result<()> {
         None => Ok(()),
     }
 }
+
+/// A user-supplied string shortened for an error message: at most `max` characters, with the
+/// total length said when cut (a 100,000-character genome is not echoed back in full).
+pub fn clip(s: &str, max: usize) -> String {
+    let n = s.chars().count();
+    if n <= max {
+        s.to_string()
+    } else {
+        let head: String = s.chars().take(max).collect();
+        format!("{head}… ({n} characters)")
+    }
+}
