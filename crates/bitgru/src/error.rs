@@ -49,6 +49,12 @@ pub enum Error {
         format: &'static str,
         detail: String,
     },
+    /// A file of another framework's format, which bitgru does not read (with how to export).
+    #[error("{format} file: {detail}")]
+    Unsupported {
+        format: &'static str,
+        detail: String,
+    },
     /// An argument is invalid.
     #[error("invalid {what}: {detail}")]
     Invalid { what: String, detail: String },

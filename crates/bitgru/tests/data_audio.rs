@@ -998,3 +998,22 @@ fn split_lists_cannot_leave_the_data_folder() {
         "{e}"
     );
 }
+
+#[test]
+fn truncated_mnist_labels_file_is_named() {
+    let dir = std::env::temp_dir().join(format!("bitgru-mnist-trunc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (img, lbl, _, _) = synthetic_mnist(6, 4);
+    std::fs::write(dir.join("t10k-images-idx3-ubyte"), &img).unwrap();
+    std::fs::write(dir.join("t10k-labels-idx1-ubyte"), &lbl[..lbl.len() - 2]).unwrap();
+    let e = mnist::load_split(&dir, MnistSplit::Test, MnistTask::Row, None)
+        .unwrap_err()
+        .to_string();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(
+        e.contains("MNIST labels file")
+            && e.contains("t10k-labels-idx1-ubyte")
+            && e.contains("truncated"),
+        "{e}"
+    );
+}

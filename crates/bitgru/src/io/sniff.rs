@@ -21,23 +21,23 @@ const HDF5_MAGIC: &[u8] = b"\x89HDF\r\n\x1a\n";
 /// an HDF5 `.weights.h5` / `.h5` file), the error that says so and how to export.
 pub fn foreign_format(bytes: &[u8]) -> Option<Error> {
     if bytes.starts_with(HDF5_MAGIC) {
-        return Some(Error::format(
-            "HDF5",
-            format!(
+        return Some(Error::Unsupported {
+            format: "HDF5",
+            detail: format!(
                 "this is an HDF5 file (a Keras `.weights.h5` / `.h5` save), which bitgru does not \
                  read; {KERAS_EXPORT_HINT}"
             ),
-        ));
+        });
     }
     // Legacy (non-zip) torch.save: a pickle stream, protocol 2 to 5.
     if bytes.len() >= 2 && bytes[0] == 0x80 && (2..=5).contains(&bytes[1]) {
-        return Some(Error::format(
-            "PyTorch pickle",
-            format!(
+        return Some(Error::Unsupported {
+            format: "PyTorch pickle",
+            detail: format!(
                 "this is a Python pickle (a legacy `torch.save` .pt/.pth file), which bitgru \
                  does not read (unpickling runs code); {PYTORCH_EXPORT_HINT}"
             ),
-        ));
+        });
     }
     if !bytes.starts_with(b"PK\x03\x04") {
         return None;
@@ -48,26 +48,26 @@ pub fn foreign_format(bytes: &[u8]) -> Option<Error> {
         .iter()
         .any(|n| *n == "data.pkl" || n.ends_with("/data.pkl"))
     {
-        return Some(Error::format(
-            "PyTorch .pt",
-            format!(
+        return Some(Error::Unsupported {
+            format: "PyTorch .pt",
+            detail: format!(
                 "this is a `torch.save` archive (.pt/.pth: a zip holding data.pkl), which \
                  bitgru does not read (unpickling runs code); {PYTORCH_EXPORT_HINT}"
             ),
-        ));
+        });
     }
     if names.contains(&"config.json")
         && names
             .iter()
             .any(|n| *n == "model.weights.h5" || n.ends_with(".weights.h5"))
     {
-        return Some(Error::format(
-            "Keras .keras",
-            format!(
+        return Some(Error::Unsupported {
+            format: "Keras .keras",
+            detail: format!(
                 "this is a `.keras` archive (config.json + model.weights.h5), which bitgru does \
                  not read; {KERAS_EXPORT_HINT}"
             ),
-        ));
+        });
     }
     None
 }
