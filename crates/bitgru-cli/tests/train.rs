@@ -240,6 +240,58 @@ fn bench_train_reports_throughput() {
     assert!(v["samples_per_s"].as_f64().unwrap() > 0.0);
 }
 
+/// A checkpoint resumed with another --batch or another --limit is refused with the reason
+/// (before: the batch silently kept the checkpoint's, and a smaller --limit panicked).
+#[test]
+fn resume_with_other_batch_or_limit_is_refused() {
+    let dir = TempDir(std::env::temp_dir().join(format!("bitgru-resume-{}", std::process::id())));
+    let data = dir.0.join("mnist");
+    std::fs::create_dir_all(&data).unwrap();
+    synthetic_mnist(&data);
+    let ck = dir.0.join("ck.json");
+    let train = |limit: &str, batch: &str, resume: bool| {
+        let mut c = bin();
+        c.args([
+            "train",
+            "--task",
+            "row-mnist",
+            "--hidden",
+            "4",
+            "--limit",
+            limit,
+            "--batch",
+            batch,
+            "--quiet",
+            "--epochs",
+            "1",
+            "--seed",
+            "1",
+        ])
+        .arg("--data")
+        .arg(&dir.0)
+        .arg("--out")
+        .arg(dir.0.join("m.safetensors"))
+        .arg("--checkpoint")
+        .arg(&ck);
+        if resume {
+            c.arg("--resume");
+        }
+        run(&mut c)
+    };
+    let (ok, _, err) = train("128", "32", false);
+    assert!(ok, "{err}");
+    let (ok, _, err) = train("128", "64", true);
+    assert!(
+        !ok && err.contains("--batch 32") && !err.contains("panicked"),
+        "{err}"
+    );
+    let (ok, _, err) = train("64", "32", true);
+    assert!(
+        !ok && err.contains("training samples") && !err.contains("panicked"),
+        "{err}"
+    );
+}
+
 /// Every subcommand builds its parser (clap's debug assertions run in test builds).
 #[test]
 fn every_subcommand_has_help() {
