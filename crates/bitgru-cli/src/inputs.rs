@@ -20,7 +20,6 @@
 //! [`bitgru::synth::random_sequences`], at most [`MAX_RANDOM_VALUES`] values in all.
 use crate::cli::{InputArgs, TaskInputArgs};
 use anyhow::{bail, Context, Result};
-use serde::Deserialize;
 use std::path::Path;
 
 /// Largest inputs file read.
@@ -28,24 +27,6 @@ pub const MAX_INPUTS_BYTES: usize = 256 << 20;
 
 /// Most values (sequences × steps × features) `--random` draws: 2^25 f32, 128 MiB.
 pub const MAX_RANDOM_VALUES: u64 = 1 << 25;
-
-/// One sequence: flat `[T*I]` or nested `[T][I]`.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum Sequence {
-    // f64, so that a value outside the f32 range is reported as such, not as a shape mismatch.
-    Flat(Vec<f64>),
-    Nested(Vec<Vec<f64>>),
-}
-
-#[derive(Debug, Deserialize)]
-struct InputsFile {
-    sequences: Vec<Sequence>,
-    #[serde(default)]
-    labels: Option<Vec<usize>>,
-    #[serde(default)]
-    steps: Option<u64>,
-}
 
 /// Validated input sequences.
 #[derive(Debug, Clone)]
@@ -174,72 +155,9 @@ pub fn read_file(path: &Path, input_size: usize) -> Result<Inputs> {
         })
 }
 
-type Parsed = (Vec<Vec<f32>>, Option<Vec<usize>>);
-
-/// Parses and validates the JSON text of an inputs file.
-fn parse(bytes: &[u8], input_size: usize) -> Result<Parsed> {
-    let f: InputsFile = serde_json::from_slice(bytes).context(
-        "malformed JSON, expected {\"sequences\": [[f32, ...], ...], \"labels\": [...], \"steps\": T}",
-    )?;
-    if f.sequences.is_empty() {
-        bail!("\"sequences\" is empty, expected at least one sequence");
-    }
-    if f.steps == Some(0) {
-        bail!("\"steps\" is 0, expected a positive number of time steps");
-    }
-    // steps × input size, or None when it cannot be the length of any sequence.
-    let want = f.steps.map(|t| {
-        (
-            t,
-            t.checked_mul(input_size as u64)
-                .and_then(|n| usize::try_from(n).ok()),
-        )
-    });
-    let sequences = f
-        .sequences
-        .into_iter()
-        .enumerate()
-        .map(|(k, s)| match s {
-            Sequence::Flat(v) => Ok(v.into_iter().map(|x| x as f32).collect()),
-            Sequence::Nested(rows) => {
-                if let Some((t, row)) = rows.iter().enumerate().find(|(_, r)| r.len() != input_size)
-                {
-                    bail!(
-                        "sequence {k}, step {t}: {} values, expected the input size {input_size}",
-                        row.len()
-                    );
-                }
-                Ok(rows.concat().into_iter().map(|x| x as f32).collect())
-            }
-        })
-        .collect::<Result<Vec<Vec<f32>>>>()?;
-    for (k, s) in sequences.iter().enumerate() {
-        match want {
-            Some((t, n)) if n != Some(s.len()) => bail!(
-                "sequence {k} has {} values, expected steps x input size = {t} x {input_size}{}",
-                s.len(),
-                n.map_or(" (too large)".to_string(), |n| format!(" = {n}"))
-            ),
-            _ if s.is_empty() || s.len() % input_size != 0 => bail!(
-                "sequence {k} has {} values, expected a positive multiple of the input size {input_size}",
-                s.len()
-            ),
-            _ => {}
-        }
-        if let Some(j) = s.iter().position(|v| !v.is_finite()) {
-            bail!("sequence {k}: value {j} is not finite (out of f32 range)");
-        }
-    }
-    if let Some(labels) = &f.labels {
-        if labels.len() != sequences.len() {
-            bail!(
-                "{} labels for {} sequences, expected one label per sequence",
-                labels.len(),
-                sequences.len()
-            );
-        }
-    }
-    Ok((sequences, f.labels))
+/// Parses and validates the JSON text of an inputs file ([`bitgru::io::inputs::parse_inputs`]).
+fn parse(bytes: &[u8], input_size: usize) -> Result<bitgru::io::inputs::Parsed> {
+    Ok(bitgru::io::inputs::parse_inputs(bytes, input_size)?)
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 //! - [`golden`]: golden per-stage fixtures shared by native and wasm tests.
 pub mod c_export;
 pub mod golden;
+pub mod inputs;
 pub mod npz;
 pub mod qfile;
 pub mod sniff;
