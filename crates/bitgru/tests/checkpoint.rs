@@ -129,3 +129,19 @@ fn resuming_on_other_data_is_refused() {
     .to_string();
     assert!(e.contains("label 7 of sample 5"), "{e}");
 }
+
+#[test]
+fn committed_checkpoints_still_restore() {
+    // The stricter validation must accept every checkpoint real training wrote.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/checkpoints");
+    let mut n = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "json") {
+            Trainer::restore(&std::fs::read(&p).unwrap())
+                .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            n += 1;
+        }
+    }
+    assert!(n >= 1, "no checkpoint in {}", dir.display());
+}

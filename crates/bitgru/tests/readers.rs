@@ -420,3 +420,20 @@ fn long_genome_is_not_echoed_in_full() {
         e.len()
     );
 }
+
+#[test]
+fn committed_models_still_load() {
+    // The stricter readers must accept every model bitgru itself wrote.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/models");
+    let mut n = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "safetensors") {
+            let b = load_bundle(&std::fs::read(&p).unwrap())
+                .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            assert!(b.meta.classes.is_empty() || b.meta.classes.len() == b.model.classes);
+            n += 1;
+        }
+    }
+    assert!(n >= 5, "{n} models in {}", dir.display());
+}
