@@ -267,6 +267,17 @@ pub fn decode_flac(bytes: &[u8], opts: &DecodeOptions) -> Result<Clip> {
             Ok(None) => break,
             Err(e) => return Err(Error::format("FLAC", e.to_string())),
         }
+        // A frame may declare other channels than STREAMINFO (claxon does not check): indexing
+        // its samples by the stream's channel count would read past the block.
+        if block.channels() as usize != channels {
+            return Err(Error::format(
+                "FLAC",
+                format!(
+                    "a frame has {} channels, STREAMINFO says {channels}",
+                    block.channels()
+                ),
+            ));
+        }
         if interleaved.len() + block.duration() as usize * channels > MAX_SAMPLES {
             return Err(too_long(
                 "FLAC",

@@ -47,7 +47,8 @@ impl Idx {
 
 /// Reads up to `n` bytes (fewer at end of stream).
 fn read_up_to(r: &mut impl Read, n: usize, source: &'static str) -> Result<Vec<u8>> {
-    let mut v = Vec::with_capacity(n.min(MAX_IDX_BYTES));
+    // Grown as bytes arrive: a 16-byte header announcing 47 MB allocates nothing up front.
+    let mut v = Vec::with_capacity(n.min(1 << 20));
     r.take(n as u64)
         .read_to_end(&mut v)
         .map_err(|e| Error::format(source, e.to_string()))?;
