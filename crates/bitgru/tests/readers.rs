@@ -362,7 +362,8 @@ fn quant_head_bias_is_range_checked() {
 fn quant_metadata_fields_are_checked() {
     let (q, bytes) = quant_bytes();
     assert_eq!(load_quant(&bytes).unwrap().0, q);
-    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    type Edit = Box<dyn Fn(&mut Value)>;
+    let cases: Vec<(&str, Edit)> = vec![
         (
             "input_scales[1]",
             Box::new(|m| m["input_scales"][1] = json!(0.0)),
