@@ -1,57 +1,22 @@
 //! Native side of the cross-target checks: computes the demo-model evaluations that
 //! tests/web.rs repeats in wasm, and checks that tests/fixtures/demo_eval.json holds them.
-//! `BITGRU_BLESS=1 cargo test -p bitgru-web --test native` rewrites the file.
+//! `scripts/bless.sh` rewrites the file (the test never writes it).
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 
-use bitgru_web::protocol::EvalRequest;
-use bitgru_web::{Engine, DEMO_MODEL};
-use common::{DemoCase, DemoEval, CASES};
+use common::{compute_demo_eval, DemoEval};
 use std::path::Path;
-
-fn compute() -> DemoEval {
-    let engine = Engine::from_bytes(DEMO_MODEL).unwrap();
-    let cases = CASES
-        .iter()
-        .map(|&(genome, seed, n)| {
-            let req = EvalRequest {
-                genome: genome.into(),
-                seed,
-                n,
-            };
-            let r = engine.evaluate(&req, || 0.0).unwrap();
-            DemoCase {
-                genome: r.genome,
-                seed,
-                n,
-                predictions: r.predictions,
-                float_predictions: r.float_predictions,
-                size: r.size,
-            }
-        })
-        .collect();
-    DemoEval {
-        description: "bitgru-web: evaluations of assets/models/demo.safetensors computed natively \
-                      (integer and float predictions on random_sequences(seed, n, 49, input))"
-            .into(),
-        cases,
-    }
-}
 
 #[test]
 fn demo_eval_fixture_is_current() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/demo_eval.json");
-    let now = compute();
-    if std::env::var_os("BITGRU_BLESS").is_some() {
-        let text = serde_json::to_string(&now).unwrap();
-        std::fs::write(&path, text + "\n").unwrap();
-    }
+    let now = compute_demo_eval();
     let stored: DemoEval = serde_json::from_str(&std::fs::read_to_string(&path).unwrap())
-        .expect("tests/fixtures/demo_eval.json parses (BITGRU_BLESS=1 to write it)");
+        .expect("tests/fixtures/demo_eval.json parses (scripts/bless.sh writes it)");
     assert_eq!(
         stored, now,
-        "the fixture is stale: BITGRU_BLESS=1 cargo test -p bitgru-web --test native"
+        "the fixture is stale: run scripts/bless.sh if the change is intended"
     );
     // The fixture is only useful if its cases are not trivial.
     for c in &now.cases {

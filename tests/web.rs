@@ -7,10 +7,9 @@
 //! - the worker's evaluation of the embedded model gives the same predictions as natively
 //!   (tests/fixtures/demo_eval.json, kept current by tests/native.rs).
 //!
-//! Not tested here: re-preparing the golden models from their seeds. That float path (synthetic
-//! weights, calibration) goes through `exp`/`ln`/`cos`, whose last bits differ between wasm's
-//! libm and glibc, so a calibrated range can differ by an ulp (seen: `mul_rh`'s range, hence
-//! `add_n`'s multiplier). Stored calibrations (bundle files) avoid that path.
+//! - re-preparing the golden models from their recorded seeds (synthetic weights, calibration,
+//!   scales, multipliers, LUTs) gives the frozen models bit for bit: prepare uses only
+//!   IEEE-exact arithmetic and the portable `libm` crate, never the platform libm.
 #![cfg(target_arch = "wasm32")]
 
 use bitgru::io::golden::{run_kernel, GoldenFile};

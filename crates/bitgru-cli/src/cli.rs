@@ -570,6 +570,13 @@ pub fn parse_dims(s: &str) -> Result<bitgru::Dims, String> {
     let mut v = [0usize; 3];
     for (k, (p, name)) in parts.iter().zip(["input", "hidden", "classes"]).enumerate() {
         v[k] = positive(p).map_err(|e| format!("{name} size {p:?}: {e}"))?;
+        if v[k] > bitgru::io::MAX_DIM {
+            return Err(format!(
+                "{name} size {}: at most {} is supported",
+                v[k],
+                bitgru::io::MAX_DIM
+            ));
+        }
     }
     Ok(bitgru::Dims {
         input: v[0],

@@ -8,27 +8,25 @@
 //! {"sequences": [[0.1, -0.3, ...], ...], "labels": [2, 0, ...], "steps": 49}
 //! ```
 //!
-//! - `sequences` (required, non-empty): one flat row-major array `[T*I]` of numbers per sequence,
-//!   `T` time steps of `I` features, `I` being the model's input size;
+//! - `sequences` (required, non-empty): per sequence, either one flat row-major array `[T*I]` of
+//!   numbers (`T` time steps of `I` features, `I` being the model's input size) or a nested
+//!   array `[T][I]` (one array of `I` numbers per time step);
 //! - `labels` (optional): one class index per sequence (`< classes`); enables accuracy;
 //! - `steps` (optional): if present, every sequence must hold exactly `steps * I` values;
 //!   otherwise any positive multiple of `I` is accepted.
 //!
-//! Other fields are ignored. Instead of a file, `--random N --steps T --seed S` draws `N`
-//! sequences of `T` steps of N(0, 1) features with [`bitgru::synth::random_sequences`].
+//! Other fields are ignored. The file may be at most [`MAX_INPUTS_BYTES`]. Instead of a file,
+//! `--random N --steps T --seed S` draws `N` sequences of `T` steps of N(0, 1) features with
+//! [`bitgru::synth::random_sequences`], at most [`MAX_RANDOM_VALUES`] values in all.
 use crate::cli::{InputArgs, TaskInputArgs};
 use anyhow::{bail, Context, Result};
-use serde::Deserialize;
 use std::path::Path;
 
-#[derive(Debug, Deserialize)]
-struct InputsFile {
-    sequences: Vec<Vec<f32>>,
-    #[serde(default)]
-    labels: Option<Vec<usize>>,
-    #[serde(default)]
-    steps: Option<usize>,
-}
+/// Largest inputs file read.
+pub const MAX_INPUTS_BYTES: usize = 256 << 20;
+
+/// Most values (sequences × steps × features) `--random` draws: 2^25 f32, 128 MiB.
+pub const MAX_RANDOM_VALUES: u64 = 1 << 25;
 
 /// Validated input sequences.
 #[derive(Debug, Clone)]
@@ -89,6 +87,13 @@ pub fn load_with_task(
                 data.display()
             )
         })?;
+        if ds.sequences.is_empty() {
+            bail!(
+                "the {task} {} split of {} is empty: nothing to evaluate",
+                split.name(),
+                data.display()
+            );
+        }
         if ds.input != input_size {
             bail!(
                 "task {task} has {} features per step, the model takes {input_size}",
@@ -104,12 +109,25 @@ pub fn load_with_task(
     }
     match (&args.inputs, args.random) {
         (Some(path), _) => read_file(path, input_size),
-        (None, Some(n)) => Ok(random(
-            n as usize,
-            args.steps as usize,
-            args.seed,
-            input_size,
-        )),
+        (None, Some(n)) => {
+            let values = n
+                .checked_mul(args.steps)
+                .and_then(|v| v.checked_mul(input_size as u64))
+                .filter(|&v| v <= MAX_RANDOM_VALUES);
+            if values.is_none() {
+                bail!(
+                    "--random {n} x --steps {} x input size {input_size} is over the limit of \
+                     {MAX_RANDOM_VALUES} random values; draw fewer or shorter sequences",
+                    args.steps
+                );
+            }
+            Ok(random(
+                n as usize,
+                args.steps as usize,
+                args.seed,
+                input_size,
+            ))
+        }
         (None, None) => bail!("no inputs: give --inputs FILE or --random N"),
     }
 }
@@ -126,7 +144,7 @@ pub fn random(n: usize, steps: usize, seed: u64, input_size: usize) -> Inputs {
 
 /// Reads and validates an inputs file.
 pub fn read_file(path: &Path, input_size: usize) -> Result<Inputs> {
-    let bytes = crate::util::read(path, "inputs file")?;
+    let bytes = crate::util::read_limited(path, "inputs file", MAX_INPUTS_BYTES)?;
     parse(&bytes, input_size)
         .with_context(|| format!("inputs file {}", path.display()))
         .map(|(sequences, labels)| Inputs {
@@ -137,46 +155,9 @@ pub fn read_file(path: &Path, input_size: usize) -> Result<Inputs> {
         })
 }
 
-type Parsed = (Vec<Vec<f32>>, Option<Vec<usize>>);
-
-/// Parses and validates the JSON text of an inputs file.
-fn parse(bytes: &[u8], input_size: usize) -> Result<Parsed> {
-    let f: InputsFile = serde_json::from_slice(bytes).context(
-        "malformed JSON, expected {\"sequences\": [[f32, ...], ...], \"labels\": [...], \"steps\": T}",
-    )?;
-    if f.sequences.is_empty() {
-        bail!("\"sequences\" is empty, expected at least one sequence");
-    }
-    if f.steps == Some(0) {
-        bail!("\"steps\" is 0, expected a positive number of time steps");
-    }
-    for (k, s) in f.sequences.iter().enumerate() {
-        match f.steps {
-            Some(t) if s.len() != t * input_size => bail!(
-                "sequence {k} has {} values, expected steps x input size = {t} x {input_size} = {}",
-                s.len(),
-                t * input_size
-            ),
-            _ if s.is_empty() || s.len() % input_size != 0 => bail!(
-                "sequence {k} has {} values, expected a positive multiple of the input size {input_size}",
-                s.len()
-            ),
-            _ => {}
-        }
-        if let Some(j) = s.iter().position(|v| !v.is_finite()) {
-            bail!("sequence {k}: value {j} is not finite (out of f32 range)");
-        }
-    }
-    if let Some(labels) = &f.labels {
-        if labels.len() != f.sequences.len() {
-            bail!(
-                "{} labels for {} sequences, expected one label per sequence",
-                labels.len(),
-                f.sequences.len()
-            );
-        }
-    }
-    Ok((f.sequences, f.labels))
+/// Parses and validates the JSON text of an inputs file ([`bitgru::io::inputs::parse_inputs`]).
+fn parse(bytes: &[u8], input_size: usize) -> Result<bitgru::io::inputs::Parsed> {
+    Ok(bitgru::io::inputs::parse_inputs(bytes, input_size)?)
 }
 
 #[cfg(test)]
@@ -204,9 +185,44 @@ mod tests {
         assert!(err(r#"{"sequences": [[1,2,3,4]], "steps": 1}"#, 2).contains("1 x 2 = 2"));
         assert!(err(r#"{"sequences": []}"#, 2).contains("empty"));
         assert!(err(r#"{"sequences": [[1,2]], "labels": [0, 1]}"#, 2).contains("2 labels for 1"));
-        assert!(err(r#"{"sequences": [[1e39, 2]]}"#, 2).contains("out of range"));
+        let e = err(r#"{"sequences": [[1e39, 2]]}"#, 2);
+        assert!(e.contains("out of f32 range"), "{e}");
         assert!(err(r#"{"sequences": [[1,2]"#, 2).contains("malformed JSON"));
         assert!(err(r#"{"seqs": [[1,2]]}"#, 2).contains("sequences"));
+        // 2^63 + 49 steps must not wrap to 49.
+        let e = err(
+            r#"{"sequences": [[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47,48,49,50,51,52,53,54,55,56,57,58,59,60,61,62,63,64,65,66,67,68,69,70,71,72,73,74,75,76,77,78,79,80,81,82,83,84,85,86,87,88,89,90,91,92,93,94,95,96,97,98]], "steps": 9223372036854775857}"#,
+            2,
+        );
+        assert!(e.contains("too large"), "{e}");
+        assert!(err(r#"{"sequences": [[[1,2],[3]]]}"#, 2).contains("sequence 0, step 1: 1 values"));
+    }
+
+    #[test]
+    fn accepts_nested_sequences() {
+        let (s, _) = parse(
+            br#"{"sequences": [[[1,2],[3,4]], [5,6]], "steps": null}"#,
+            2,
+        )
+        .unwrap();
+        assert_eq!(s, vec![vec![1.0, 2.0, 3.0, 4.0], vec![5.0, 6.0]]);
+        let (s, _) = parse(br#"{"sequences": [[[1,2],[3,4]]], "steps": 2}"#, 2).unwrap();
+        assert_eq!(s[0].len(), 4);
+    }
+
+    #[test]
+    fn random_is_bounded() {
+        let args = |n: u64, steps: u64| InputArgs {
+            inputs: None,
+            random: Some(n),
+            steps,
+            seed: 0,
+        };
+        for (n, t) in [(u64::MAX, 49), (1_000_000_000, 49), (1, 1_000_000_000_000)] {
+            let e = format!("{:#}", load(&args(n, t), 40).unwrap_err());
+            assert!(e.contains("over the limit"), "{n} x {t}: {e}");
+        }
+        assert_eq!(load(&args(3, 5), 2).unwrap().sequences.len(), 3);
     }
 
     #[test]

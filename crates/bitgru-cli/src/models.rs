@@ -83,6 +83,9 @@ pub fn load(path: &Path) -> Result<ModelFile> {
         .map(str::to_ascii_lowercase)
         .unwrap_or_default();
     let ctx = || format!("model file {}", path.display());
+    if let Some(e) = bitgru::io::sniff::foreign_format(&bytes) {
+        return Err(anyhow::Error::new(e).context(ctx()));
+    }
     if bytes.starts_with(b"PK\x03\x04") || ext == "npz" {
         let model = bitgru::io::npz::load_keras_npz(&bytes).with_context(|| {
             format!(
@@ -188,6 +191,7 @@ pub fn calibrated(path: &Path, file: ModelFile, calib: Option<&Path>) -> Result<
 
 fn calibrate_on(model: &FloatGru, calib: &Path) -> Result<(Calibration, String)> {
     let inp = inputs::read_file(calib, model.input_size)?;
+    inp.check_labels(model.classes)?;
     let cal = Calibration::compute(model, &inp.views())
         .with_context(|| format!("calibrating on {}", calib.display()))?;
     Ok((

@@ -2,9 +2,29 @@
 use anyhow::{Context, Result};
 use std::path::Path;
 
-/// Reads a whole file; the error names the file and what it was meant to be.
+/// Reads a whole file of at most [`bitgru::io::MAX_FILE_BYTES`]; the error names the file and
+/// what it was meant to be.
 pub fn read(path: &Path, what: &str) -> Result<Vec<u8>> {
-    std::fs::read(path).with_context(|| format!("cannot read {what} {}", path.display()))
+    read_limited(path, what, bitgru::io::MAX_FILE_BYTES)
+}
+
+/// Reads a whole file of at most `limit` bytes (never more: `/dev/zero` or a huge file is an
+/// error, not an unbounded read).
+pub fn read_limited(path: &Path, what: &str, limit: usize) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let f = std::fs::File::open(path)
+        .with_context(|| format!("cannot read {what} {}", path.display()))?;
+    let mut v = Vec::new();
+    f.take(limit as u64 + 1)
+        .read_to_end(&mut v)
+        .with_context(|| format!("cannot read {what} {}", path.display()))?;
+    if v.len() > limit {
+        anyhow::bail!(
+            "{what} {} is larger than the {limit} byte limit",
+            path.display()
+        );
+    }
+    Ok(v)
 }
 
 /// Writes a file, creating its parent directories.

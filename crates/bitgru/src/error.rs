@@ -49,6 +49,12 @@ pub enum Error {
         format: &'static str,
         detail: String,
     },
+    /// A file of another framework's format, which bitgru does not read (with how to export).
+    #[error("{format} file: {detail}")]
+    Unsupported {
+        format: &'static str,
+        detail: String,
+    },
     /// An argument is invalid.
     #[error("invalid {what}: {detail}")]
     Invalid { what: String, detail: String },
@@ -87,5 +93,17 @@ pub(crate) fn check_finite(what: &str, xs: &[f32]) -> Result<()> {
             index,
         }),
         None => Ok(()),
+    }
+}
+
+/// A user-supplied string shortened for an error message: at most `max` characters, with the
+/// total length said when cut (a 100,000-character genome is not echoed back in full).
+pub fn clip(s: &str, max: usize) -> String {
+    let n = s.chars().count();
+    if n <= max {
+        s.to_string()
+    } else {
+        let head: String = s.chars().take(max).collect();
+        format!("{head}… ({n} characters)")
     }
 }

@@ -1,9 +1,9 @@
 //! Fixed-point arithmetic and the rounding policy shared by every integer kernel.
 //!
 //! **Rounding policy: round half away from zero**, everywhere: in the integer kernel
-//! ([`round_shift`]), in the fake-quant path ([`round_half_away`]) and when weights, biases and
-//! LUT entries are quantized at prepare time. Rust's `f64::round` has the same policy, so the
-//! float simulation and the integer kernel agree on ties.
+//! ([`round_shift`]), in the fake-quant path and when weights, biases and LUT entries are
+//! quantized at prepare time (both call Rust's `f64::round` / `f32::round`, which has the same
+//! policy), so the float simulation and the integer kernel agree on ties.
 //!
 //! A real rescale factor `m > 0` is represented as a [`Multiplier`]: a 31-bit mantissa
 //! `mult ∈ [2^30, 2^31)` and a right shift, `m ≈ mult · 2^-shift` (the representation of

@@ -190,10 +190,11 @@ impl Genome {
         let chars: Vec<char> = s.chars().collect();
         if chars.len() != N_GENES {
             return Err(Error::Genome(format!(
-                "expected {N_GENES} digits (one per gene, {}..{}), got {} characters in {s:?}",
+                "expected {N_GENES} digits (one per gene, {}..{}), got {} characters in {:?}",
                 GENE_NAMES[0],
                 GENE_NAMES[N_GENES - 1],
-                chars.len()
+                chars.len(),
+                crate::error::clip(s, 40)
             )));
         }
         let mut bits = [0u8; N_GENES];

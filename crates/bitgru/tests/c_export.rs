@@ -1,5 +1,7 @@
 //! The exported C99 source compiles warning-free with gcc and reproduces the Rust integer kernel
 //! bit for bit (logits and argmax) on random genomes and sequences.
+mod support;
+
 use bitgru::io::c_export::{export_c, CSource};
 use bitgru::model::argmax_i32;
 use bitgru::synth::{random_model, random_sequences};
@@ -55,13 +57,6 @@ impl TempDir {
 impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn gcc_available() -> bool {
-    match Command::new("gcc").arg("--version").output() {
-        Ok(o) => o.status.success(),
-        Err(_) => false,
     }
 }
 
@@ -272,18 +267,9 @@ fn check_against_rust(q: &QuantGru, prefix: &str, seed: u64, n_seq: usize) {
     assert!(n_checked >= 100);
 }
 
-fn skip_without_gcc() -> bool {
-    if gcc_available() {
-        false
-    } else {
-        println!("SKIPPED: gcc not found on PATH; the C export was not compiled or run");
-        true
-    }
-}
-
 #[test]
 fn c_matches_rust_uniform_genomes() {
-    if skip_without_gcc() {
+    if !support::require_gcc("c_matches_rust_uniform_genomes") {
         return;
     }
     for (k, bits) in [8u8, 2, 4].into_iter().enumerate() {
@@ -295,7 +281,7 @@ fn c_matches_rust_uniform_genomes() {
 
 #[test]
 fn c_matches_rust_mixed_genomes() {
-    if skip_without_gcc() {
+    if !support::require_gcc("c_matches_rust_mixed_genomes") {
         return;
     }
     let fixed = [
@@ -323,7 +309,7 @@ fn c_matches_rust_mixed_genomes() {
 
 #[test]
 fn c_matches_rust_tiny_shapes() {
-    if skip_without_gcc() {
+    if !support::require_gcc("c_matches_rust_tiny_shapes") {
         return;
     }
     let g: Genome = "37528364728364725".parse().unwrap();
@@ -394,7 +380,7 @@ int main(int argc, char **argv)
 #[test]
 fn c_primitives_match_rust() {
     use bitgru::fixed::{round_shift, sat_signed, sat_unsigned, DualMultiplier, Multiplier};
-    if skip_without_gcc() {
+    if !support::require_gcc("c_primitives_match_rust") {
         return;
     }
     let q = prepared(3, 4, 5, 2, &Genome::uniform(6).unwrap());

@@ -28,7 +28,8 @@ fn bytes(name: &str) -> Vec<u8> {
     .unwrap()
 }
 
-fn check(m: &FloatGru, f: &Fixture, tol: f32) {
+/// Largest absolute difference between the model's hidden states / logits and PyTorch's.
+fn worst_diff(m: &FloatGru, f: &Fixture) -> f32 {
     assert_eq!(
         (m.input_size, m.hidden, m.classes),
         (f.input_size, f.hidden, f.classes)
@@ -48,6 +49,14 @@ fn check(m: &FloatGru, f: &Fixture, tol: f32) {
             worst = worst.max((a - e).abs());
         }
     }
+    worst
+}
+
+/// Tolerance of the npz / safetensors checks against `torch_gru.json`.
+const TOL: f32 = 1e-5;
+
+fn check(m: &FloatGru, f: &Fixture, tol: f32) {
+    let worst = worst_diff(m, f);
     assert!(worst < tol, "largest difference to PyTorch {worst} ≥ {tol}");
 }
 
@@ -55,7 +64,7 @@ fn check(m: &FloatGru, f: &Fixture, tol: f32) {
 fn float_gru_matches_pytorch() {
     let (m, meta) = load_float_safetensors(&bytes("torch_gru.safetensors")).unwrap();
     assert!(meta.is_none());
-    check(&m, &fixture("torch_gru.json"), 1e-5);
+    check(&m, &fixture("torch_gru.json"), TOL);
 }
 
 #[test]
@@ -67,28 +76,54 @@ fn float_gru_matches_pytorch_h16_t20() {
 #[test]
 fn keras_npz_reorders_gates_to_pytorch() {
     let m = load_keras_npz(&bytes("keras_gru.npz")).unwrap();
-    check(&m, &fixture("torch_gru.json"), 1e-5);
+    check(&m, &fixture("torch_gru.json"), TOL);
     let (t, _) = load_float_safetensors(&bytes("torch_gru.safetensors")).unwrap();
     assert_eq!(m, t, "npz import must give exactly the PyTorch tensors");
 }
 
 #[test]
 fn swapped_gates_are_detected() {
-    // A classic bug: loading Keras order without reordering. Swapping r and z rows must change
-    // the outputs, so the tests above would catch it.
-    let (mut m, _) = load_float_safetensors(&bytes("torch_gru.safetensors")).unwrap();
-    let h = m.hidden;
-    let n = h * m.input_size;
-    let (r, z) = m.w_ih.split_at_mut(n);
-    r.swap_with_slice(&mut z[..n]);
-    let _ = h;
+    // A classic bug: loading Keras order without reordering (or reordering the wrong blocks).
+    // Each wrong gate order must move the outputs far beyond the tolerance of the checks above;
+    // otherwise the fixture is too weak to catch it (e.g. gates with near-identical weights).
+    let (good, _) = load_float_safetensors(&bytes("torch_gru.safetensors")).unwrap();
     let f = fixture("torch_gru.json");
-    let flat: Vec<f32> = f.inputs[0].iter().flatten().copied().collect();
-    let got = m.forward(&flat).unwrap();
-    let diff: f32 = got
-        .iter()
-        .zip(&f.logits[0])
-        .map(|(a, b)| (a - b).abs())
-        .sum();
-    assert!(diff > 1e-3);
+    let h = good.hidden;
+    // Block permutations of the PyTorch gate order (r, z, n) applied to every gate-stacked tensor.
+    let perms: [[usize; 3]; 5] = [[1, 0, 2], [0, 2, 1], [2, 1, 0], [1, 2, 0], [2, 0, 1]];
+    for perm in perms {
+        let permute = |v: &[f32]| -> Vec<f32> {
+            let block = v.len() / 3;
+            assert_eq!(block % h, 0);
+            perm.iter()
+                .flat_map(|&p| v[p * block..(p + 1) * block].iter().copied())
+                .collect()
+        };
+        let mut m = good.clone();
+        m.w_ih = permute(&good.w_ih);
+        m.w_hh = permute(&good.w_hh);
+        m.b_ih = permute(&good.b_ih);
+        m.b_hh = permute(&good.b_hh);
+        let worst = worst_diff(&m, &f);
+        assert!(
+            worst > 100.0 * TOL,
+            "gate order {perm:?}: largest difference {worst} would not be caught"
+        );
+    }
+    // And the npz fixture really is in Keras order: read as if it were already in PyTorch order
+    // (no reordering), it must not match.
+    let arrays = bitgru::io::npz::parse_npz(&bytes("keras_gru.npz")).unwrap();
+    let k = &arrays["kernel"];
+    assert_eq!(k.shape, [good.input_size, 3 * h]);
+    let mut naive = good.clone();
+    for row in 0..3 * h {
+        for col in 0..good.input_size {
+            naive.w_ih[row * good.input_size + col] = k.data[col * 3 * h + row];
+        }
+    }
+    assert_ne!(
+        naive.w_ih, good.w_ih,
+        "npz kernel is not in Keras gate order"
+    );
+    assert!(worst_diff(&naive, &f) > 100.0 * TOL);
 }

@@ -17,6 +17,7 @@ pub fn run(a: &CalibrateArgs) -> Result<()> {
         ),
     };
     let inp = inputs::load(&a.inputs, model.input_size)?;
+    inp.check_labels(model.classes)?;
     let calibration = Calibration::compute(&model, &inp.views())
         .with_context(|| format!("calibrating {} on {}", a.model.display(), inp.source))?;
 

@@ -147,8 +147,18 @@ pub fn run(a: &TrainArgs) -> Result<()> {
     };
     let mut trainer = match (&a.checkpoint, a.resume) {
         (Some(ck), true) if ck.exists() => {
-            let t = Trainer::restore(&util::read(ck, "checkpoint")?)
+            let t = Trainer::restore_for(&util::read(ck, "checkpoint")?, train)
                 .with_context(|| format!("checkpoint {}", ck.display()))?;
+            if t.config.batch_size != a.batch {
+                bail!(
+                    "checkpoint {} was made with --batch {}, this run asks for --batch {}: \
+                     resume with --batch {} (the epoch plan and the optimizer state depend on it)",
+                    ck.display(),
+                    t.config.batch_size,
+                    a.batch,
+                    t.config.batch_size
+                );
+            }
             if t.model.hidden != hidden
                 || t.model.input_size != input
                 || t.model.classes != classes.len()

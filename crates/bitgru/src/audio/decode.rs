@@ -96,7 +96,7 @@ fn check_stream(
     opts: &DecodeOptions,
 ) -> Result<()> {
     if opts.target_rate == 0 {
-        return Err(Error::invalid("DecodeOptions::target_rate", "0 Hz"));
+        return Err(Error::invalid("target sample rate", "0 Hz"));
     }
     if channels == 0 {
         return Err(Error::format(container, "0 channels"));
@@ -107,24 +107,20 @@ fn check_stream(
     if channels != 1 && !opts.mix_to_mono {
         return Err(Error::invalid(
             format!("{container} channel count"),
-            format!(
-                "{channels} channels, expected 1 (mono); set DecodeOptions::mix_to_mono to down-mix"
-            ),
+            format!("{channels} channels, expected 1 (mono); {CONVERT_HINT}"),
         ));
     }
     if format != SampleFormat::Int(16) && !opts.resample {
         return Err(Error::invalid(
             format!("{container} sample format"),
-            format!(
-                "{format}, expected 16-bit integer PCM; set DecodeOptions::resample to convert"
-            ),
+            format!("{format}, expected 16-bit integer PCM; {CONVERT_HINT}"),
         ));
     }
     if rate != opts.target_rate && !opts.resample {
         return Err(Error::invalid(
             format!("{container} sample rate"),
             format!(
-                "{rate} Hz, expected {} Hz; set DecodeOptions::resample to convert",
+                "{rate} Hz, expected {} Hz; {CONVERT_HINT}",
                 opts.target_rate
             ),
         ));
@@ -132,8 +128,39 @@ fn check_stream(
     Ok(())
 }
 
+/// How a user converts a recording to what the default options read.
+const CONVERT_HINT: &str = "convert the recording to mono 16-bit PCM at the expected rate first \
+    (e.g. `ffmpeg -i in.wav -ac 1 -ar 16000 -sample_fmt s16 out.wav`)";
+
+/// Most samples (all channels, before and after resampling) a clip may have: 2^25, about 35
+/// minutes of 16 kHz mono. A highly compressed FLAC (constant blocks) or a tiny sample rate
+/// resampled up cannot make the decoder allocate without bound.
+pub const MAX_SAMPLES: usize = 1 << 25;
+
+fn too_long(container: &'static str, what: &str, n: u128) -> Error {
+    Error::format(
+        container,
+        format!("{what} {n} samples, over the {MAX_SAMPLES} sample limit"),
+    )
+}
+
 /// Interleaved samples → mono clip at the target rate (down-mix, then resample if asked).
-fn finish(interleaved: Vec<f32>, channels: usize, rate: u32, opts: &DecodeOptions) -> Clip {
+/// An empty recording is an error (it would otherwise be padded to a clip of silence).
+fn finish(
+    container: &'static str,
+    interleaved: Vec<f32>,
+    channels: usize,
+    rate: u32,
+    opts: &DecodeOptions,
+) -> Result<Clip> {
+    if interleaved.len() < channels.max(1) {
+        return Err(Error::format(container, "no samples (an empty recording)"));
+    }
+    let out_len = (interleaved.len() / channels.max(1)) as u128 * u128::from(opts.target_rate)
+        / u128::from(rate.max(1));
+    if out_len > MAX_SAMPLES as u128 {
+        return Err(too_long(container, "resampled to", out_len));
+    }
     let mono = if channels == 1 {
         interleaved
     } else {
@@ -148,10 +175,10 @@ fn finish(interleaved: Vec<f32>, channels: usize, rate: u32, opts: &DecodeOption
     } else {
         mono
     };
-    Clip {
+    Ok(Clip {
         samples,
         sample_rate: opts.target_rate,
-    }
+    })
 }
 
 /// Decodes a RIFF/WAVE file (PCM integer 8–32 bit or IEEE float 32 bit).
@@ -176,6 +203,9 @@ pub fn decode_wav(bytes: &[u8], opts: &DecodeOptions) -> Result<Clip> {
         format,
         opts,
     )?;
+    if reader.len() as usize > MAX_SAMPLES {
+        return Err(too_long("WAV", "declares", u128::from(reader.len())));
+    }
     let interleaved: Vec<f32> = match format {
         SampleFormat::Int(bits) => {
             if !(1..=32).contains(&bits) {
@@ -197,12 +227,13 @@ pub fn decode_wav(bytes: &[u8], opts: &DecodeOptions) -> Result<Clip> {
             v
         }
     };
-    Ok(finish(
+    finish(
+        "WAV",
         interleaved,
         usize::from(spec.channels),
         spec.sample_rate,
         opts,
-    ))
+    )
 }
 
 /// Decodes a FLAC file (any integer bit depth claxon supports).
@@ -236,6 +267,24 @@ pub fn decode_flac(bytes: &[u8], opts: &DecodeOptions) -> Result<Clip> {
             Ok(None) => break,
             Err(e) => return Err(Error::format("FLAC", e.to_string())),
         }
+        // A frame may declare other channels than STREAMINFO (claxon does not check): indexing
+        // its samples by the stream's channel count would read past the block.
+        if block.channels() as usize != channels {
+            return Err(Error::format(
+                "FLAC",
+                format!(
+                    "a frame has {} channels, STREAMINFO says {channels}",
+                    block.channels()
+                ),
+            ));
+        }
+        if interleaved.len() + block.duration() as usize * channels > MAX_SAMPLES {
+            return Err(too_long(
+                "FLAC",
+                "decodes to more than",
+                interleaved.len() as u128,
+            ));
+        }
         for i in 0..block.duration() {
             for ch in 0..channels as u32 {
                 interleaved.push((f64::from(block.sample(ch, i)) * scale) as f32);
@@ -252,7 +301,7 @@ pub fn decode_flac(bytes: &[u8], opts: &DecodeOptions) -> Result<Clip> {
             ));
         }
     }
-    Ok(finish(interleaved, channels, info.sample_rate, opts))
+    finish("FLAC", interleaved, channels, info.sample_rate, opts)
 }
 
 /// Decodes WAV or FLAC, chosen by the magic bytes (`RIFF` or `fLaC`).

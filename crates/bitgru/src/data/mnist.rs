@@ -47,7 +47,8 @@ impl Idx {
 
 /// Reads up to `n` bytes (fewer at end of stream).
 fn read_up_to(r: &mut impl Read, n: usize, source: &'static str) -> Result<Vec<u8>> {
-    let mut v = Vec::with_capacity(n.min(MAX_IDX_BYTES));
+    // Grown as bytes arrive: a 16-byte header announcing 47 MB allocates nothing up front.
+    let mut v = Vec::with_capacity(n.min(1 << 20));
     r.take(n as u64)
         .read_to_end(&mut v)
         .map_err(|e| Error::format(source, e.to_string()))?;
@@ -280,11 +281,11 @@ impl MnistSplit {
 }
 
 #[cfg(not(target_arch = "wasm32"))]
-fn read_stem(dir: &std::path::Path, stem: &str) -> Result<Vec<u8>> {
+fn read_stem(dir: &std::path::Path, stem: &str) -> Result<(std::path::PathBuf, Vec<u8>)> {
     for name in [format!("{stem}.gz"), stem.to_string()] {
         let path = dir.join(&name);
         if path.is_file() {
-            return super::read_file(&path);
+            return Ok((path.clone(), super::read_file(&path)?));
         }
     }
     Err(Error::Missing(format!(
@@ -303,16 +304,23 @@ pub fn load_split(
     limit: Option<usize>,
 ) -> Result<Dataset> {
     let (img_stem, lbl_stem) = split.file_stems();
-    let images = parse_images(&read_stem(dir, img_stem)?, limit)?;
-    let labels = parse_labels(&read_stem(dir, lbl_stem)?, limit)?;
+    // Errors name the file they are about (images or labels).
+    let named = |path: &std::path::Path, what: &str| {
+        let what = format!("MNIST {what} file {}", path.display());
+        move |e: Error| Error::invalid(what, e.to_string())
+    };
+    let (img_path, img_bytes) = read_stem(dir, img_stem)?;
+    let images = parse_images(&img_bytes, limit).map_err(named(&img_path, "images"))?;
+    let (lbl_path, lbl_bytes) = read_stem(dir, lbl_stem)?;
+    let labels = parse_labels(&lbl_bytes, limit).map_err(named(&lbl_path, "labels"))?;
     if images.header_items != labels.len() && limit.is_none() {
-        return Err(Error::length(
-            "MNIST labels (one per image)",
+        return Err(named(&lbl_path, "labels")(Error::length(
+            "labels (one per image)",
             images.header_items,
             labels.len(),
-        ));
+        )));
     }
-    to_dataset(&images, &labels, task)
+    to_dataset(&images, &labels, task).map_err(named(&lbl_path, "labels"))
 }
 
 /// Loads `(train, test)`.

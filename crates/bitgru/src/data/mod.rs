@@ -167,8 +167,22 @@ pub(crate) fn io_error(path: &std::path::Path, e: std::io::Error) -> Error {
     }
 }
 
-/// Reads a whole file.
+/// Reads a whole file of at most [`crate::io::MAX_FILE_BYTES`] (a path that leads to
+/// `/dev/zero` or a huge file is an error, not an unbounded read).
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) fn read_file(path: &std::path::Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| io_error(path, e))
+    use std::io::Read;
+    let limit = crate::io::MAX_FILE_BYTES;
+    let f = std::fs::File::open(path).map_err(|e| io_error(path, e))?;
+    let mut v = Vec::new();
+    f.take(limit as u64 + 1)
+        .read_to_end(&mut v)
+        .map_err(|e| io_error(path, e))?;
+    if v.len() > limit {
+        return Err(Error::invalid(
+            format!("file {}", path.display()),
+            format!("larger than the {limit} byte limit"),
+        ));
+    }
+    Ok(v)
 }

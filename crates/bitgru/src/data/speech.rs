@@ -179,13 +179,34 @@ pub fn parse_clip_path(path: &str) -> Result<ClipInfo> {
     })
 }
 
-/// Parses a split list: one relative path per line; blank lines ignored, CRLF accepted.
-pub fn parse_list(text: &str) -> Vec<String> {
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(String::from)
-        .collect()
+/// Parses a split list: one relative path per line; blank lines ignored, CRLF accepted. An entry
+/// that could leave the data folder (absolute, `..`, a drive or a backslash path) is an error
+/// naming its line.
+pub fn parse_list(text: &str) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for (k, line) in text.lines().enumerate() {
+        let l = line.trim();
+        if l.is_empty() {
+            continue;
+        }
+        let escapes = l.starts_with('/')
+            || l.contains('\\')
+            || l.contains(':')
+            || l.contains('\0')
+            || l.split('/')
+                .any(|part| part == ".." || part == "." || part.is_empty());
+        if escapes {
+            return Err(Error::invalid(
+                format!("split list line {}", k + 1),
+                format!(
+                    "{:?} is not a plain relative path <folder>/<file> inside the data folder",
+                    crate::error::clip(l, 80)
+                ),
+            ));
+        }
+        out.push(l.to_string());
+    }
+    Ok(out)
 }
 
 /// `limit` evenly spaced items of `items` (all of them without a limit or when `limit ≥ len`):
@@ -297,7 +318,9 @@ mod native {
         let bytes = read_file(&path)?;
         let text = String::from_utf8(bytes)
             .map_err(|e| Error::invalid(format!("split list {}", path.display()), e.to_string()))?;
-        Ok(Some(parse_list(&text)))
+        parse_list(&text)
+            .map(Some)
+            .map_err(|e| Error::invalid(format!("split list {}", path.display()), e.to_string()))
     }
 
     fn sorted_entries(dir: &Path) -> Result<Vec<std::fs::DirEntry>> {

@@ -5,7 +5,6 @@
 //! in columns; PyTorch stacks (r, z, n) in rows. So PyTorch `w_ih` rows `[0, H)` (r) are Keras
 //! kernel columns `[H, 2H)` transposed, rows `[H, 2H)` (z) are columns `[0, H)`, and rows
 //! `[2H, 3H)` (n) are columns `[2H, 3H)`; the same for the recurrent kernel and both biases.
-use super::st::NAMES;
 use crate::error::{Error, Result};
 use crate::model::FloatGru;
 use std::collections::HashMap;
@@ -36,7 +35,7 @@ pub fn parse_npy(name: &str, bytes: &[u8]) -> Result<NpyArray> {
         return Err(fmt_err(format!("{name}: missing the \\x93NUMPY magic")));
     }
     let major = bytes[6];
-    let (hlen, start) = match major {
+    let (hlen, start): (usize, usize) = match major {
         1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
         2 | 3 => {
             if bytes.len() < 12 {
@@ -50,7 +49,7 @@ pub fn parse_npy(name: &str, bytes: &[u8]) -> Result<NpyArray> {
         v => return Err(fmt_err(format!("{name}: unsupported npy version {v}"))),
     };
     let header = bytes
-        .get(start..start + hlen)
+        .get(start..start.saturating_add(hlen))
         .ok_or_else(|| fmt_err(format!("{name}: truncated header ({hlen} bytes announced)")))?;
     let header =
         std::str::from_utf8(header).map_err(|_| fmt_err(format!("{name}: header is not text")))?;
@@ -70,25 +69,43 @@ pub fn parse_npy(name: &str, bytes: &[u8]) -> Result<NpyArray> {
         return Err(fmt_err(format!("{name}: Fortran order is not supported")));
     }
     let shape_s = header_value(header, "shape")?;
-    let close = shape_s
-        .find(')')
-        .ok_or_else(|| fmt_err(format!("{name}: malformed shape")))?;
-    let shape: Vec<usize> = shape_s[1..close]
+    let inner = shape_s
+        .strip_prefix('(')
+        .and_then(|r| r.split_once(')'))
+        .map(|(inner, _)| inner)
+        .ok_or_else(|| {
+            fmt_err(format!(
+                "{name}: malformed shape {:?}, expected a tuple like (3, 4)",
+                crate::error::clip(shape_s, 40)
+            ))
+        })?;
+    let shape: Vec<usize> = inner
         .split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(|s| {
-            s.parse()
-                .map_err(|_| fmt_err(format!("{name}: bad dimension {s:?}")))
+            s.parse().map_err(|_| {
+                fmt_err(format!(
+                    "{name}: bad dimension {:?}",
+                    crate::error::clip(s, 40)
+                ))
+            })
         })
         .collect::<Result<_>>()?;
-    let n: usize = shape.iter().product();
+    let nbytes = shape
+        .iter()
+        .try_fold(width, |acc: usize, &d| acc.checked_mul(d))
+        .ok_or_else(|| fmt_err(format!("{name}: shape {shape:?} has too many elements")))?;
     let body = &bytes[start + hlen..];
-    if body.len() != n * width {
+    if body.len() != nbytes {
         return Err(fmt_err(format!(
-            "{name}: data has {} bytes, shape {shape:?} needs {} (truncated or corrupt)",
+            "{name}: data has {} bytes, shape {shape:?} needs {nbytes} ({})",
             body.len(),
-            n * width
+            if body.len() < nbytes {
+                "truncated"
+            } else {
+                "trailing bytes: corrupt"
+            }
         )));
     }
     let data: Vec<f32> = if is_f64 {
@@ -104,32 +121,108 @@ pub fn parse_npy(name: &str, bytes: &[u8]) -> Result<NpyArray> {
     Ok(NpyArray { shape, data })
 }
 
-/// Reads every array of an .npz archive (stored or deflated).
+/// Most arrays an npz archive may hold (a Keras GRU + head has five).
+pub const MAX_ARRAYS: usize = 64;
+
+/// Reads every array of an .npz archive (stored or deflated). The uncompressed bytes of all
+/// entries together are limited to [`super::MAX_FILE_BYTES`]: each entry's declared size is
+/// checked before reading, and the bytes actually inflated are capped (a zip bomb stops at the
+/// limit).
 pub fn parse_npz(bytes: &[u8]) -> Result<HashMap<String, NpyArray>> {
     super::check_size("npz", bytes)?;
-    let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
-        .map_err(|e| Error::format("npz", e.to_string()))?;
+    if let Some(e) = super::sniff::foreign_format(bytes) {
+        return Err(e);
+    }
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| {
+        Error::format(
+            "npz",
+            format!("not a readable zip archive ({e}); truncated or not an npz file"),
+        )
+    })?;
+    if zip.len() > MAX_ARRAYS {
+        return Err(Error::format(
+            "npz",
+            format!("{} entries, at most {MAX_ARRAYS} are read", zip.len()),
+        ));
+    }
+    let mut budget = super::MAX_FILE_BYTES as u64;
     let mut out = HashMap::new();
     for k in 0..zip.len() {
-        let mut f = zip
+        let f = zip
             .by_index(k)
-            .map_err(|e| Error::format("npz", e.to_string()))?;
-        let name = f.name().trim_end_matches(".npy").to_string();
+            .map_err(|e| Error::format("npz", format!("entry {k}: {e}")))?;
+        let name = crate::error::clip(f.name().trim_end_matches(".npy"), 80);
+        if f.size() > budget {
+            return Err(Error::format(
+                "npz",
+                format!(
+                    "{name}: declares {} uncompressed bytes, over the {} byte limit of the whole \
+                     archive",
+                    f.size(),
+                    super::MAX_FILE_BYTES
+                ),
+            ));
+        }
         let mut buf = Vec::new();
-        f.read_to_end(&mut buf)
-            .map_err(|e| Error::format("npz", format!("{name}: {e}")))?;
-        out.insert(name.clone(), parse_npy(&name, &buf)?);
+        f.take(budget + 1)
+            .read_to_end(&mut buf)
+            .map_err(|e| Error::format("npz", format!("{name}: {e} (truncated or corrupt)")))?;
+        if buf.len() as u64 > budget {
+            return Err(Error::format(
+                "npz",
+                format!(
+                    "{name}: inflates past the {} byte limit of the whole archive",
+                    super::MAX_FILE_BYTES
+                ),
+            ));
+        }
+        budget -= buf.len() as u64;
+        let arr = parse_npy(&name, &buf)?;
+        if out.insert(name.clone(), arr).is_some() {
+            return Err(Error::format(
+                "npz",
+                format!("array {name:?} appears twice"),
+            ));
+        }
     }
     Ok(out)
 }
 
+/// The array names of a Keras GRU + Dense head, as [`load_keras_npz`] reads them.
+pub const KERAS_NAMES: [&str; 5] = [
+    "kernel",
+    "recurrent_kernel",
+    "bias",
+    "dense_kernel",
+    "dense_bias",
+];
+
 /// Loads a Keras-layout GRU + dense head from npz and reorders it to PyTorch layout.
 pub fn load_keras_npz(bytes: &[u8]) -> Result<FloatGru> {
     let arrays = parse_npz(bytes)?;
+    let mut found: Vec<&str> = arrays.keys().map(String::as_str).collect();
+    found.sort_unstable();
+    let unknown: Vec<&str> = found
+        .iter()
+        .copied()
+        .filter(|n| !KERAS_NAMES.contains(n))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(Error::invalid(
+            "npz file",
+            format!(
+                "arrays not understood: {unknown:?}; bitgru reads exactly {KERAS_NAMES:?} (one \
+                 Keras GRU(reset_after=True) and one Dense head; stacked or bidirectional GRUs \
+                 are not supported)"
+            ),
+        ));
+    }
     let get = |n: &str| {
-        arrays
-            .get(n)
-            .ok_or_else(|| Error::Missing(format!("array {n:?} in npz file")))
+        arrays.get(n).ok_or_else(|| {
+            Error::Missing(format!(
+                "array {n:?} in npz file (found {found:?}; expected {KERAS_NAMES:?})"
+            ))
+        })
     };
     let kernel = get("kernel")?;
     if kernel.shape.len() != 2 || kernel.shape[1] % 3 != 0 || kernel.shape[1] == 0 {
@@ -139,6 +232,7 @@ pub fn load_keras_npz(bytes: &[u8]) -> Result<FloatGru> {
         ));
     }
     let (i, h) = (kernel.shape[0], kernel.shape[1] / 3);
+    super::check_dims(i, h, 1)?;
     let rk = get("recurrent_kernel")?;
     if rk.shape != [h, 3 * h] {
         return Err(Error::Shape {
@@ -161,13 +255,16 @@ pub fn load_keras_npz(bytes: &[u8]) -> Result<FloatGru> {
     }
     let dk = get("dense_kernel")?;
     if dk.shape.len() != 2 || dk.shape[0] != h || dk.shape[1] == 0 {
-        return Err(Error::Shape {
-            what: "dense_kernel".into(),
-            expected: vec![h, 0],
-            got: dk.shape.clone(),
-        });
+        return Err(Error::invalid(
+            "dense_kernel",
+            format!(
+                "shape {:?}, expected [{h}, classes] with classes > 0 (rows = the GRU's hidden size)",
+                dk.shape
+            ),
+        ));
     }
     let c = dk.shape[1];
+    super::check_dims(i, h, c)?;
     let db = get("dense_bias")?;
     if db.shape != [c] {
         return Err(Error::Shape {
@@ -217,6 +314,5 @@ pub fn load_keras_npz(bytes: &[u8]) -> Result<FloatGru> {
         b_fc: db.data.clone(),
     };
     m.validate()?;
-    let _ = NAMES;
     Ok(m)
 }

@@ -2,11 +2,12 @@
 //! (weights i8, biases i32, LUTs u8/i8) and, in its header under `bitgru.quant`, JSON metadata
 //! with the genome, dimensions, scales, multipliers and shifts. Import rebuilds the exact
 //! [`QuantGru`]: a round trip is bit-exact.
+use super::stfile::{self, StDtype, StFile};
 use crate::error::{Error, Result};
 use crate::fixed::{DualMultiplier, Multiplier};
 use crate::genome::{Genome, GENE_NAMES, N_GENES};
-use crate::quant::{QHead, QLinear, QuantGru};
-use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+use crate::quant::{QHead, QLinear, QuantGru, BIAS_LIMIT};
+use safetensors::tensor::{Dtype, TensorView};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -153,50 +154,208 @@ pub fn save_quant(q: &QuantGru, provenance: serde_json::Value) -> Result<Vec<u8>
     safetensors::tensor::serialize(views, &Some(md)).map_err(st_err)
 }
 
-fn tensor<'a>(st: &'a SafeTensors, name: &str, dtype: Dtype, shape: &[usize]) -> Result<&'a [u8]> {
+fn tensor<'a>(st: &StFile<'a>, name: &str, dtype: StDtype, shape: &[usize]) -> Result<&'a [u8]> {
     let t = st
-        .tensor(name)
-        .map_err(|_| Error::Missing(format!("tensor {name:?} in .bitgru file")))?;
-    if t.dtype() != dtype {
+        .tensors
+        .get(name)
+        .ok_or_else(|| Error::Missing(format!("tensor {name:?} in .bitgru file")))?;
+    if t.dtype != dtype {
         return Err(Error::Dtype {
             what: name.into(),
-            expected: format!("{dtype:?}"),
-            got: format!("{:?}", t.dtype()),
+            expected: dtype.name().into(),
+            got: t.dtype.name().into(),
         });
     }
-    if t.shape() != shape {
+    if t.shape != shape {
         return Err(Error::Shape {
             what: name.into(),
             expected: shape.to_vec(),
-            got: t.shape().to_vec(),
+            got: t.shape.clone(),
         });
     }
-    // Borrowed from the input buffer through the SafeTensors view.
-    Ok(t.data())
+    Ok(t.data)
 }
 
-/// Loads a quantized model and checks it (shapes, code ranges, genome consistency).
-pub fn load_quant(bytes: &[u8]) -> Result<(QuantGru, serde_json::Value)> {
-    super::check_size("bitgru", bytes)?;
-    let st = SafeTensors::deserialize(bytes).map_err(st_err)?;
-    let (_, md) = SafeTensors::read_metadata(bytes).map_err(st_err)?;
-    let js = md
-        .metadata()
-        .as_ref()
-        .and_then(|m| m.get(KEY))
-        .ok_or_else(|| Error::Missing(format!("{KEY} metadata: not a quantized bitgru model")))?;
-    let meta: QuantMeta =
-        serde_json::from_str(js).map_err(|e| Error::format("bitgru", format!("{KEY}: {e}")))?;
-    if meta.version != FORMAT_VERSION {
-        return Err(Error::format(
-            "bitgru",
-            format!("format version {}, expected {FORMAT_VERSION}", meta.version),
+fn bad(what: impl Into<String>, detail: impl Into<String>) -> Error {
+    Error::Invalid {
+        what: format!(".bitgru {}", what.into()),
+        detail: detail.into(),
+    }
+}
+
+/// A scale read from the file: finite and > 0.
+fn check_scale(what: &str, v: f64) -> Result<()> {
+    if v.is_finite() && v > 0.0 {
+        Ok(())
+    } else {
+        Err(bad(what, format!("{v}, expected a finite scale > 0")))
+    }
+}
+
+/// A multiplier read from the file: mantissa in [2^30, 2^31) (or 0 for a zero multiplier),
+/// or smaller only at the saturated shift 62; shift ≤ 62.
+fn check_multiplier(what: &str, m: Multiplier) -> Result<()> {
+    let normal = (1 << 30..=i32::MAX).contains(&m.mult);
+    let ok = m.shift <= 62 && (normal || m.mult == 0 || (m.shift == 62 && m.mult > 0));
+    if ok {
+        Ok(())
+    } else {
+        Err(bad(
+            what,
+            format!(
+                "multiplier mult {} shift {}: expected mult in [2^30, 2^31) (or 0) and shift ≤ 62",
+                m.mult, m.shift
+            ),
+        ))
+    }
+}
+
+/// Checks every metadata field against what the integer kernel and the C export rely on, before
+/// any tensor is read.
+fn check_meta(meta: &QuantMeta) -> Result<()> {
+    if meta.format != "bitgru-quant" {
+        return Err(bad(
+            "format",
+            format!(
+                "{:?}, expected \"bitgru-quant\"",
+                crate::error::clip(&meta.format, 40)
+            ),
         ));
     }
-    if meta.scales.len() != N_GENES || meta.linear.len() != 6 {
+    if meta.gene_names.len() != N_GENES
+        || meta.gene_names.iter().zip(GENE_NAMES).any(|(a, b)| a != b)
+    {
+        return Err(bad(
+            "gene_names",
+            format!("expected {GENE_NAMES:?} (the gene order this reader uses)"),
+        ));
+    }
+    super::check_dims(meta.input_size, meta.hidden, meta.classes)?;
+    if meta.input_bits != crate::calibrate::INPUT_BITS {
+        return Err(bad(
+            "input_bits",
+            format!(
+                "{}, expected {}",
+                meta.input_bits,
+                crate::calibrate::INPUT_BITS
+            ),
+        ));
+    }
+    if meta.input_scales.len() != meta.input_size {
+        return Err(Error::length(
+            ".bitgru input_scales",
+            meta.input_size,
+            meta.input_scales.len(),
+        ));
+    }
+    for (k, &s) in meta.input_scales.iter().enumerate() {
+        check_scale(&format!("input_scales[{k}]"), s as f64)?;
+    }
+    if meta.scales.len() != N_GENES {
+        return Err(Error::length(".bitgru scales", N_GENES, meta.scales.len()));
+    }
+    for (k, &s) in meta.scales.iter().enumerate() {
+        check_scale(&format!("scales[{k}] ({})", GENE_NAMES[k]), s)?;
+    }
+    if meta.linear.len() != 6 {
+        return Err(Error::length(".bitgru linear layers", 6, meta.linear.len()));
+    }
+    for (k, lm) in meta.linear.iter().enumerate() {
+        let n = GENE_NAMES[k];
+        let cols = if k < 3 { meta.input_size } else { meta.hidden };
+        if (lm.rows, lm.cols) != (meta.hidden, cols) {
+            return Err(Error::Shape {
+                what: format!(".bitgru linear[{k}] ({n})"),
+                expected: vec![meta.hidden, cols],
+                got: vec![lm.rows, lm.cols],
+            });
+        }
+        let gene_bits = meta.genome.get(crate::Gene::ALL[k]);
+        if lm.bits != gene_bits {
+            return Err(bad(
+                format!("linear[{k}] ({n}) bits"),
+                format!("{}, but the genome gives {gene_bits}", lm.bits),
+            ));
+        }
+        check_multiplier(&format!("linear[{k}] ({n}) requant"), lm.requant)?;
+        check_scale(&format!("linear[{k}] ({n}) w_scale"), lm.w_scale)?;
+        check_scale(&format!("linear[{k}] ({n}) in_scale"), lm.in_scale)?;
+        check_scale(&format!("linear[{k}] ({n}) out_scale"), lm.out_scale)?;
+    }
+    for (what, m) in [
+        ("sub_z", meta.sub_z),
+        ("mul_rh", meta.mul_rh),
+        ("mul_zn", meta.mul_zn),
+        ("mul_zh", meta.mul_zh),
+    ] {
+        check_multiplier(what, m)?;
+    }
+    for (what, d) in [
+        ("add_r", meta.add_r),
+        ("add_z", meta.add_z),
+        ("add_n", meta.add_n),
+        ("add_h", meta.add_h),
+    ] {
+        if d.shift > 62 || !(0..1 << 40).contains(&d.mult_a) || !(0..1 << 40).contains(&d.mult_b) {
+            return Err(bad(
+                what,
+                format!(
+                    "dual multiplier mult_a {} mult_b {} shift {}: expected mults in [0, 2^40) \
+                     and shift ≤ 62",
+                    d.mult_a, d.mult_b, d.shift
+                ),
+            ));
+        }
+    }
+    check_scale("head_w_scale", meta.head_w_scale)?;
+    Ok(())
+}
+
+/// Loads a quantized model and checks it (every metadata field, shapes, code ranges, head bias
+/// range, genome consistency).
+pub fn load_quant(bytes: &[u8]) -> Result<(QuantGru, serde_json::Value)> {
+    super::check_size("bitgru", bytes)?;
+    if let Some(e) = super::sniff::foreign_format(bytes) {
+        return Err(e);
+    }
+    let st = stfile::parse("bitgru", bytes)?;
+    let js = st
+        .metadata
+        .get(KEY)
+        .ok_or_else(|| Error::Missing(format!("{KEY} metadata: not a quantized bitgru model")))?;
+    // The version first, so that a future format is named as such rather than as a bad field.
+    let version = serde_json::from_str::<serde_json::Value>(js)
+        .map_err(|e| Error::format("bitgru", format!("{KEY}: {e}")))?
+        .get("version")
+        .and_then(|v| v.as_u64());
+    if version != Some(FORMAT_VERSION as u64) {
         return Err(Error::format(
             "bitgru",
-            "metadata has the wrong number of scales or linear layers",
+            format!("format version {version:?}, expected {FORMAT_VERSION}"),
+        ));
+    }
+    let meta: QuantMeta =
+        serde_json::from_str(js).map_err(|e| Error::format("bitgru", format!("{KEY}: {e}")))?;
+    check_meta(&meta)?;
+    let expected: Vec<String> = GENE_NAMES
+        .iter()
+        .take(6)
+        .flat_map(|n| [format!("{n}.weight"), format!("{n}.bias")])
+        .chain(
+            ["lut_r", "lut_z", "lut_n", "head.weight", "head.bias"]
+                .iter()
+                .map(|s| s.to_string()),
+        )
+        .collect();
+    let unknown: Vec<&String> = st
+        .tensors
+        .keys()
+        .filter(|k| !expected.contains(k))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(bad(
+            "tensors",
+            format!("not understood: {unknown:?}; expected exactly {expected:?}"),
         ));
     }
     let (h, i, c) = (meta.hidden, meta.input_size, meta.classes);
@@ -213,8 +372,13 @@ pub fn load_quant(bytes: &[u8]) -> Result<(QuantGru, serde_json::Value)> {
         lin.push(QLinear {
             rows: lm.rows,
             cols: lm.cols,
-            w: as_i8(tensor(&st, &format!("{n}.weight"), Dtype::I8, &[h, cols])?),
-            bias: as_i32(tensor(&st, &format!("{n}.bias"), Dtype::I32, &[h])?),
+            w: as_i8(tensor(
+                &st,
+                &format!("{n}.weight"),
+                StDtype::I8,
+                &[h, cols],
+            )?),
+            bias: as_i32(tensor(&st, &format!("{n}.bias"), StDtype::I32, &[h])?),
             requant: lm.requant,
             bits: lm.bits,
             w_scale: lm.w_scale,
@@ -226,23 +390,38 @@ pub fn load_quant(bytes: &[u8]) -> Result<(QuantGru, serde_json::Value)> {
     let lut_len = |gene: crate::Gene| 1usize << g.get(gene);
     let mut scales = [0f64; N_GENES];
     scales.copy_from_slice(&meta.scales);
+    let head_bias = as_i32(tensor(&st, "head.bias", StDtype::I32, &[c])?);
+    // The logits are `Σ w·h + bias` in i32 (|Σ w·h| ≤ hidden · 2^14): a head bias beyond the
+    // range prepare writes would wrap, in Rust and in the exported C.
+    if let Some(p) = head_bias
+        .iter()
+        .position(|&b| (b as i64).abs() > BIAS_LIMIT)
+    {
+        return Err(bad(
+            "head.bias",
+            format!(
+                "code {} at index {p} exceeds ±2^30 (the logits would overflow i32)",
+                head_bias[p]
+            ),
+        ));
+    }
     let q = QuantGru {
         genome: g,
         input_size: i,
         hidden: h,
         classes: c,
         input_scales: meta.input_scales,
-        lut_r: tensor(&st, "lut_r", Dtype::U8, &[lut_len(crate::Gene::AddR)])?.to_vec(),
-        lut_z: tensor(&st, "lut_z", Dtype::U8, &[lut_len(crate::Gene::AddZ)])?.to_vec(),
+        lut_r: tensor(&st, "lut_r", StDtype::U8, &[lut_len(crate::Gene::AddR)])?.to_vec(),
+        lut_z: tensor(&st, "lut_z", StDtype::U8, &[lut_len(crate::Gene::AddZ)])?.to_vec(),
         lut_n: as_i8(tensor(
             &st,
             "lut_n",
-            Dtype::I8,
+            StDtype::I8,
             &[lut_len(crate::Gene::AddN)],
         )?),
         head: QHead {
-            w: as_i8(tensor(&st, "head.weight", Dtype::I8, &[c, h])?),
-            bias: as_i32(tensor(&st, "head.bias", Dtype::I32, &[c])?),
+            w: as_i8(tensor(&st, "head.weight", StDtype::I8, &[c, h])?),
+            bias: head_bias,
             w_scale: meta.head_w_scale,
         },
         lin,
@@ -256,6 +435,7 @@ pub fn load_quant(bytes: &[u8]) -> Result<(QuantGru, serde_json::Value)> {
         mul_zh: meta.mul_zh,
         scales,
     };
-    q.validate()?;
+    q.validate()
+        .map_err(|e| bad("model", format!("fails validation: {e}")))?;
     Ok((q, meta.provenance))
 }

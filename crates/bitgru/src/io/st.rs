@@ -1,8 +1,10 @@
-//! safetensors import of float weights (PyTorch names) and the bitgru model bundle.
+//! safetensors import of float weights (PyTorch names, any module prefix, the head found by
+//! shape) and the bitgru model bundle.
+use super::stfile::{self, RawTensor, StDtype, StFile};
 use crate::calibrate::Calibration;
 use crate::error::{check_finite, Error, Result};
 use crate::model::FloatGru;
-use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+use safetensors::tensor::{Dtype, TensorView};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -57,33 +59,59 @@ pub struct ModelBundle {
 }
 
 fn st_err(e: safetensors::SafeTensorError) -> Error {
-    Error::format("safetensors", e.to_string())
+    Error::format("safetensors", format!("cannot write the file: {e}"))
 }
 
-fn f32_tensor(st: &SafeTensors, name: &str) -> Result<(Vec<usize>, Vec<f32>)> {
-    let t = st
-        .tensor(name)
-        .map_err(|_| Error::Missing(format!("tensor {name:?} in safetensors file")))?;
-    let data = t.data();
-    let v: Vec<f32> = match t.dtype() {
-        Dtype::F32 => data
+/// IEEE half → f32 (exact).
+fn f16_to_f32(h: u16) -> f32 {
+    let sign = ((h >> 15) as u32) << 31;
+    let exp = ((h >> 10) & 0x1f) as u32;
+    let man = (h & 0x3ff) as u32;
+    let bits = match (exp, man) {
+        (0, 0) => sign,
+        // Subnormal: man · 2^-24, exact in f32.
+        (0, m) => {
+            let v = m as f32 * f32::from_bits(0x3380_0000);
+            return if sign != 0 { -v } else { v };
+        }
+        (0x1f, 0) => sign | 0x7f80_0000,
+        (0x1f, m) => sign | 0x7fc0_0000 | (m << 13),
+        (e, m) => sign | ((e + 112) << 23) | (m << 13),
+    };
+    f32::from_bits(bits)
+}
+
+/// A float tensor as f32 (F32, F64, F16 and BF16 are read), with its shape; non-finite values
+/// are errors.
+fn f32_of(name: &str, t: &RawTensor) -> Result<(Vec<usize>, Vec<f32>)> {
+    let data = t.data;
+    let v: Vec<f32> = match t.dtype {
+        StDtype::F32 => data
             .chunks_exact(4)
             .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
             .collect(),
-        Dtype::F64 => data
+        StDtype::F64 => data
             .chunks_exact(8)
             .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")) as f32)
+            .collect(),
+        StDtype::F16 => data
+            .chunks_exact(2)
+            .map(|c| f16_to_f32(u16::from_le_bytes([c[0], c[1]])))
+            .collect(),
+        StDtype::BF16 => data
+            .chunks_exact(2)
+            .map(|c| f32::from_bits((u16::from_le_bytes([c[0], c[1]]) as u32) << 16))
             .collect(),
         other => {
             return Err(Error::Dtype {
                 what: name.into(),
-                expected: "F32 or F64".into(),
-                got: format!("{other:?}"),
+                expected: "F32, F64, F16 or BF16".into(),
+                got: other.name().into(),
             })
         }
     };
     check_finite(name, &v)?;
-    Ok((t.shape().to_vec(), v))
+    Ok((t.shape.clone(), v))
 }
 
 fn expect_shape(name: &str, got: &[usize], expected: &[usize]) -> Result<()> {
@@ -97,35 +125,240 @@ fn expect_shape(name: &str, got: &[usize], expected: &[usize]) -> Result<()> {
     Ok(())
 }
 
-/// Builds a model from named float tensors, checking every shape.
-pub(crate) fn model_from_tensors(
-    mut get: impl FnMut(&str) -> Result<(Vec<usize>, Vec<f32>)>,
-) -> Result<FloatGru> {
-    let (s_ih, w_ih) = get(NAMES[0])?;
+/// What bitgru reads from a weight file, said in every naming error.
+pub const SUPPORTED_LAYOUT: &str = "bitgru reads one single-layer, unidirectional GRU \
+    (PyTorch nn.GRU(num_layers=1, bidirectional=False): <prefix>weight_ih_l0 [3H, I], \
+    weight_hh_l0 [3H, H], bias_ih_l0 [3H], bias_hh_l0 [3H]) and one linear head \
+    (<head>.weight [C, H], <head>.bias [C]); any module prefix and attribute names are accepted";
+
+fn name_list(names: &[&str]) -> String {
+    const SHOWN: usize = 24;
+    let mut s = names
+        .iter()
+        .take(SHOWN)
+        .map(|n| format!("{:?}", crate::error::clip(n, 80)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > SHOWN {
+        s.push_str(&format!(", … ({} in all)", names.len()));
+    }
+    s
+}
+
+/// The file's names of the six tensors, in [`NAMES`] order: the GRU found by its
+/// `weight_ih_l0` suffix (any prefix), the head found by shape among the other tensors. Every
+/// other tensor is an error (a second layer, a reverse direction, a norm, …): ignoring it would
+/// give a silently different model.
+pub fn resolve_names(shapes: &[(&str, &[usize])]) -> Result<[String; 6]> {
+    let all: Vec<&str> = shapes.iter().map(|(n, _)| *n).collect();
+    let found = || name_list(&all);
+    let reverse: Vec<&str> = all
+        .iter()
+        .copied()
+        .filter(|n| n.contains("_reverse"))
+        .collect();
+    if !reverse.is_empty() {
+        return Err(Error::invalid(
+            "GRU",
+            format!(
+                "bidirectional GRUs are not supported (found {}); {SUPPORTED_LAYOUT}",
+                name_list(&reverse)
+            ),
+        ));
+    }
+    let deeper: Vec<&str> = all
+        .iter()
+        .copied()
+        .filter(|n| {
+            ["weight_ih_l", "weight_hh_l", "bias_ih_l", "bias_hh_l"]
+                .iter()
+                .any(|p| {
+                    n.rfind(p).is_some_and(|at| {
+                        let layer = &n[at + p.len()..];
+                        !layer.is_empty()
+                            && layer.bytes().all(|b| b.is_ascii_digit())
+                            && layer != "0"
+                    })
+                })
+        })
+        .collect();
+    if !deeper.is_empty() {
+        return Err(Error::invalid(
+            "GRU",
+            format!(
+                "multi-layer GRUs (num_layers > 1) are not supported (found {}); {SUPPORTED_LAYOUT}",
+                name_list(&deeper)
+            ),
+        ));
+    }
+    let grus: Vec<&str> = all
+        .iter()
+        .filter_map(|n| n.strip_suffix("weight_ih_l0"))
+        .collect();
+    let prefix = match grus.as_slice() {
+        [p] => *p,
+        [] => {
+            return Err(Error::Missing(format!(
+                "GRU input weights (a tensor named <prefix>weight_ih_l0, e.g. {:?}); found {}; \
+                 {SUPPORTED_LAYOUT}",
+                NAMES[0],
+                found()
+            )))
+        }
+        many => {
+            return Err(Error::invalid(
+                "GRU",
+                format!(
+                    "{} GRUs found (prefixes {}); only one is supported",
+                    many.len(),
+                    name_list(many)
+                ),
+            ))
+        }
+    };
+    let gru: Vec<String> = ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"]
+        .iter()
+        .map(|s| format!("{prefix}{s}"))
+        .collect();
+    for n in &gru {
+        if !all.contains(&n.as_str()) {
+            return Err(Error::Missing(format!(
+                "tensor {n:?} (the GRU is {prefix:?}…); found {}",
+                found()
+            )));
+        }
+    }
+    let rest: Vec<(&str, &[usize])> = shapes
+        .iter()
+        .filter(|(n, _)| !gru.iter().any(|g| g == n))
+        .map(|(n, s)| (*n, *s))
+        .collect();
+    let s_ih = shapes
+        .iter()
+        .find(|(n, _)| *n == gru[0])
+        .map(|(_, s)| *s)
+        .unwrap_or(&[]);
     if s_ih.len() != 2 || s_ih[0] % 3 != 0 || s_ih[0] == 0 || s_ih[1] == 0 {
         return Err(Error::invalid(
-            NAMES[0],
+            gru[0].as_str(),
+            format!("shape {s_ih:?}, expected [3*hidden, input] with hidden, input > 0"),
+        ));
+    }
+    let hidden = s_ih[0] / 3;
+    // The head: a 2-D `…weight` whose second dimension is the hidden size, with its `…bias`.
+    let heads: Vec<&str> = rest
+        .iter()
+        .filter(|(n, s)| n.ends_with("weight") && s.len() == 2 && s[1] == hidden)
+        .map(|(n, _)| *n)
+        .collect();
+    let head_w = match heads.as_slice() {
+        [w] => w.to_string(),
+        [] => {
+            let weights: Vec<&str> = rest
+                .iter()
+                .filter(|(n, _)| n.ends_with("weight"))
+                .map(|(n, _)| *n)
+                .collect();
+            if let [w] = weights.as_slice() {
+                let got = rest.iter().find(|(n, _)| n == w).expect("listed").1;
+                return Err(Error::invalid(
+                    *w,
+                    format!(
+                        "head weight of shape {got:?}, expected [classes, {hidden}] (2-D, \
+                         columns = the GRU's hidden size {hidden})"
+                    ),
+                ));
+            }
+            return Err(Error::Missing(format!(
+                "the linear head's weight (a 2-D tensor <head>.weight [classes, {hidden}], e.g. \
+                 {:?}); found {}",
+                NAMES[4],
+                found()
+            )));
+        }
+        many => {
+            return Err(Error::invalid(
+                "head",
+                format!(
+                    "several candidate head weights of shape [classes, {hidden}]: {}; bitgru \
+                     reads exactly one linear head",
+                    name_list(many)
+                ),
+            ))
+        }
+    };
+    let head_b = format!("{}bias", head_w.strip_suffix("weight").expect("suffix"));
+    if !all.contains(&head_b.as_str()) {
+        return Err(Error::Missing(format!(
+            "tensor {head_b:?} (the bias of the head {head_w:?}); found {}",
+            found()
+        )));
+    }
+    let unknown: Vec<&str> = rest
+        .iter()
+        .map(|(n, _)| *n)
+        .filter(|n| *n != head_w && *n != head_b)
+        .collect();
+    if !unknown.is_empty() {
+        return Err(Error::invalid(
+            "weight file",
+            format!(
+                "tensors not understood: {}; {SUPPORTED_LAYOUT}",
+                name_list(&unknown)
+            ),
+        ));
+    }
+    let [a, b, c, d] = <[String; 4]>::try_from(gru).expect("four");
+    Ok([a, b, c, d, head_w, head_b])
+}
+
+fn expect_2d_positive(name: &str, got: &[usize], what: &str) -> Result<()> {
+    if got.len() != 2 || got[0] == 0 || got[1] == 0 {
+        return Err(Error::invalid(
+            name,
+            format!("shape {got:?}, expected {what}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Builds a model from named float tensors (in [`NAMES`] order, named as in the file), checking
+/// every shape.
+pub(crate) fn model_from_tensors(
+    names: &[String; 6],
+    mut get: impl FnMut(&str) -> Result<(Vec<usize>, Vec<f32>)>,
+) -> Result<FloatGru> {
+    let (s_ih, w_ih) = get(&names[0])?;
+    if s_ih.len() != 2 || s_ih[0] % 3 != 0 || s_ih[0] == 0 || s_ih[1] == 0 {
+        return Err(Error::invalid(
+            names[0].as_str(),
             format!("shape {s_ih:?}, expected [3*hidden, input] with hidden, input > 0"),
         ));
     }
     let (h, i) = (s_ih[0] / 3, s_ih[1]);
-    let (s_hh, w_hh) = get(NAMES[1])?;
-    expect_shape(NAMES[1], &s_hh, &[3 * h, h])?;
-    let (s, b_ih) = get(NAMES[2])?;
-    expect_shape(NAMES[2], &s, &[3 * h])?;
-    let (s, b_hh) = get(NAMES[3])?;
-    expect_shape(NAMES[3], &s, &[3 * h])?;
-    let (s_fc, w_fc) = get(NAMES[4])?;
-    if s_fc.len() != 2 || s_fc[1] != h || s_fc[0] == 0 {
-        return Err(Error::Shape {
-            what: NAMES[4].into(),
-            expected: vec![0, h],
-            got: s_fc,
-        });
+    super::check_dims(i, h, 1)?;
+    let (s_hh, w_hh) = get(&names[1])?;
+    expect_shape(&names[1], &s_hh, &[3 * h, h])?;
+    let (s, b_ih) = get(&names[2])?;
+    expect_shape(&names[2], &s, &[3 * h])?;
+    let (s, b_hh) = get(&names[3])?;
+    expect_shape(&names[3], &s, &[3 * h])?;
+    let (s_fc, w_fc) = get(&names[4])?;
+    expect_2d_positive(
+        &names[4],
+        &s_fc,
+        &format!("[classes, {h}] with classes > 0"),
+    )?;
+    if s_fc[1] != h {
+        return Err(Error::invalid(
+            names[4].as_str(),
+            format!("shape {s_fc:?}, expected [classes, {h}] (columns = hidden size {h})"),
+        ));
     }
     let c = s_fc[0];
-    let (s, b_fc) = get(NAMES[5])?;
-    expect_shape(NAMES[5], &s, &[c])?;
+    super::check_dims(i, h, c)?;
+    let (s, b_fc) = get(&names[5])?;
+    expect_shape(&names[5], &s, &[c])?;
     let m = FloatGru {
         input_size: i,
         hidden: h,
@@ -141,57 +374,90 @@ pub(crate) fn model_from_tensors(
     Ok(m)
 }
 
-fn metadata(bytes: &[u8]) -> Result<HashMap<String, String>> {
-    let (_, md) = SafeTensors::read_metadata(bytes).map_err(st_err)?;
-    Ok(md.metadata().clone().unwrap_or_default())
+/// Parses the container, first recognising files of other frameworks.
+fn parse_st(bytes: &[u8]) -> Result<StFile<'_>> {
+    super::check_size("safetensors", bytes)?;
+    if let Some(e) = super::sniff::foreign_format(bytes) {
+        return Err(e);
+    }
+    stfile::parse("safetensors", bytes)
 }
 
-/// Loads float weights with PyTorch names (`gru.weight_ih_l0`, …, `fc.bias`), and the bitgru
-/// metadata if present.
-pub fn load_float_safetensors(bytes: &[u8]) -> Result<(FloatGru, Option<ModelMeta>)> {
-    super::check_size("safetensors", bytes)?;
-    let st = SafeTensors::deserialize(bytes).map_err(st_err)?;
-    let model = model_from_tensors(|n| f32_tensor(&st, n))?;
-    let md = metadata(bytes)?;
-    if let Some(h) = md.get(BUNDLE_KEY) {
-        let h: BundleHeader = serde_json::from_str(h)
-            .map_err(|e| Error::format("safetensors", format!("{BUNDLE_KEY}: {e}")))?;
-        return Ok((model, Some(h.meta)));
+fn model_of(st: &StFile) -> Result<FloatGru> {
+    let shapes: Vec<(&str, &[usize])> = st
+        .tensors
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.shape.as_slice()))
+        .collect();
+    let names = resolve_names(&shapes)?;
+    model_from_tensors(&names, |n| {
+        let t = st
+            .tensors
+            .get(n)
+            .ok_or_else(|| Error::Missing(format!("tensor {n:?} in safetensors file")))?;
+        f32_of(n, t)
+    })
+}
+
+fn check_meta(meta: &ModelMeta, model: &FloatGru) -> Result<()> {
+    if !meta.classes.is_empty() && meta.classes.len() != model.classes {
+        return Err(Error::invalid(
+            "model metadata",
+            format!(
+                "{} class names for a model with {} classes",
+                meta.classes.len(),
+                model.classes
+            ),
+        ));
     }
-    let meta = match md.get(META_KEY) {
-        Some(s) => Some(
-            serde_json::from_str(s)
-                .map_err(|e| Error::format("safetensors", format!("{META_KEY}: {e}")))?,
-        ),
-        None => None,
+    Ok(())
+}
+
+fn header_json<T: serde::de::DeserializeOwned>(key: &str, s: &str) -> Result<T> {
+    serde_json::from_str(s).map_err(|e| Error::format("safetensors", format!("{key}: {e}")))
+}
+
+/// Loads float weights with PyTorch names (`gru.weight_ih_l0`, …, `fc.bias`, or any module
+/// prefix and head name, see [`resolve_names`]), and the bitgru metadata if present.
+pub fn load_float_safetensors(bytes: &[u8]) -> Result<(FloatGru, Option<ModelMeta>)> {
+    let st = parse_st(bytes)?;
+    let model = model_of(&st)?;
+    let meta: Option<ModelMeta> = if let Some(h) = st.metadata.get(BUNDLE_KEY) {
+        Some(header_json::<BundleHeader>(BUNDLE_KEY, h)?.meta)
+    } else if let Some(s) = st.metadata.get(META_KEY) {
+        Some(header_json(META_KEY, s)?)
+    } else {
+        None
     };
+    if let Some(m) = &meta {
+        check_meta(m, &model)?;
+    }
     Ok((model, meta))
 }
 
 /// Loads a bundle: float weights + calibration + metadata.
 pub fn load_bundle(bytes: &[u8]) -> Result<ModelBundle> {
-    let (model, meta) = load_float_safetensors(bytes)?;
-    let md = metadata(bytes)?;
-    if let Some(h) = md.get(BUNDLE_KEY) {
-        let h: BundleHeader = serde_json::from_str(h)
-            .map_err(|e| Error::format("safetensors", format!("{BUNDLE_KEY}: {e}")))?;
-        h.calibration.validate(&model)?;
-        return Ok(ModelBundle {
-            meta: h.meta,
-            model,
-            calibration: h.calibration,
-        });
-    }
-    let calib = md.get(CALIB_KEY).ok_or_else(|| {
-        Error::Missing(format!(
-            "{CALIB_KEY} metadata (a plain weight file has no calibration; calibrate it first)"
-        ))
-    })?;
-    let calibration: Calibration = serde_json::from_str(calib)
-        .map_err(|e| Error::format("safetensors", format!("{CALIB_KEY}: {e}")))?;
+    let st = parse_st(bytes)?;
+    let model = model_of(&st)?;
+    let (meta, calibration) = if let Some(h) = st.metadata.get(BUNDLE_KEY) {
+        let h: BundleHeader = header_json(BUNDLE_KEY, h)?;
+        (h.meta, h.calibration)
+    } else {
+        let calib = st.metadata.get(CALIB_KEY).ok_or_else(|| {
+            Error::Missing(format!(
+                "{CALIB_KEY} metadata (a plain weight file has no calibration; calibrate it first)"
+            ))
+        })?;
+        let meta = match st.metadata.get(META_KEY) {
+            Some(s) => header_json(META_KEY, s)?,
+            None => ModelMeta::default(),
+        };
+        (meta, header_json(CALIB_KEY, calib)?)
+    };
+    check_meta(&meta, &model)?;
     calibration.validate(&model)?;
     Ok(ModelBundle {
-        meta: meta.unwrap_or_default(),
+        meta,
         model,
         calibration,
     })

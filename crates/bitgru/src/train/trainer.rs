@@ -424,12 +424,174 @@ impl Trainer {
         serde_json::to_vec(self).expect("trainer state serializes")
     }
 
-    /// Restores a trainer from [`Trainer::checkpoint`].
+    /// Restores a trainer from [`Trainer::checkpoint`], checking every field that training later
+    /// indexes or divides by (a corrupt or hand-edited checkpoint is an error naming the field,
+    /// never a panic or a silently different run).
     pub fn restore(bytes: &[u8]) -> Result<Trainer> {
         let t: Trainer = serde_json::from_slice(bytes)
             .map_err(|e| Error::format("checkpoint", e.to_string()))?;
-        t.model.validate()?;
+        t.validate_state()?;
         Ok(t)
+    }
+
+    /// [`Trainer::restore`] for resuming on `data`: also checks that the checkpoint's epoch order
+    /// and class weights fit this data set (a checkpoint made on another data set or another
+    /// `--limit` would index past its end).
+    pub fn restore_for(bytes: &[u8], data: &dyn BatchSource) -> Result<Trainer> {
+        let t = Trainer::restore(bytes)?;
+        if t.order.len() != data.len() {
+            return Err(Error::invalid(
+                "checkpoint",
+                format!(
+                    "made on {} training samples, this data set has {} (same data and --limit \
+                     needed to resume)",
+                    t.order.len(),
+                    data.len()
+                ),
+            ));
+        }
+        if let Some(k) = (0..data.len()).find(|&i| data.label(i) >= t.model.classes) {
+            return Err(Error::invalid(
+                "training data",
+                format!(
+                    "label {} of sample {k} is not a class of the checkpoint's {}-class model",
+                    data.label(k),
+                    t.model.classes
+                ),
+            ));
+        }
+        Ok(t)
+    }
+
+    fn validate_state(&self) -> Result<()> {
+        let bad =
+            |what: &str, detail: String| Err(Error::invalid(format!("checkpoint {what}"), detail));
+        let c = &self.config;
+        if c.batch_size == 0 || c.shards == 0 {
+            return bad(
+                "config",
+                format!(
+                    "batch_size {} and shards {} must be positive",
+                    c.batch_size, c.shards
+                ),
+            );
+        }
+        for (what, v, positive) in [
+            ("lr", c.lr, true),
+            ("min_lr", c.min_lr, false),
+            ("clip_norm", c.clip_norm, false),
+            ("weight_decay", c.weight_decay, false),
+        ] {
+            if !v.is_finite() || v < 0.0 || (positive && v == 0.0) {
+                let want = if positive { "> 0" } else { "≥ 0" };
+                return bad(
+                    &format!("config.{what}"),
+                    format!("{v}, expected finite and {want}"),
+                );
+            }
+        }
+        self.model.validate()?;
+        let shapes = Grads::zeros_like(&self.model);
+        for (what, g) in [("Adam m", &self.opt.m), ("Adam v", &self.opt.v)] {
+            for (k, (t, want)) in g.tensors().iter().zip(shapes.tensors()).enumerate() {
+                if t.len() != want.len() {
+                    return Err(Error::length(
+                        format!("checkpoint {what} tensor {k}"),
+                        want.len(),
+                        t.len(),
+                    ));
+                }
+                crate::error::check_finite(&format!("checkpoint {what} tensor {k}"), t)?;
+            }
+        }
+        if let Some(p) = self
+            .opt
+            .v
+            .tensors()
+            .iter()
+            .flat_map(|t| t.iter())
+            .position(|&v| v < 0.0)
+        {
+            return bad(
+                "Adam v",
+                format!("negative second moment at flat index {p}"),
+            );
+        }
+        let n = self.order.len();
+        if n == 0 {
+            return bad("order", "empty epoch order".into());
+        }
+        let mut seen = vec![false; n];
+        for (k, &i) in self.order.iter().enumerate() {
+            if i >= n || std::mem::replace(&mut seen[i], true) {
+                return bad(
+                    "order",
+                    format!("entry {k} = {i}: not a permutation of 0..{n}"),
+                );
+            }
+        }
+        if self.cursor > n {
+            return bad(
+                "cursor",
+                format!("{}, beyond the {n} samples of an epoch", self.cursor),
+            );
+        }
+        if self.steps_per_epoch != n.div_ceil(c.batch_size) {
+            return bad(
+                "steps_per_epoch",
+                format!(
+                    "{}, expected {} ({n} samples / batch {})",
+                    self.steps_per_epoch,
+                    n.div_ceil(c.batch_size),
+                    c.batch_size
+                ),
+            );
+        }
+        if let Some(w) = &self.class_weights {
+            if w.len() != self.model.classes {
+                return Err(Error::length(
+                    "checkpoint class_weights",
+                    self.model.classes,
+                    w.len(),
+                ));
+            }
+            if let Some(k) = w.iter().position(|v| !v.is_finite() || *v < 0.0) {
+                return bad(
+                    "class_weights",
+                    format!("weight {k} is {}, expected finite and ≥ 0", w[k]),
+                );
+            }
+        }
+        let st = &self.epoch_stats;
+        if !st.loss_sum.is_finite() || !st.weight_sum.is_finite() || st.correct > st.n {
+            return bad("epoch_stats", format!("{st:?} is inconsistent"));
+        }
+        if let Some((score, best)) = &self.best {
+            if !(0.0..=1.0).contains(score) {
+                return bad(
+                    "best score",
+                    format!("{score}, expected an accuracy in [0, 1]"),
+                );
+            }
+            best.validate()?;
+            if best.dims() != self.model.dims() {
+                return bad(
+                    "best model",
+                    format!(
+                        "dimensions {:?} differ from the model's {:?}",
+                        best.dims(),
+                        self.model.dims()
+                    ),
+                );
+            }
+        }
+        if let Some(q) = &self.qat {
+            q.calibration.validate(&self.model)?;
+        }
+        if let Some(cal) = &self.best_calibration {
+            cal.validate(&self.model)?;
+        }
+        Ok(())
     }
 }
 
