@@ -1,6 +1,9 @@
 //! End-to-end tests of `bitgru search` and `bitgru report` on a small synthetic task (no data
 //! needed): determinism, resume == uninterrupted, Ctrl-C, the result files, and bad input that
 //! must fail with a specific message and change nothing on disk.
+#[path = "../../bitgru/tests/support/mod.rs"]
+mod support;
+
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -392,16 +395,15 @@ fn bad_input_fails_specifically_and_changes_nothing() {
 
 #[test]
 fn search_on_real_data_when_present() {
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
-    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/models/kws4.safetensors");
+    const TEST: &str = "search_on_real_data_when_present";
+    let Some(data) = support::shared_data(TEST) else {
+        return;
+    };
     if !data.join("speech_commands").is_dir() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI=true but ../shared/data is missing"
-        );
-        println!("SKIPPED: search_on_real_data_when_present: ../shared/data is absent");
+        support::skip(TEST, "../shared/data/speech_commands not found");
         return;
     }
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/models/kws4.safetensors");
     let d = tmp("kws4");
     ok(&[
         "search",
