@@ -649,17 +649,26 @@ fn bench_tiny_prints_json() {
     assert_eq!(rows.len(), 2, "all-8 and the mixed genome");
     assert_eq!(rows[0]["genome"], "88888888888888888");
     assert_eq!(rows[1]["genome"], MIXED);
+    let best = v["machine"]["best_variant"].as_str().unwrap().to_string();
+    assert!(["scalar", "avx2", "avx512-vnni"].contains(&best.as_str()), "{best}");
     for r in rows {
         assert_eq!(r["hidden"], 8);
         for k in [
             "prepare_us",
-            "int_single_us_per_seq",
-            "int_rayon_us_per_seq",
-            "float_us_per_seq",
-            "speedup_int_vs_float",
+            "pack_us",
+            "float_seq_per_s",
+            "reference_seq_per_s",
+            "stream_step_us",
         ] {
             assert!(r[k].as_f64().unwrap() > 0.0, "{k} in {r}");
         }
+        let variants = r["batch_1thread"].as_array().unwrap();
+        assert_eq!(variants[0]["variant"], "scalar", "the portable variant is always timed");
+        assert!(variants.iter().any(|x| x["variant"] == best.as_str()), "{r}");
+        for x in variants {
+            assert!(x["seq_per_s"].as_f64().unwrap() > 0.0, "{x}");
+        }
+        assert_eq!(r["batch_all_threads"]["variant"], best.as_str());
     }
     let table = ok(&[
         "bench",
@@ -673,7 +682,7 @@ fn bench_tiny_prints_json() {
         "2",
     ]);
     assert!(
-        table.contains("available parallelism") && table.contains("int/float"),
+        table.contains("available parallelism") && table.contains("vs float"),
         "{table}"
     );
 }
