@@ -50,6 +50,8 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
   step "wasm-pack build" wasm-pack build --target web --out-dir pkg --mode no-install --profile web
 fi
 step "native tests" cargo test -p bitgru-web
+# The runner gives up on a browser test after 20 s by default; a loaded 2-core machine needs more.
+export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-180}"
 step "wasm tests (headless Chromium)" cargo test -p bitgru-web --target wasm32-unknown-unknown --test web --test api
 if [ -f dist/index.html ]; then
   step "e2e app (Playwright)" node --test --test-reporter=spec tests/e2e/app.spec.mjs
