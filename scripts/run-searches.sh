@@ -11,7 +11,7 @@ B=target/release/bitgru
 tasks=("$@"); [ ${#tasks[@]} -gt 0 ] || tasks=(kws10 kws4 row-mnist pixel-mnist)
 for t in "${tasks[@]}"; do
   case "$t" in
-    pixel-mnist) qat=(--qat-epochs 1 --qat-limit 1000) ;;  # 784-step BPTT: a smaller QAT budget
+    pixel-mnist) qat=(--qat-epochs 1 --qat-limit 1000 --qat-max 8) ;;  # 784-step BPTT: a smaller QAT budget
     *)           qat=(--qat-epochs 1 --qat-limit 4000) ;;
   esac
   mkdir -p "results/$t"

@@ -276,6 +276,9 @@ pub struct SearchArgs {
     /// Training samples for the QAT refinement (evenly spaced subset of the training split).
     #[arg(long, default_value_t = 4000)]
     pub qat_limit: usize,
+    /// Refine at most this many front genomes, evenly spaced along the front by size (0: all).
+    #[arg(long, default_value_t = 0)]
+    pub qat_max: usize,
     /// Learning rate of the QAT refinement.
     #[arg(long, default_value_t = 5e-4)]
     pub qat_lr: f32,

@@ -650,7 +650,10 @@ fn bench_tiny_prints_json() {
     assert_eq!(rows[0]["genome"], "88888888888888888");
     assert_eq!(rows[1]["genome"], MIXED);
     let best = v["machine"]["best_variant"].as_str().unwrap().to_string();
-    assert!(["scalar", "avx2", "avx512-vnni"].contains(&best.as_str()), "{best}");
+    assert!(
+        ["scalar", "avx2", "avx512-vnni"].contains(&best.as_str()),
+        "{best}"
+    );
     for r in rows {
         assert_eq!(r["hidden"], 8);
         for k in [
@@ -663,8 +666,14 @@ fn bench_tiny_prints_json() {
             assert!(r[k].as_f64().unwrap() > 0.0, "{k} in {r}");
         }
         let variants = r["batch_1thread"].as_array().unwrap();
-        assert_eq!(variants[0]["variant"], "scalar", "the portable variant is always timed");
-        assert!(variants.iter().any(|x| x["variant"] == best.as_str()), "{r}");
+        assert_eq!(
+            variants[0]["variant"], "scalar",
+            "the portable variant is always timed"
+        );
+        assert!(
+            variants.iter().any(|x| x["variant"] == best.as_str()),
+            "{r}"
+        );
         for x in variants {
             assert!(x["seq_per_s"].as_f64().unwrap() > 0.0, "{x}");
         }

@@ -494,8 +494,21 @@ fn qat_refine(
         .rescored
         .first()
         .context("the search split was re-scored")?;
+    let n = ptq.front.len();
+    let picked: Vec<&Scored> = if a.qat_max == 0 || a.qat_max >= n {
+        ptq.front.iter().collect()
+    } else if a.qat_max == 1 {
+        vec![&ptq.front[n - 1]]
+    } else {
+        // Evenly spaced by rank along the front, both ends included.
+        let mut idx: Vec<usize> = (0..a.qat_max)
+            .map(|k| k * (n - 1) / (a.qat_max - 1))
+            .collect();
+        idx.dedup();
+        idx.into_iter().map(|i| &ptq.front[i]).collect()
+    };
     let mut front = Vec::new();
-    for (k, s) in ptq.front.iter().enumerate() {
+    for (k, s) in picked.iter().enumerate() {
         if !a.quiet {
             eprintln!(
                 "QAT {}/{}: genome {} (PTQ {:.4})",
