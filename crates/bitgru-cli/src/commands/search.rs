@@ -513,7 +513,7 @@ fn qat_refine(
             eprintln!(
                 "QAT {}/{}: genome {} (PTQ {:.4})",
                 k + 1,
-                ptq.front.len(),
+                picked.len(),
                 s.genome,
                 s.accuracy
             );
