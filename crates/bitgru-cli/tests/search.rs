@@ -421,6 +421,12 @@ fn search_on_real_data_when_present() {
         "1",
         "--subset",
         "120",
+        "--qat-epochs",
+        "1",
+        "--qat-limit",
+        "64",
+        "--qat-max",
+        "2",
         "--out",
         s(&d),
         "--quiet",
@@ -433,6 +439,12 @@ fn search_on_real_data_when_present() {
         .as_f64()
         .unwrap();
     assert!((a8 - 0.8799).abs() < 0.0005, "{a8}");
+    // QAT refinement of two front genomes (the ends), never worse than PTQ.
+    let qat = r["qat"]["front"].as_array().unwrap();
+    assert_eq!(qat.len(), 2);
+    for q in qat {
+        assert!(q["qat_accuracy"].as_f64().unwrap() >= q["ptq_accuracy"].as_f64().unwrap());
+    }
     // Another task's model is refused, naming both.
     let e = fails(&[
         "search",
