@@ -257,7 +257,7 @@ pub fn decode_flac(bytes: &[u8], opts: &DecodeOptions) -> Result<Clip> {
     let mut interleaved: Vec<f32> = Vec::with_capacity(
         info.samples
             .map_or(0, |n| (n as usize).saturating_mul(channels))
-            .min(1 << 24),
+            .min(1 << 20),
     );
     let mut blocks = reader.blocks();
     let mut block = claxon::Block::empty();
