@@ -59,3 +59,19 @@ fn demo_eval_fixture_is_current() {
         assert!(distinct.len() > 1, "{}: a single class", c.genome);
     }
 }
+
+#[test]
+fn app_search_fixture_is_current() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/app_search.json");
+    let now = common::app_search::run();
+    if std::env::var_os("BITGRU_BLESS").is_some() {
+        std::fs::write(&path, serde_json::to_string(&now).unwrap() + "\n").unwrap();
+    }
+    let stored: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap())
+        .expect("tests/fixtures/app_search.json parses (BITGRU_BLESS=1 to write it)");
+    assert_eq!(
+        stored, now,
+        "stale: BITGRU_BLESS=1 cargo test -p bitgru-web --test native"
+    );
+    assert!(now.as_array().is_some_and(|f| f.len() >= 2), "{now}");
+}
