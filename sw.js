@@ -2,8 +2,9 @@
 // - install: caches every file of the build (sw-manifest.json, written by scripts/post-build.sh);
 // - fetch: cache first for same-origin GETs (network fallback, cached on the way), the cached
 //   index.html for navigations when offline;
-// - adds the cross-origin isolation headers (COOP/COEP) to the pages it serves, so that on a
-//   static host that cannot set them the threaded worker works from the second visit on.
+// - adds the cross-origin isolation headers (COOP/COEP/CORP) to what it serves (the page, the
+//   workers' scripts), so that on a static host that cannot set them the threaded worker works
+//   from the second visit on.
 const MANIFEST = './sw-manifest.json';
 
 async function manifest() {
@@ -49,7 +50,7 @@ self.addEventListener('fetch', (event) => {
   event.respondWith((async () => {
     const nav = req.mode === 'navigate';
     const hit = await caches.match(req, { ignoreSearch: true });
-    if (hit) return nav ? isolated(hit) : hit;
+    if (hit) return isolated(hit);
     try {
       const resp = await fetch(req);
       if (resp.ok) {
@@ -57,7 +58,7 @@ self.addEventListener('fetch', (event) => {
         const name = keys.find((k) => k.startsWith('bitgru-'));
         if (name) (await caches.open(name)).put(req, resp.clone());
       }
-      return nav ? isolated(resp) : resp;
+      return isolated(resp);
     } catch (e) {
       if (nav) {
         const index = await caches.match('./index.html') ?? await caches.match('./');

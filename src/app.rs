@@ -239,7 +239,8 @@ impl AppState {
         });
     }
 
-    fn has_data_for(self, key: &str) -> bool {
+    /// Whether the bundled data a default model needs is in the worker.
+    pub fn has_data_for(self, key: &str) -> bool {
         match catalog::entry(key).map(|e| e.data) {
             Some(BundledData::Mnist) => self.data.with(|d| d.contains("mnist")),
             Some(BundledData::KwsMfcc) => self.data.with(|d| d.contains("kws")),
@@ -612,7 +613,10 @@ fn StatusBar() -> impl IntoView {
                 "Worker: "
                 {mode}
             </span>
-            <span id="current-model">"Model: " {model}</span>
+            <span id="current-model" data-ready=move || {
+                let key = st.current.get();
+                (st.slot(&key) == Some(SlotState::Ready) && st.has_data_for(&key)).to_string()
+            }>"Model: " {model}</span>
             <span id="genome-status">"Genome: " <code>{move || st.genome.get().to_string()}</code></span>
             <span id="activity" data-busy=move || (st.bridge.busy.get() > 0).to_string()>{activity}</span>
         </footer>

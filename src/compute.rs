@@ -342,6 +342,16 @@ impl Compute {
                 }
                 Err(e) => Outcome::error(Some(id), Stage::Data, e),
             },
+            ToWorker::LoadInputs {
+                model, file_name, ..
+            } => match self.load_inputs(&model, &file_name, &bufs) {
+                Ok(info) => Outcome::reply(FromWorker::ModelLoaded {
+                    id,
+                    key: model,
+                    info,
+                }),
+                Err(e) => Outcome::error(Some(id), Stage::Data, e),
+            },
             ToWorker::Evaluate { model, genome, .. } => {
                 match self.evaluate(&model, &genome, now_ms) {
                     Ok(report) => Outcome::reply(FromWorker::Evaluated { id, report }),
@@ -570,6 +580,39 @@ impl Compute {
         m.eval = Some(set);
         m.problem = None;
         Ok(())
+    }
+
+    fn load_inputs(
+        &mut self,
+        key: &str,
+        file_name: &str,
+        bufs: &[Vec<u8>],
+    ) -> Result<ModelInfo, WebError> {
+        expect_bufs("LoadInputs", bufs, 1)?;
+        let m = self.loaded(key)?;
+        let set = data::parse_inputs(file_name, &bufs[0], m.info.dims.input, m.info.dims.classes)?;
+        let mut updated = m.clone();
+        updated.eval = None;
+        if let ModelKind::Uncalibrated { model, meta } = &updated.kind {
+            let n = set.len().min(CALIBRATION_SEQUENCES);
+            let idx = stratified_subset(&set.labels, n);
+            let views: Vec<&[f32]> = idx.iter().map(|&i| set.sequences[i].as_slice()).collect();
+            let calibration = Calibration::compute(model, &views)?;
+            updated.info.calibration_sequences = calibration.n_sequences;
+            updated.kind = ModelKind::Float(ModelBundle {
+                meta: meta.clone(),
+                model: model.clone(),
+                calibration,
+            });
+        }
+        updated.info.eval_sequences = set.len();
+        updated.info.eval_source = set.name.clone();
+        updated.info.steps = Some(set.steps);
+        updated.eval = Some(set);
+        updated.problem = None;
+        let info = updated.info.clone();
+        self.models.insert(key.to_string(), updated);
+        Ok(info)
     }
 
     fn load_data(&mut self, kind: DataKind, bufs: &[Vec<u8>]) -> Result<usize, WebError> {
@@ -1255,6 +1298,42 @@ mod tests {
         let g = Genome::uniform(8).unwrap();
         let r = c.evaluate("row-mnist", &g, &|| 0.0).unwrap();
         assert!(r.accuracy > 0.95, "{}", r.accuracy);
+    }
+
+    #[test]
+    fn inputs_json_replaces_the_evaluation_data_or_nothing() {
+        let mut c = loaded_row();
+        let set = c.eval_set("row-mnist").unwrap().clone();
+        let small = EvalSet {
+            sequences: set.sequences[..20].to_vec(),
+            labels: set.labels[..20].to_vec(),
+            ..set
+        };
+        let load = |c: &mut Compute, bytes: Vec<u8>| {
+            handle(
+                c,
+                ToWorker::LoadInputs {
+                    id: 5,
+                    model: "row-mnist".into(),
+                    file_name: "mine.json".into(),
+                },
+                vec![bytes],
+            )
+        };
+        let out = load(
+            &mut c,
+            br#"{"sequences": [[1, 2, 3]], "labels": [0]}"#.to_vec(),
+        );
+        assert!(
+            matches!(&out.replies[0].msg, FromWorker::Error { message, .. } if message.contains("mine.json"))
+        );
+        assert_eq!(c.model("row-mnist").unwrap().info.eval_sequences, 500);
+        let out = load(&mut c, data::inputs_json(&small).into_bytes());
+        assert!(matches!(out.replies[0].msg, FromWorker::ModelLoaded { .. }));
+        let r = c
+            .evaluate("row-mnist", &Genome::uniform(8).unwrap(), &|| 0.0)
+            .unwrap();
+        assert_eq!(r.n, 20);
     }
 
     #[test]

@@ -239,6 +239,109 @@ impl MfccPack {
     }
 }
 
+/// Largest inputs file accepted.
+pub const MAX_INPUTS_BYTES: usize = 256 << 20;
+
+#[derive(Deserialize)]
+struct InputsFile {
+    sequences: Vec<Vec<f32>>,
+    #[serde(default)]
+    labels: Option<Vec<usize>>,
+    #[serde(default)]
+    steps: Option<usize>,
+}
+
+/// Reads a bitgru inputs JSON for a model with `input` features and `classes` classes: every
+/// sequence must hold the same whole number of steps and carry a label.
+pub fn parse_inputs(
+    file: &str,
+    bytes: &[u8],
+    input: usize,
+    classes: usize,
+) -> Result<EvalSet, WebError> {
+    if bytes.len() > MAX_INPUTS_BYTES {
+        return Err(data_err(
+            file,
+            format!("larger than {MAX_INPUTS_BYTES} bytes"),
+        ));
+    }
+    let f: InputsFile = serde_json::from_slice(bytes).map_err(|e| {
+        data_err(
+            file,
+            format!("not a bitgru inputs JSON ({{sequences, labels}}): {e}"),
+        )
+    })?;
+    let labels = f.labels.ok_or_else(|| {
+        data_err(
+            file,
+            "no \"labels\": evaluation needs one label per sequence",
+        )
+    })?;
+    if f.sequences.is_empty() {
+        return Err(data_err(file, "no sequences"));
+    }
+    if labels.len() != f.sequences.len() {
+        return Err(data_err(
+            file,
+            format!(
+                "{} labels for {} sequences",
+                labels.len(),
+                f.sequences.len()
+            ),
+        ));
+    }
+    let len = f.sequences[0].len();
+    if len == 0 || len % input != 0 {
+        return Err(data_err(
+            file,
+            format!("sequence 0 has {len} values, not a positive multiple of the model's {input} features"),
+        ));
+    }
+    if let Some(s) = f.steps {
+        if s * input != len {
+            return Err(data_err(
+                file,
+                format!("\"steps\": {s} but sequence 0 has {} steps", len / input),
+            ));
+        }
+    }
+    if let Some(k) = f.sequences.iter().position(|s| s.len() != len) {
+        return Err(data_err(
+            file,
+            format!(
+                "sequence {k} has {} values, sequence 0 has {len}",
+                f.sequences[k].len()
+            ),
+        ));
+    }
+    if let Some(k) = f
+        .sequences
+        .iter()
+        .position(|s| s.iter().any(|v| !v.is_finite()))
+    {
+        return Err(data_err(
+            file,
+            format!("sequence {k} has a non-finite value"),
+        ));
+    }
+    if let Some(k) = labels.iter().position(|&l| l >= classes) {
+        return Err(data_err(
+            file,
+            format!(
+                "label {k} is {}, but the model has {classes} classes",
+                labels[k]
+            ),
+        ));
+    }
+    Ok(EvalSet {
+        name: format!("{} ({} sequences)", file, labels.len()),
+        sequences: f.sequences,
+        labels,
+        steps: len / input,
+        input,
+    })
+}
+
 /// A bitgru inputs JSON (the CLI's `--inputs` format) of an evaluation set.
 pub fn inputs_json(set: &EvalSet) -> String {
     #[derive(serde::Serialize)]
@@ -324,6 +427,30 @@ mod tests {
         let mut truncated = pack(2, |_| {});
         truncated.truncate(20);
         assert!(MfccPack::parse(&truncated).is_err());
+    }
+
+    #[test]
+    fn inputs_files_are_checked() {
+        let ok = br#"{"sequences": [[0.5, 1, 2, 3], [1, 1, 1, 1]], "labels": [0, 2], "steps": 2}"#;
+        let set = parse_inputs("in.json", ok, 2, 3).unwrap();
+        assert_eq!((set.len(), set.steps, set.input), (2, 2, 2));
+        for (bad, what) in [
+            (&br#"{"sequences": [[1, 2]]}"#[..], "no \"labels\""),
+            (br#"{"sequences": [[1, 2, 3]], "labels": [0]}"#, "multiple"),
+            (
+                br#"{"sequences": [[1, 2], [1, 2, 3, 4]], "labels": [0, 1]}"#,
+                "sequence 1 has 4",
+            ),
+            (br#"{"sequences": [[1, 2]], "labels": [3]}"#, "3 classes"),
+            (
+                br#"{"sequences": [[1, 2]], "labels": [0, 1]}"#,
+                "2 labels for 1",
+            ),
+            (br#"[1, 2]"#, "not a bitgru inputs JSON"),
+        ] {
+            let e = parse_inputs("in.json", bad, 2, 3).unwrap_err().to_string();
+            assert!(e.starts_with("in.json: ") && e.contains(what), "{e}");
+        }
     }
 
     #[test]

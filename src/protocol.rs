@@ -127,6 +127,14 @@ pub enum ToWorker {
         id: Id,
         kind: DataKind,
     },
+    /// One payload: a bitgru inputs JSON (`{sequences, labels, steps}`, the CLI's `--inputs`
+    /// format) as the evaluation (and, for float weights, calibration) data of `model`;
+    /// answered by `ModelLoaded`. On error the model keeps its data.
+    LoadInputs {
+        id: Id,
+        model: String,
+        file_name: String,
+    },
     /// Scores a genome on the model's evaluation set.
     Evaluate {
         id: Id,
@@ -197,6 +205,7 @@ impl ToWorker {
         match self {
             ToWorker::LoadModel { id, .. }
             | ToWorker::LoadData { id, .. }
+            | ToWorker::LoadInputs { id, .. }
             | ToWorker::Evaluate { id, .. }
             | ToWorker::Classify { id, .. }
             | ToWorker::StartSearch { id, .. }

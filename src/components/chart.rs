@@ -14,7 +14,7 @@ const MB: f64 = 46.0;
 
 /// "Nice" linear ticks covering `[lo, hi]`.
 pub fn linear_ticks(lo: f64, hi: f64, target: usize) -> Vec<f64> {
-    if !(hi > lo) || !lo.is_finite() || !hi.is_finite() {
+    if !lo.is_finite() || !hi.is_finite() || hi <= lo {
         return vec![lo];
     }
     let raw = (hi - lo) / target.max(1) as f64;

@@ -31,7 +31,7 @@ pub fn GenomeReportView(report: GenomeReport) -> impl IntoView {
         .max(1);
     view! {
         <div class="report" id="genome-report" data-genome=report.genome.to_string()
-            data-predictions=report.predictions.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(",")
+            data-predictions={report.predictions.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(",")}
             data-accuracy=report.accuracy.to_string()>
             <dl class="stats">
                 <div><dt>"Accuracy"</dt><dd id="report-accuracy">{pct(report.accuracy)}

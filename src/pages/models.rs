@@ -113,6 +113,31 @@ pub fn ModelsPage() -> impl IntoView {
             }
         });
     });
+    let data_error = RwSignal::new(None::<String>);
+    let on_inputs = Callback::new(move |(name, bytes): (String, Vec<u8>)| {
+        data_error.set(None);
+        let key = st.current.get_untracked();
+        let msg = ToWorker::LoadInputs {
+            id: st.bridge.next_id(),
+            model: key.clone(),
+            file_name: name.clone(),
+        };
+        st.bridge
+            .request(msg, vec![bytes], move |env| match env.msg {
+                FromWorker::ModelLoaded { info, .. } => {
+                    st.models.update(|m| {
+                        m.insert(key.clone(), info);
+                    });
+                    report.set(None);
+                    st.notify(
+                        false,
+                        format!("{name} is now the evaluation data of {key}."),
+                    );
+                }
+                FromWorker::Error { message, .. } => data_error.set(Some(message)),
+                other => data_error.set(Some(format!("unexpected answer {other:?}"))),
+            });
+    });
     let current_info = move || {
         let k = st.current.get();
         st.models.with(|m| m.get(&k).cloned())
@@ -165,6 +190,11 @@ pub fn ModelsPage() -> impl IntoView {
                     </dl>
                 }.into_any(),
             }}
+            <h3>"Evaluation and calibration data"</h3>
+            <DropZone id="upload-inputs" accept=".json,application/json" label="Choose an inputs JSON"
+                hint="{sequences, labels, steps}, the format of bitgru --inputs; calibrates float weights"
+                on_file=on_inputs on_error=Callback::new(move |e: String| data_error.set(Some(e))) />
+            {move || data_error.get().map(|e| view! { <p id="inputs-error" class="alert" role="alert">{e}</p> })}
             <GenomeEditor />
             <button id="evaluate" disabled=move || evaluating.get() || current_info().is_none_or(|i| i.eval_sequences == 0)
                 on:click=evaluate>

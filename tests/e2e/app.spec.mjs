@@ -49,10 +49,9 @@ async function open(url, hash = '') {
   return { context, page, problems };
 }
 
-async function waitModel(page, key = 'row-mnist') {
-  await page.waitForSelector(`#model-${key}[data-state="ready"], #current-model`, { timeout: TIMEOUT });
-  await page.waitForFunction((k) => /Model: /.test(document.querySelector('#current-model')?.textContent ?? '')
-    && !/download|loading/.test(document.querySelector('#current-model').textContent), key, { timeout: TIMEOUT });
+/** Waits until the current model and its bundled data are in the worker. */
+async function waitModel(page) {
+  await page.waitForSelector('#current-model[data-ready="true"]', { timeout: TIMEOUT });
 }
 
 async function download(page, selector, name) {
