@@ -64,6 +64,8 @@ pub struct Bridge {
     handler: StoredValue<Option<EventHandler>, LocalStorage>,
     /// Why the single-threaded worker is used (set before it starts).
     fallback_reason: StoredValue<Option<String>>,
+    /// Messages posted before the worker said Ready (it would drop them), sent on Ready.
+    queued: StoredValue<Vec<(String, Vec<Vec<u8>>)>, LocalStorage>,
     pub mode: RwSignal<Option<WorkerMode>>,
     /// Requests sent and not answered yet.
     pub busy: RwSignal<usize>,
@@ -77,6 +79,7 @@ impl Bridge {
             next_id: StoredValue::new(1),
             handler: StoredValue::new_local(None),
             fallback_reason: StoredValue::new(None),
+            queued: StoredValue::new_local(Vec::new()),
             mode: RwSignal::new(None),
             busy: RwSignal::new(0),
         }
@@ -201,6 +204,17 @@ impl Bridge {
                         self.fallback_reason.get_value()
                     },
                 }));
+                let mut queued = Vec::new();
+                self.queued.update_value(|q| std::mem::swap(q, &mut queued));
+                for (text, bufs) in queued {
+                    if let Err(e) = self.send(&text, &bufs) {
+                        self.broadcast(Envelope::bare(FromWorker::Error {
+                            id: None,
+                            during: Stage::Message,
+                            message: e.to_string(),
+                        }));
+                    }
+                }
                 self.broadcast(env);
             }
             FromWorker::Error {
@@ -236,9 +250,18 @@ impl Bridge {
         id
     }
 
-    /// Posts a message; its buffers are transferred.
+    /// Posts a message (queued until the worker is ready); its buffers are transferred.
     pub fn post(self, msg: &ToWorker, bufs: &[Vec<u8>]) -> Result<(), WebError> {
-        let (value, transfer) = wire::to_js(&msg.encode(), bufs);
+        if self.mode.get_untracked().is_none() {
+            let item = (msg.encode(), bufs.to_vec());
+            self.queued.update_value(|q| q.push(item));
+            return Ok(());
+        }
+        self.send(&msg.encode(), bufs)
+    }
+
+    fn send(self, text: &str, bufs: &[Vec<u8>]) -> Result<(), WebError> {
+        let (value, transfer) = wire::to_js(text, bufs);
         self.link.with_value(|link| match link {
             Some(l) => l
                 .worker

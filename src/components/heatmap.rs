@@ -31,7 +31,7 @@ pub fn GenomeHeatmap(
                 let gs = genomes.get();
                 let sel = selected.get();
                 let w = left + cell * gs.len().max(1) as f64 + 8.0;
-                let h = top + cell * 17.0 + 24.0;
+                let h = top + cell * 17.0 + 6.0;
                 view! {
                     <svg id="heatmap" viewBox=format!("0 0 {w} {h}") role="img"
                         style:max-width=format!("{}px", w * 1.4)
@@ -48,17 +48,16 @@ pub fn GenomeHeatmap(
                                         <rect class=bits_class(*b) x=x y=top + cell * r as f64 width=cell - 1.0 height=cell - 1.0>
                                             <title>{format!("{g}: {} = {b} bits", GENE_NAMES[r])}</title>
                                         </rect>
-                                        <text class="hm-num" x=x + cell / 2.0 - 0.5 y=top + cell * r as f64 + 12.5 text-anchor="middle">{b.to_string()}</text>
+                                        <text class=if *b <= 4 { "hm-num dark" } else { "hm-num" } x=x + cell / 2.0 - 0.5 y=top + cell * r as f64 + 12.5 text-anchor="middle">{b.to_string()}</text>
                                     }).collect_view()}
                                 </g>
                             }
                         }).collect_view()}
-                        <text class="tick" x=left y=h - 6.0>"front members, smallest first →"</text>
                     </svg>
                 }
             }}
             <figcaption class="legend">
-                "bits: "
+                "Columns: front members, smallest first. Bits: "
                 {(2u8..=8).map(|b| view! { <span class=format!("swatch {}", bits_class(b))>{b.to_string()}</span> }).collect_view()}
             </figcaption>
         </figure>
