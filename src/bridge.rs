@@ -40,6 +40,9 @@ pub struct WorkerMode {
 
 type Callback = Box<dyn FnOnce(Envelope<FromWorker>)>;
 
+/// A message text with its binary payloads.
+type Queued = (String, Vec<Vec<u8>>);
+
 struct Link {
     worker: Worker,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
@@ -65,7 +68,7 @@ pub struct Bridge {
     /// Why the single-threaded worker is used (set before it starts).
     fallback_reason: StoredValue<Option<String>>,
     /// Messages posted before the worker said Ready (it would drop them), sent on Ready.
-    queued: StoredValue<Vec<(String, Vec<Vec<u8>>)>, LocalStorage>,
+    queued: StoredValue<Vec<Queued>, LocalStorage>,
     pub mode: RwSignal<Option<WorkerMode>>,
     /// Requests sent and not answered yet.
     pub busy: RwSignal<usize>,

@@ -291,7 +291,7 @@ pub fn parse_inputs(
         ));
     }
     let len = f.sequences[0].len();
-    if len == 0 || len % input != 0 {
+    if len == 0 || !len.is_multiple_of(input) {
         return Err(data_err(
             file,
             format!("sequence 0 has {len} values, not a positive multiple of the model's {input} features"),

@@ -544,8 +544,8 @@ pub fn expect_bufs(
     Ok(())
 }
 
-/// Envelopes as JS objects `{msg, bufs}` with the buffers in a transfer list (wasm only).
-#[cfg(target_arch = "wasm32")]
+/// Envelopes as JS objects `{msg, bufs}` with the buffers in a transfer list (callable in a
+/// browser only).
 pub mod wire {
     use super::{Envelope, ProtocolError};
     use wasm_bindgen::{JsCast, JsValue};

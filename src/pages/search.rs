@@ -78,7 +78,7 @@ fn Settings() -> impl IntoView {
             seed: num(&seed.get(), "seed")?,
             objectives,
         };
-        if s.pop < 4 || s.pop % 2 != 0 || s.pop > 4096 {
+        if s.pop < 4 || !s.pop.is_multiple_of(2) || s.pop > 4096 {
             return Err(format!(
                 "population: {} (an even number from 4 to 4096)",
                 s.pop

@@ -16,7 +16,10 @@ import { serve, launchChromium, watchProblems } from './serve.mjs';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const DIST = path.join(ROOT, 'dist');
 const OUT = path.join(ROOT, 'tests/e2e/out');
-const CLI = path.join(ROOT, 'target/release/bitgru');
+// The CLI: a release build if there is one, else the debug build `cargo test --workspace` made
+// (its core is optimized in dev too), else build that.
+const CLI = ['release', 'debug'].map((p) => path.join(ROOT, 'target', p, 'bitgru')).find((p) => fs.existsSync(p))
+  ?? path.join(ROOT, 'target/debug/bitgru');
 const TIMEOUT = 180_000;
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'bitgru-e2e-'));
 
@@ -28,7 +31,7 @@ before(async () => {
   assert.ok(fs.existsSync(path.join(DIST, 'mt/worker_loader.js')), 'dist/mt/ (threaded worker) is missing');
   assert.ok(fs.existsSync(path.join(DIST, 'sw-manifest.json')), 'dist/sw-manifest.json is missing');
   if (!fs.existsSync(CLI)) {
-    execFileSync('cargo', ['build', '--release', '-p', 'bitgru-cli'], { cwd: ROOT, stdio: 'inherit' });
+    execFileSync('cargo', ['build', '-p', 'bitgru-cli'], { cwd: ROOT, stdio: 'inherit' });
   }
   fs.mkdirSync(OUT, { recursive: true });
   browser = await launchChromium();

@@ -87,7 +87,7 @@ impl SearchConfig {
     /// Checks ranges; errors name the field and the accepted range.
     pub fn validate(&self) -> Result<()> {
         let bad = |what: &str, detail: String| Err(Error::invalid(what, detail));
-        if self.pop < 4 || self.pop > MAX_POP || self.pop % 2 != 0 {
+        if self.pop < 4 || self.pop > MAX_POP || !self.pop.is_multiple_of(2) {
             return bad(
                 "population",
                 format!("{} (expected an even number from 4 to {MAX_POP})", self.pop),
