@@ -172,6 +172,10 @@ impl AppState {
                 v.remove(0);
             }
         });
+        // Confirmations go away by themselves; errors stay until dismissed.
+        if !error {
+            set_timeout(move || self.dismiss(id), std::time::Duration::from_secs(6));
+        }
     }
 
     pub fn dismiss(self, id: u32) {

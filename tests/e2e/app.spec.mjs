@@ -105,9 +105,12 @@ test('shell: worker modes, default models, first-load budget', async () => {
     }
     return { total: Object.values(sizes).reduce((a, b) => a + b, 0), sizes };
   };
-  const usable = gzipped(usableFiles);
-  const withModel = gzipped(allFiles);
+  // The worker's own fetches are not in the page's resource timing: add its wasm.
+  const withWorker = (list) => [...list, ...list.filter((f) => f.endsWith('worker.js')).map((f) => f.replace(/worker\.js$/, 'worker_bg.wasm'))];
+  const usable = gzipped(withWorker(usableFiles).filter((f) => !f.startsWith('/assets/')));
+  const withModel = gzipped(withWorker(allFiles));
   const budget = { interactive_ms: interactive, gzip_bytes_until_usable: usable.total, usable_files: usable.sizes,
+    // Lazy: the default model and its data are fetched once the worker is ready.
     gzip_bytes_with_default_model_and_data: withModel.total, files: withModel.sizes };
   fs.writeFileSync(path.join(OUT, 'budgets.json'), JSON.stringify(budget, null, 2));
   console.log(`first load: worker ready after ${interactive} ms, ${(usable.total / 1024).toFixed(0)} KiB gzipped; `
@@ -303,6 +306,8 @@ test('offline: after the first visit the app reloads and evaluates with no netwo
 async function screenshots(page) {
   const dir = path.join(ROOT, 'docs/screenshots');
   fs.mkdirSync(dir, { recursive: true });
+  // Full-page captures: the sticky bars in the flow, no toasts.
+  await page.addStyleTag({ content: '.statusbar, .top { position: static !important } .notices { display: none }' });
   for (const scheme of ['light', 'dark']) {
     await page.emulateMedia({ colorScheme: scheme });
     for (const slug of ['models', 'search', 'listen', 'digits', 'export', 'about']) {
