@@ -1,8 +1,7 @@
-//! The computation behind the worker and the JS API: a loaded model, and the evaluation of a
-//! genome on a batch of seeded random sequences (integer kernel and float reference).
-use crate::protocol::{
-    EvalReport, EvalRequest, FromWorker, ModelInfo, Stage, ToWorker, MAX_SEQUENCES, STEPS,
-};
+//! The demo computation behind the JS API (`evalGenome`): a loaded model, and the evaluation of
+//! a genome on a batch of seeded random sequences (integer kernel and float reference); and the
+//! web layer's error type.
+use crate::protocol::{DemoInfo as ModelInfo, EvalReport, EvalRequest, MAX_SEQUENCES, STEPS};
 use crate::ModelBundle;
 use bitgru::{FloatGru, Genome, QuantGru};
 use std::str::FromStr;
@@ -19,9 +18,12 @@ pub enum WebError {
     /// A request is out of range.
     #[error("invalid {what}: {detail}")]
     Request { what: &'static str, detail: String },
-    /// An evaluation was requested before a model was loaded.
-    #[error("no model is loaded (send Load first)")]
-    NotLoaded,
+    /// A data file (bundled or uploaded) is malformed.
+    #[error("{file}: {detail}")]
+    Data { file: String, detail: String },
+    /// An uploaded file could not be read; nothing was changed.
+    #[error("{file}: {detail}")]
+    Upload { file: String, detail: String },
     /// A browser API failed.
     #[error("{context}: {message}")]
     Js {
@@ -221,58 +223,6 @@ impl Engine {
     }
 }
 
-/// The worker's state machine: answers one decoded message at a time.
-#[derive(Debug, Default)]
-pub struct WorkerState {
-    engine: Option<Engine>,
-}
-
-impl WorkerState {
-    pub fn new() -> Self {
-        WorkerState::default()
-    }
-
-    /// Answers one message text (JSON of a [`ToWorker`]); errors become
-    /// [`FromWorker::Error`] replies.
-    pub fn handle(&mut self, text: &str, now_ms: impl Fn() -> f64) -> FromWorker {
-        let msg = match ToWorker::decode(text) {
-            Ok(m) => m,
-            Err(e) => {
-                return FromWorker::Error {
-                    during: Stage::Message,
-                    message: e.to_string(),
-                }
-            }
-        };
-        match msg {
-            ToWorker::Load { model } => match Engine::from_bytes(&model) {
-                Ok(engine) => {
-                    let info = engine.info().clone();
-                    self.engine = Some(engine);
-                    FromWorker::Loaded(info)
-                }
-                Err(e) => FromWorker::Error {
-                    during: Stage::Load,
-                    message: e.to_string(),
-                },
-            },
-            ToWorker::Evaluate(req) => {
-                let result = match &self.engine {
-                    Some(engine) => engine.evaluate(&req, now_ms),
-                    None => Err(WebError::NotLoaded),
-                };
-                match result {
-                    Ok(report) => FromWorker::Evaluated(report),
-                    Err(e) => FromWorker::Error {
-                        during: Stage::Evaluate,
-                        message: e.to_string(),
-                    },
-                }
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -363,55 +313,6 @@ mod tests {
                 Err(WebError::Request { .. })
             ));
         }
-    }
-
-    #[test]
-    fn worker_state_answers_messages() {
-        let mut w = WorkerState::new();
-        let eval = ToWorker::Evaluate(EvalRequest {
-            genome: "88888888888888888".into(),
-            seed: 1,
-            n: 4,
-        })
-        .encode();
-        match w.handle(&eval, || 0.0) {
-            FromWorker::Error { during, message } => {
-                assert_eq!(during, Stage::Evaluate);
-                assert!(message.contains("no model"), "{message}");
-            }
-            other => panic!("{other:?}"),
-        }
-        let load = ToWorker::Load {
-            model: crate::DEMO_MODEL.to_vec(),
-        };
-        match w.handle(&load.encode(), || 0.0) {
-            FromWorker::Loaded(info) => {
-                assert_eq!(info.dims.hidden, 32);
-                assert_eq!(info.class_names.len(), info.dims.classes);
-            }
-            other => panic!("{other:?}"),
-        }
-        match w.handle(&eval, || 0.0) {
-            FromWorker::Evaluated(r) => assert_eq!(r.predictions.len(), 4),
-            other => panic!("{other:?}"),
-        }
-        assert!(matches!(
-            w.handle("{", || 0.0),
-            FromWorker::Error {
-                during: Stage::Message,
-                ..
-            }
-        ));
-        let load_bad = ToWorker::Load {
-            model: crate::DEMO_MODEL[..100].to_vec(),
-        };
-        assert!(matches!(
-            w.handle(&load_bad.encode(), || 0.0),
-            FromWorker::Error {
-                during: Stage::Load,
-                ..
-            }
-        ));
     }
 
     #[test]

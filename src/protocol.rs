@@ -1,92 +1,359 @@
 //! Messages between the page and the compute worker.
 //!
-//! Both directions are serde enums carried as JSON strings through `postMessage` (so that a
-//! message can be read in the browser's devtools and tested natively). The exchange:
+//! Every message is an [`Envelope`]: a serde enum carried as a JSON string (readable in the
+//! browser's devtools, testable natively) plus zero or more binary payloads (model files, data
+//! files, drawings, exported files) carried as `ArrayBuffer`s in the `postMessage` transfer
+//! list, never as JSON arrays of numbers. On the wire an envelope is the JS object
+//! `{ msg: "<json>", bufs: [ArrayBuffer, …] }`.
+//!
+//! Requests carry an [`Id`] chosen by the page; every answer, progress event and error names
+//! the request it belongs to. Values are typed ([`Genome`], [`Objective`], …): the worker never
+//! parses a genome string the page already parsed.
 //!
 //! ```text
-//! worker → page   Ready { threads, threaded, kernel } once the wasm (and the thread pool) is up
-//! page → worker   Load { model }                     once: the model file the worker keeps
-//! worker → page   Loaded(ModelInfo)
-//! page → worker   Evaluate(EvalRequest)              any number of times
-//! worker → page   Evaluated(EvalReport)  or  Error { during, message }
+//! worker → page   Ready { threads, threaded, kernel }              once, after start-up
+//! page → worker   LoadModel { id, key, file_name } + [model file]  → ModelLoaded | Error
+//! page → worker   LoadData { id, kind } + [files]                  → DataLoaded  | Error
+//! page → worker   Evaluate { id, model, genome }                   → Evaluated   | Error
+//! page → worker   Classify { id, model, genomes, input } (+ drawing) → Classified | Error
+//! page → worker   StartSearch { id, settings }                     → SearchStarted, Generation…,
+//!                                                                    SearchEnded | Error
+//! page → worker   Pause / Resume / Cancel { id }                   → SearchPaused / Generation… / SearchEnded
+//! page → worker   FindCheckpoint { id }                            → CheckpointFound
+//! page → worker   ResumeCheckpoint / DiscardCheckpoint { id }
+//! page → worker   OpenResult { id, file_name } + [result.json]     → SearchStarted (a finished view)
+//! page → worker   SaveResult { id }                                → File + [result.json]
+//! page → worker   Export { id, model, genome, format }             → File + [bytes]
+//! page → worker   InputsJson { id, model }                         → File + [inputs.json]
 //! ```
-use bitgru::{Dims, SizeReport};
+use bitgru::search::run::{BestWithin, GenerationRecord, Point, SearchConfig};
+use bitgru::search::Objective;
+use bitgru::{Dims, Genome, SizeReport};
 use serde::{Deserialize, Serialize};
 
-/// Time steps of every evaluated sequence.
+/// Request id, chosen by the page (unique per page load).
+pub type Id = u32;
+
+/// Time steps of every evaluated sequence of the demo JS API (`evalGenome`).
 pub const STEPS: usize = 49;
 
-/// Largest batch one request may ask for (keeps the worker's memory bounded: a sequence is
-/// `STEPS × input` floats).
+/// Largest batch one demo JS API request may ask for.
 pub const MAX_SEQUENCES: usize = 10_000;
+
+/// Largest drawing accepted by [`ClassifyInput::Drawing`] (pixels per side).
+pub const MAX_DRAWING_SIDE: u32 = 1024;
+
+/// A message with its binary payloads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Envelope<M> {
+    pub msg: M,
+    pub bufs: Vec<Vec<u8>>,
+}
+
+impl<M> Envelope<M> {
+    /// A message without binary payloads.
+    pub fn bare(msg: M) -> Self {
+        Envelope {
+            msg,
+            bufs: Vec::new(),
+        }
+    }
+    pub fn with(msg: M, bufs: Vec<Vec<u8>>) -> Self {
+        Envelope { msg, bufs }
+    }
+}
+
+/// The bundled data sets (and uploaded ones of the same kinds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DataKind {
+    /// MNIST IDX images + labels (two payloads, gzipped or plain): row- and pixel-MNIST.
+    Mnist,
+    /// The keyword-spotting MFCC pack (`assets/data/kws-validation-mfcc.bin.gz`): kws4, kws10.
+    KwsMfcc,
+}
+
+/// What to classify.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ClassifyInput {
+    /// A drawing: one payload of `width × height` RGBA pixels (a canvas's `ImageData`), whose
+    /// alpha is the ink. The worker preprocesses it like MNIST ([`crate::digits`]).
+    Drawing { width: u32, height: u32 },
+    /// Sequence `index` of the model's evaluation set.
+    Sample { index: usize },
+}
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportFormat {
+    /// The quantized model (`.bitgru`, read by `bitgru eval`).
+    Bitgru,
+    /// A zip of C99 source (`.c`, `.h`, usage example, README).
+    CZip,
+}
+
+/// Settings of a search started in the browser.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchSettings {
+    /// Key of a loaded model.
+    pub model: String,
+    /// Fitness subset size (stratified, like `bitgru search --subset`).
+    pub subset: usize,
+    pub pop: usize,
+    pub gens: usize,
+    pub seed: u64,
+    pub objectives: Vec<Objective>,
+}
 
 /// Page → worker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ToWorker {
-    /// Load (and validate) a model: the bytes of a bitgru bundle file (safetensors with
-    /// calibration, e.g. [`crate::DEMO_MODEL`]); answered by [`FromWorker::Loaded`].
-    Load { model: Vec<u8> },
-    /// Evaluate a genome on `n` seeded random sequences; answered by [`FromWorker::Evaluated`].
-    Evaluate(EvalRequest),
+    /// One payload: a model file (bundle safetensors, float safetensors, Keras npz or `.bitgru`).
+    /// `key` names the slot; a failure leaves the slot's previous model in place.
+    LoadModel {
+        id: Id,
+        key: String,
+        file_name: String,
+        /// Task for float weights whose file records none (`row-mnist`, …; from the upload
+        /// form), so that they get that task's calibration and evaluation data.
+        #[serde(default)]
+        task: Option<String>,
+    },
+    /// The files of a data set (see [`DataKind`]).
+    LoadData {
+        id: Id,
+        kind: DataKind,
+    },
+    /// One payload: a bitgru inputs JSON (`{sequences, labels, steps}`, the CLI's `--inputs`
+    /// format) as the evaluation (and, for float weights, calibration) data of `model`;
+    /// answered by `ModelLoaded`. On error the model keeps its data.
+    LoadInputs {
+        id: Id,
+        model: String,
+        file_name: String,
+    },
+    /// Scores a genome on the model's evaluation set.
+    Evaluate {
+        id: Id,
+        model: String,
+        genome: Genome,
+    },
+    /// Class scores of one input for several genomes.
+    Classify {
+        id: Id,
+        model: String,
+        genomes: Vec<Genome>,
+        input: ClassifyInput,
+    },
+    StartSearch {
+        id: Id,
+        settings: SearchSettings,
+    },
+    Pause {
+        id: Id,
+    },
+    Resume {
+        id: Id,
+    },
+    Cancel {
+        id: Id,
+    },
+    /// Is there a checkpoint of an unfinished search in IndexedDB?
+    FindCheckpoint {
+        id: Id,
+    },
+    /// Continue the checkpointed search (its model must be loaded).
+    ResumeCheckpoint {
+        id: Id,
+    },
+    DiscardCheckpoint {
+        id: Id,
+    },
+    /// One payload: a `result.json` written by `bitgru search` (or by this app).
+    OpenResult {
+        id: Id,
+        file_name: String,
+    },
+    /// The current search's result in the `result.json` format.
+    SaveResult {
+        id: Id,
+    },
+    Export {
+        id: Id,
+        model: String,
+        genome: Genome,
+        format: ExportFormat,
+    },
+    /// The model's evaluation set as a bitgru inputs JSON (for `bitgru eval/search --inputs`).
+    InputsJson {
+        id: Id,
+        model: String,
+    },
+    /// MNIST images of the evaluation set (for the digit gallery); answered by `Samples`.
+    Samples {
+        id: Id,
+        model: String,
+        indices: Vec<usize>,
+    },
 }
 
-/// One evaluation: the genome as typed (17 digits; parsed by the worker, whose error is
-/// reported back) and the seeded inputs `bitgru::synth::random_sequences(seed, n, STEPS, input)`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EvalRequest {
-    pub genome: String,
-    pub seed: u64,
-    pub n: usize,
+impl ToWorker {
+    pub fn id(&self) -> Id {
+        match self {
+            ToWorker::LoadModel { id, .. }
+            | ToWorker::LoadData { id, .. }
+            | ToWorker::LoadInputs { id, .. }
+            | ToWorker::Evaluate { id, .. }
+            | ToWorker::Classify { id, .. }
+            | ToWorker::StartSearch { id, .. }
+            | ToWorker::Pause { id }
+            | ToWorker::Resume { id }
+            | ToWorker::Cancel { id }
+            | ToWorker::FindCheckpoint { id }
+            | ToWorker::ResumeCheckpoint { id }
+            | ToWorker::DiscardCheckpoint { id }
+            | ToWorker::OpenResult { id, .. }
+            | ToWorker::SaveResult { id }
+            | ToWorker::Export { id, .. }
+            | ToWorker::InputsJson { id, .. }
+            | ToWorker::Samples { id, .. } => *id,
+        }
+    }
 }
 
-/// What is known about the loaded model.
+/// What is known about a loaded model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelInfo {
-    /// Task name from the bundle's metadata.
+    /// Task name from the bundle's metadata (`custom` when it has none).
     pub task: String,
-    /// Class names, in logit order (`c0`, `c1`, … when the bundle has none).
+    /// Class names, in logit order (`c0`, `c1`, … when the file has none).
     pub class_names: Vec<String>,
     pub dims: Dims,
     pub n_params: usize,
     pub calibration_sequences: usize,
+    /// What the file was: `bundle`, `quantized (.bitgru)`, …
+    pub kind: String,
+    pub file_name: String,
+    pub file_bytes: usize,
+    /// A `.bitgru` file is fixed to one genome.
+    #[serde(default)]
+    pub fixed_genome: Option<Genome>,
+    /// Time steps of the model's input sequences, when the metadata records them.
+    #[serde(default)]
+    pub steps: Option<usize>,
+    /// Sequences in the evaluation set the worker holds for this model (0: none yet).
+    #[serde(default)]
+    pub eval_sequences: usize,
+    /// Name of that evaluation set.
+    #[serde(default)]
+    pub eval_source: String,
 }
 
-/// The answer to an [`EvalRequest`].
+/// Bits one operator (or the fixed head) takes in the size metric.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EvalReport {
-    /// The genome as parsed (canonical 17 digits).
-    pub genome: String,
-    pub seed: u64,
+pub struct OpSize {
+    pub name: String,
+    /// The gene, `None` for fixed-width parts (the 8-bit head, biases).
+    pub gene: Option<usize>,
+    pub bits: u64,
+}
+
+/// A genome scored on the model's evaluation set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GenomeReport {
+    pub model: String,
+    pub genome: Genome,
     pub n: usize,
-    pub steps: usize,
-    pub dims: Dims,
-    /// Integer-kernel class of every sequence.
-    pub predictions: Vec<usize>,
-    /// Float-model class of every sequence.
-    pub float_predictions: Vec<usize>,
-    /// How many predictions equal the float model's.
-    pub agree: usize,
-    /// `agree / n`.
+    pub accuracy: f64,
+    pub float_accuracy: f64,
     pub agreement: f64,
-    /// Integer-kernel accuracy, when the inputs are labelled (a model fitted to a synthetic
-    /// task: `meta.features.kind == "synthetic-task"`).
-    #[serde(default)]
-    pub accuracy: Option<f64>,
-    /// Float-model accuracy on the same labelled inputs.
-    #[serde(default)]
-    pub float_accuracy: Option<f64>,
     pub size: SizeReport,
-    /// Prepare + quantize inputs + integer batch, in milliseconds.
+    pub breakdown: Vec<OpSize>,
+    /// `confusion[label][prediction]`.
+    pub confusion: Vec<Vec<usize>>,
+    pub predictions: Vec<usize>,
+    pub class_names: Vec<String>,
+    pub eval_source: String,
     pub elapsed_ms: f64,
-    /// Float batch, in milliseconds.
-    pub float_ms: f64,
-    /// Threads of the pool that ran the batch (1 when single-threaded).
-    pub threads: usize,
-    /// Distinct threads that evaluated part of the (float) batch: evidence that the pool ran.
-    pub threads_used: usize,
-    /// Whether the batch ran on a wasm-bindgen-rayon pool.
-    pub threaded: bool,
+}
+
+/// Class scores of one genome.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GenomeScores {
+    pub genome: Genome,
+    /// Softmax of the integer logits (as probabilities).
+    pub probs: Vec<f64>,
+    pub class: usize,
+}
+
+/// The answer to [`ToWorker::Classify`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClassifyResult {
+    pub scores: Vec<GenomeScores>,
+    /// The 28 × 28 image the model saw (0..=255), for a drawing.
+    #[serde(default)]
+    pub image: Vec<u8>,
+    /// The label of an evaluation-set sample.
+    #[serde(default)]
+    pub label: Option<usize>,
+    pub elapsed_ms: f64,
+}
+
+/// Per-generation progress of a running search.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    pub record: GenerationRecord,
+    /// Generations done / configured.
+    pub done: usize,
+    pub total: usize,
+    /// Distinct genomes evaluated so far (homogeneous baselines included).
+    pub evaluated: usize,
+    pub evals_per_s: f64,
+    /// Estimated seconds to the end (from the mean generation time).
+    pub eta_s: f64,
+    /// Smallest front genome within 1 point of the all-8 accuracy (fitness subset).
+    pub best_within_1pp: Option<BestWithin>,
+}
+
+/// A search as the page shows it (a started, resumed or opened one).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchView {
+    pub config: SearchConfig,
+    pub homogeneous: Vec<Point>,
+    pub generations: Vec<GenerationRecord>,
+    /// Float accuracy on the fitness subset.
+    pub float_accuracy: f64,
+    /// Opened from a file (read-only), not running here.
+    pub opened: bool,
+    /// Key of the loaded model it belongs to (empty for an opened file of another model).
+    pub model_key: String,
+    /// Smallest front genome within 1 point of the all-8 accuracy (fitness subset).
+    pub best_within_1pp: Option<BestWithin>,
+    /// Hypervolume of the homogeneous genomes' front (same reference point).
+    pub hv_homogeneous: f64,
+}
+
+/// How a search ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SearchEnd {
+    Finished,
+    Cancelled,
+}
+
+/// A checkpoint found in IndexedDB.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckpointInfo {
+    pub task: String,
+    pub model: String,
+    pub model_digest: String,
+    pub done: usize,
+    pub total: usize,
+    pub pop: usize,
+    pub seed: u64,
 }
 
 /// The step a worker error happened in.
@@ -98,41 +365,149 @@ pub enum Stage {
     /// Decoding a message.
     Message,
     Load,
+    Data,
     Evaluate,
+    Classify,
+    Search,
+    Checkpoint,
+    Result,
+    Export,
 }
 
 /// Worker → page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum FromWorker {
-    /// The worker is listening; `threads` workers in its pool (1 when single-threaded).
+    /// The worker is listening; `threads` threads in its pool (1 when single-threaded);
+    /// `kernel` names the integer kernel variant.
     Ready {
         threads: usize,
         threaded: bool,
-        /// The integer kernel variant the worker runs (`bitgru::kernel::variant_name()`:
-        /// "simd128" or "scalar" in wasm).
-        #[serde(default)]
         kernel: String,
     },
-    Loaded(ModelInfo),
-    Evaluated(EvalReport),
+    ModelLoaded {
+        id: Id,
+        key: String,
+        info: ModelInfo,
+    },
+    /// A data set is loaded; `models` are the loaded models that now have an evaluation set.
+    DataLoaded {
+        id: Id,
+        kind: DataKind,
+        n: usize,
+        models: Vec<(String, ModelInfo)>,
+    },
+    Evaluated {
+        id: Id,
+        report: GenomeReport,
+    },
+    Classified {
+        id: Id,
+        result: ClassifyResult,
+    },
+    /// A search started, resumed from a checkpoint, or opened from a file.
+    SearchStarted {
+        id: Id,
+        view: SearchView,
+    },
+    Generation {
+        id: Id,
+        progress: Progress,
+    },
+    SearchPaused {
+        id: Id,
+    },
+    SearchEnded {
+        id: Id,
+        end: SearchEnd,
+    },
+    CheckpointFound {
+        id: Id,
+        found: Option<CheckpointInfo>,
+    },
+    /// A file for the page to download; one payload.
+    File {
+        id: Id,
+        file_name: String,
+        mime: String,
+    },
+    /// Images (one payload: `indices.len() × 784` bytes) with their labels.
+    Samples {
+        id: Id,
+        indices: Vec<usize>,
+        labels: Vec<usize>,
+    },
+    /// Done (for requests without another answer, e.g. DiscardCheckpoint).
+    Done {
+        id: Id,
+    },
     Error {
+        /// The request that failed (`None` for start-up and undecodable messages).
+        id: Option<Id>,
         during: Stage,
         message: String,
     },
 }
 
+/// One evaluation of the demo JS API (`evalGenome`): a genome on `n` seeded sequences.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvalRequest {
+    pub genome: String,
+    pub seed: u64,
+    pub n: usize,
+}
+
+/// The answer to an [`EvalRequest`] (demo JS API).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvalReport {
+    pub genome: String,
+    pub seed: u64,
+    pub n: usize,
+    pub steps: usize,
+    pub dims: Dims,
+    pub predictions: Vec<usize>,
+    pub float_predictions: Vec<usize>,
+    pub agree: usize,
+    pub agreement: f64,
+    #[serde(default)]
+    pub accuracy: Option<f64>,
+    #[serde(default)]
+    pub float_accuracy: Option<f64>,
+    pub size: SizeReport,
+    pub elapsed_ms: f64,
+    pub float_ms: f64,
+    pub threads: usize,
+    pub threads_used: usize,
+    pub threaded: bool,
+}
+
+/// Model information of the demo JS API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DemoInfo {
+    pub task: String,
+    pub class_names: Vec<String>,
+    pub dims: Dims,
+    pub n_params: usize,
+    pub calibration_sequences: usize,
+}
+
 /// Errors of the message layer.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ProtocolError {
-    #[error("message is not a string but {0}")]
-    NotText(String),
+    #[error("message is not an envelope {{msg, bufs}} but {0}")]
+    NotEnvelope(String),
     #[error("malformed message: {0}")]
     Json(String),
+    #[error("{what} needs {expected} binary payload(s), got {got}")]
+    Payloads {
+        what: &'static str,
+        expected: usize,
+        got: usize,
+    },
 }
 
 impl ToWorker {
-    /// The JSON text posted to the worker.
+    /// The JSON text of the message.
     pub fn encode(&self) -> String {
         serde_json::to_string(self).expect("ToWorker serializes to JSON")
     }
@@ -143,7 +518,7 @@ impl ToWorker {
 }
 
 impl FromWorker {
-    /// The JSON text posted to the page.
+    /// The JSON text of the message.
     pub fn encode(&self) -> String {
         serde_json::to_string(self).expect("FromWorker serializes to JSON")
     }
@@ -153,48 +528,147 @@ impl FromWorker {
     }
 }
 
+/// Checks the number of payloads of a message.
+pub fn expect_bufs(
+    what: &'static str,
+    bufs: &[Vec<u8>],
+    expected: usize,
+) -> Result<(), ProtocolError> {
+    if bufs.len() != expected {
+        return Err(ProtocolError::Payloads {
+            what,
+            expected,
+            got: bufs.len(),
+        });
+    }
+    Ok(())
+}
+
+/// Envelopes as JS objects `{msg, bufs}` with the buffers in a transfer list (callable in a
+/// browser only).
+pub mod wire {
+    use super::{Envelope, ProtocolError};
+    use wasm_bindgen::{JsCast, JsValue};
+
+    /// `(message, transfer list)` for `postMessage`.
+    pub fn to_js(text: &str, bufs: &[Vec<u8>]) -> (JsValue, js_sys::Array) {
+        let obj = js_sys::Object::new();
+        let arr = js_sys::Array::new();
+        let transfer = js_sys::Array::new();
+        for b in bufs {
+            let u = js_sys::Uint8Array::from(b.as_slice());
+            let buf = u.buffer();
+            arr.push(&buf);
+            transfer.push(&buf);
+        }
+        // Setting properties of a fresh plain object cannot fail.
+        let _ = js_sys::Reflect::set(&obj, &"msg".into(), &JsValue::from_str(text));
+        let _ = js_sys::Reflect::set(&obj, &"bufs".into(), &arr);
+        (obj.into(), transfer)
+    }
+
+    /// Reads `{msg, bufs}`.
+    pub fn from_js(value: &JsValue) -> Result<Envelope<String>, ProtocolError> {
+        let bad = || ProtocolError::NotEnvelope(format!("{value:?}"));
+        let msg = js_sys::Reflect::get(value, &"msg".into())
+            .ok()
+            .and_then(|m| m.as_string())
+            .ok_or_else(bad)?;
+        let bufs = js_sys::Reflect::get(value, &"bufs".into()).map_err(|_| bad())?;
+        let mut out = Vec::new();
+        if !bufs.is_undefined() {
+            let arr: js_sys::Array = bufs.dyn_into().map_err(|_| bad())?;
+            for b in arr.iter() {
+                let buf: js_sys::ArrayBuffer = b.dyn_into().map_err(|_| bad())?;
+                out.push(js_sys::Uint8Array::new(&buf).to_vec());
+            }
+        }
+        Ok(Envelope { msg, bufs: out })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn messages_round_trip() {
+        let g: Genome = "64576888548886757".parse().unwrap();
         let msgs = [
-            ToWorker::Load {
-                model: vec![0, 1, 255],
+            ToWorker::LoadModel {
+                id: 1,
+                key: "row-mnist".into(),
+                file_name: "row-mnist.safetensors".into(),
+                task: None,
             },
-            ToWorker::Evaluate(EvalRequest {
-                genome: "88888888888888888".into(),
-                seed: u64::MAX,
-                n: 3,
-            }),
+            ToWorker::Evaluate {
+                id: 2,
+                model: "m".into(),
+                genome: g,
+            },
+            ToWorker::StartSearch {
+                id: 3,
+                settings: SearchSettings {
+                    model: "m".into(),
+                    subset: 100,
+                    pop: 8,
+                    gens: 3,
+                    seed: u64::MAX,
+                    objectives: vec![Objective::Error, Objective::Size],
+                },
+            },
+            ToWorker::Classify {
+                id: 4,
+                model: "m".into(),
+                genomes: vec![g],
+                input: ClassifyInput::Drawing {
+                    width: 280,
+                    height: 280,
+                },
+            },
+            ToWorker::Cancel { id: 5 },
         ];
-        for m in msgs {
+        for (k, m) in msgs.into_iter().enumerate() {
             assert_eq!(ToWorker::decode(&m.encode()).unwrap(), m);
+            assert_eq!(m.id(), k as Id + 1);
         }
+        // Genomes travel as their 17-digit form, typed on both sides.
+        let text = ToWorker::Evaluate {
+            id: 9,
+            model: "m".into(),
+            genome: g,
+        }
+        .encode();
+        assert!(text.contains("\"64576888548886757\""), "{text}");
         let back = FromWorker::Error {
-            during: Stage::Evaluate,
+            id: Some(3),
+            during: Stage::Search,
             message: "x".into(),
         };
         assert_eq!(FromWorker::decode(&back.encode()).unwrap(), back);
         let ready = FromWorker::Ready {
             threads: 4,
             threaded: true,
-            kernel: "simd128".into(),
+            kernel: "scalar".into(),
         };
         assert_eq!(
             ready.encode(),
-            r#"{"type":"ready","threads":4,"threaded":true,"kernel":"simd128"}"#
+            r#"{"type":"ready","threads":4,"threaded":true,"kernel":"scalar"}"#
         );
     }
 
     #[test]
     fn malformed_messages_are_errors() {
-        assert!(matches!(
-            ToWorker::decode(r#"{"type":"evaluate","genome":"8"}"#),
-            Err(ProtocolError::Json(_))
-        ));
+        // A bad genome is rejected when the message is decoded, with the genome's error.
+        let e =
+            ToWorker::decode(r#"{"type":"evaluate","id":1,"model":"m","genome":"8"}"#).unwrap_err();
+        assert!(
+            matches!(e, ProtocolError::Json(ref m) if m.contains("17")),
+            "{e}"
+        );
         assert!(ToWorker::decode("not json").is_err());
         assert!(FromWorker::decode(r#"{"type":"nope"}"#).is_err());
+        assert!(expect_bufs("LoadModel", &[], 1).is_err());
+        assert!(expect_bufs("LoadModel", &[vec![1]], 1).is_ok());
     }
 }

@@ -24,3 +24,16 @@ fn demo_eval_fixture_is_current() {
         assert!(distinct.len() > 1, "{}: a single class", c.genome);
     }
 }
+
+#[test]
+fn app_search_fixture_is_current() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/app_search.json");
+    let now = common::app_search::run();
+    let stored: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap())
+        .expect("tests/fixtures/app_search.json parses (scripts/bless.sh writes it)");
+    assert_eq!(
+        stored, now,
+        "the fixture is stale: run scripts/bless.sh if the change is intended"
+    );
+    assert!(now.as_array().is_some_and(|f| f.len() >= 2), "{now}");
+}

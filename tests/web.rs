@@ -1,7 +1,11 @@
 //! Browser tests (headless Chromium via wasm-bindgen-test-runner):
 //! `cargo test -p bitgru-web --target wasm32-unknown-unknown --test web`.
 //!
-//! - the page mounts and shows its initial UI, and explains an invalid genome;
+//! - the shell mounts (nav, default models, status bar) and follows the URL;
+//! - the charts and heatmap draw what they are given and report clicks;
+//! - the worker protocol: envelopes carry transferable buffers; the worker's state machine
+//!   (`Compute`) runs a search in wasm with the same front as natively
+//!   (tests/fixtures/app_search.json);
 //! - the integer kernel gives the same bits in wasm as natively: the golden fixture written and
 //!   checked natively by the core's tests is re-run here, stage by stage;
 //! - the worker's evaluation of the embedded model gives the same predictions as natively
@@ -13,18 +17,22 @@
 #![cfg(target_arch = "wasm32")]
 
 use bitgru::io::golden::{run_kernel, GoldenFile};
-use bitgru_web::protocol::EvalRequest;
-use bitgru_web::{App, Engine, DEFAULT_GENOME, DEMO_MODEL};
+use bitgru::search::run::Point;
+use bitgru_web::components::chart::{HypervolumeChart, ParetoChart, ScatterData};
+use bitgru_web::components::heatmap::GenomeHeatmap;
+use bitgru_web::protocol::{EvalRequest, ToWorker};
+use bitgru_web::{App, Engine, DEMO_MODEL};
 use common::DemoEval;
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
-use web_sys::{Element, HtmlButtonElement, HtmlElement, HtmlInputElement};
+use web_sys::{Element, HtmlElement};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
 mod common;
 
 const DEMO_EVAL: &str = include_str!("fixtures/demo_eval.json");
+const APP_SEARCH: &str = include_str!("fixtures/app_search.json");
 const GOLDEN: &str = include_str!("../crates/bitgru/tests/fixtures/golden_kernel.json");
 
 /// A fresh container in the document.
@@ -45,114 +53,171 @@ fn text(root: &HtmlElement, selector: &str) -> String {
     find(root, selector).text_content().unwrap_or_default()
 }
 
-#[wasm_bindgen_test]
-async fn app_shows_the_initial_ui() {
-    let root = container();
-    let handle = leptos::mount::mount_to(root.clone(), App);
-    leptos::task::tick().await;
-
-    assert_eq!(text(&root, "h1"), "bitgru");
-    assert!(text(&root, ".lede").contains("17 operators"));
-    let genome: HtmlInputElement = find(&root, "#genome").unchecked_into();
-    assert_eq!(genome.value(), DEFAULT_GENOME);
-    assert_eq!(text(&root, "#genome-error"), "");
-    // One cell per gene, showing the default genome's bits.
-    let cells = root.query_selector_all(".genes .bits").unwrap();
-    assert_eq!(cells.length(), 17);
-    let shown: String = (0..cells.length())
-        .map(|i| cells.item(i).unwrap().text_content().unwrap())
-        .collect();
-    assert_eq!(shown, DEFAULT_GENOME);
-    // The worker has not answered yet: nothing can run, nothing has run.
-    let run: HtmlButtonElement = find(&root, "#run").unchecked_into();
-    assert!(run.disabled());
-    let result = find(&root, "#result");
-    assert_eq!(result.get_attribute("data-status").as_deref(), Some("idle"));
-    assert!(text(&root, "#result").contains("Run a genome"));
-    assert!(root.query_selector("#result-json").unwrap().is_none());
-    drop(handle);
-    root.remove();
-}
-
-#[wasm_bindgen_test]
-async fn app_explains_an_invalid_genome() {
-    let root = container();
-    let handle = leptos::mount::mount_to(root.clone(), App);
-    let genome: HtmlInputElement = find(&root, "#genome").unchecked_into();
-
-    genome.set_value("8888");
-    genome
-        .dispatch_event(&web_sys::Event::new("input").unwrap())
-        .unwrap();
-    leptos::task::tick().await;
-    assert!(
-        text(&root, "#genome-error").contains("expected 17 digits"),
-        "{}",
-        text(&root, "#genome-error")
-    );
-    assert!(find(&root, "#genome").class_list().contains("invalid"));
-    assert_eq!(text(&root, ".genes .bits"), "·");
-
-    genome.set_value("88888888888888818");
-    genome
-        .dispatch_event(&web_sys::Event::new("input").unwrap())
-        .unwrap();
-    leptos::task::tick().await;
-    assert!(text(&root, "#genome-error").contains("gene 15 (sig_z) = 1"));
-
-    genome.set_value("22222222222222222");
-    genome
-        .dispatch_event(&web_sys::Event::new("input").unwrap())
-        .unwrap();
-    leptos::task::tick().await;
-    assert_eq!(text(&root, "#genome-error"), "");
-    assert!(!find(&root, "#genome").class_list().contains("invalid"));
-    drop(handle);
-    root.remove();
-}
-
-/// Waits (50 ms steps, up to 10 s) until `selector` matches in `root`.
-async fn wait_for(root: &HtmlElement, selector: &str) -> Element {
-    for _ in 0..200 {
-        if let Some(el) = root.query_selector(selector).unwrap() {
-            return el;
-        }
-        let sleep = js_sys::Promise::new(&mut |resolve, _| {
-            web_sys::window()
-                .unwrap()
-                .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 50)
-                .unwrap();
-        });
-        wasm_bindgen_futures::JsFuture::from(sleep).await.unwrap();
+async fn settle() {
+    for _ in 0..3 {
+        leptos::task::tick().await;
     }
-    panic!("{selector} did not appear");
 }
 
 #[wasm_bindgen_test]
-async fn app_shows_worker_failures() {
-    // The test page has no worker scripts: the threaded worker (the runner serves COOP/COEP)
-    // fails to load, the page falls back to the single-threaded one, which fails too; both
-    // failures are shown, and nothing can run.
+async fn app_shows_the_shell_and_follows_the_url() {
     let root = container();
     let handle = leptos::mount::mount_to(root.clone(), App);
-    let error = wait_for(&root, "#error").await.text_content().unwrap();
-    assert!(
-        error.contains("The worker stopped") && error.contains("worker_loader.js"),
-        "{error}"
-    );
-    if bitgru_web::cross_origin_isolated() {
-        assert!(text(&root, "#notice").contains("threaded worker did not start"));
-    }
+    settle().await;
+    // Six pages in the nav bar; the Models page first, with the default models.
+    let links = root.query_selector_all("nav a").unwrap();
+    assert_eq!(links.length(), 6);
     assert_eq!(
-        find(&root, "#status")
-            .get_attribute("data-phase")
-            .as_deref(),
-        Some("failed")
+        find(&root, "#main").get_attribute("data-route").as_deref(),
+        Some("models")
     );
-    let run: HtmlButtonElement = find(&root, "#run").unchecked_into();
-    assert!(run.disabled());
+    assert_eq!(root.query_selector_all(".model-card").unwrap().length(), 5);
+    assert!(
+        text(&root, "#model-row-mnist").contains("99.11%"),
+        "accuracy from RESULTS.md"
+    );
+    assert!(text(&root, "#worker-mode").contains("Worker"));
+    // The URL selects the page.
+    let window = web_sys::window().unwrap();
+    window.location().set_hash("/about").unwrap();
+    let mut route = String::new();
+    for _ in 0..50 {
+        settle().await;
+        route = find(&root, "#main")
+            .get_attribute("data-route")
+            .unwrap_or_default();
+        if route == "about" {
+            break;
+        }
+        sleep_ms(20).await;
+    }
+    assert_eq!(route, "about");
+    assert!(text(&root, "h1").contains("About"));
+    assert_eq!(
+        find(&root, "#nav-about")
+            .get_attribute("aria-current")
+            .as_deref(),
+        Some("page")
+    );
+    window.location().set_hash("").unwrap();
     drop(handle);
     root.remove();
+}
+
+async fn sleep_ms(ms: i32) {
+    let p = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window()
+            .unwrap()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
+            .unwrap();
+    });
+    wasm_bindgen_futures::JsFuture::from(p).await.unwrap();
+}
+
+fn point(g: &str, acc: f64, size: f64) -> Point {
+    Point {
+        genome: g.parse().unwrap(),
+        accuracy: acc,
+        agreement: 1.0,
+        size_normalized: size,
+        size_bytes: (size * 1000.0) as u64,
+        bitops_normalized: size,
+        objectives: vec![1.0 - acc, size],
+    }
+}
+
+#[wasm_bindgen_test]
+async fn charts_draw_points_front_homogeneous_curve_and_heatmap() {
+    use leptos::prelude::*;
+    let root = container();
+    let hom: Vec<Point> = (2..=8)
+        .map(|b| {
+            point(
+                &b.to_string().repeat(17),
+                0.1 * b as f64 + 0.15,
+                b as f64 / 8.0,
+            )
+        })
+        .collect();
+    let front = vec![
+        point("86868686868686868", 0.97, 0.8),
+        point("66666666666666666", 0.9, 0.7),
+    ];
+    let data = ScatterData {
+        population: vec![
+            point("88888888888888888", 0.99, 1.0),
+            front[0].clone(),
+            front[1].clone(),
+        ],
+        front: front.clone(),
+        homogeneous: hom,
+    };
+    let picked = RwSignal::new(None::<bitgru::Genome>);
+    let genomes: Vec<bitgru::Genome> = front.iter().map(|p| p.genome).collect();
+    let handle = leptos::mount::mount_to(root.clone(), move || {
+        let cb = Callback::new(move |g| picked.set(Some(g)));
+        view! {
+            <ParetoChart data=Signal::derive(move || data.clone()) selected=Signal::derive(move || picked.get()) on_select=cb />
+            <HypervolumeChart values=Signal::derive(|| vec![0.5, 0.6, 0.65]) homogeneous=Signal::derive(|| Some(0.4)) reference=Signal::derive(|| vec![1.1, 1.1]) />
+            <GenomeHeatmap genomes=Signal::derive(move || genomes.clone()) selected=Signal::derive(move || picked.get()) on_select=cb />
+        }
+    });
+    settle().await;
+    assert_eq!(root.query_selector_all(".pop-pt").unwrap().length(), 3);
+    assert_eq!(root.query_selector_all(".front-pt").unwrap().length(), 2);
+    assert_eq!(root.query_selector_all(".hom-pt").unwrap().length(), 7);
+    assert_eq!(root.query_selector_all(".hv-pt").unwrap().length(), 3);
+    assert_eq!(
+        root.query_selector_all("#heatmap rect").unwrap().length(),
+        2 * 17
+    );
+    assert!(
+        text(&root, "#pareto-chart").contains("model size"),
+        "axis label"
+    );
+    assert!(text(&root, "#hv-chart").contains("generation"));
+    // Clicking a front point selects its genome (and enlarges it).
+    let pt: web_sys::SvgElement =
+        find(&root, ".front-pt[data-genome='66666666666666666']").unchecked_into();
+    pt.dispatch_event(&web_sys::MouseEvent::new("click").unwrap())
+        .unwrap();
+    settle().await;
+    assert_eq!(
+        picked.get_untracked().map(|g| g.to_string()).as_deref(),
+        Some("66666666666666666")
+    );
+    assert_eq!(
+        root.query_selector_all(".front-pt.selected")
+            .unwrap()
+            .length(),
+        1
+    );
+    drop(handle);
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+fn envelopes_carry_binary_payloads_as_transferable_buffers() {
+    use bitgru_web::protocol::wire;
+    let bufs = vec![vec![1u8, 2, 3], vec![255u8; 1000]];
+    let (value, transfer) = wire::to_js("{\"type\":\"cancel\",\"id\":4}", &bufs);
+    assert_eq!(transfer.length(), 2);
+    assert!(transfer.get(0).is_instance_of::<js_sys::ArrayBuffer>());
+    let back = wire::from_js(&value).unwrap();
+    assert_eq!(back.bufs, bufs);
+    assert_eq!(
+        ToWorker::decode(&back.msg).unwrap(),
+        ToWorker::Cancel { id: 4 }
+    );
+    assert!(wire::from_js(&JsValue::from_str("nope")).is_err());
+}
+
+#[wasm_bindgen_test]
+fn the_worker_state_machine_searches_like_natively() {
+    // The same search through `Compute` (what the worker runs) as tests/native.rs, whose
+    // front is frozen in tests/fixtures/app_search.json.
+    let want: serde_json::Value = serde_json::from_str(APP_SEARCH).unwrap();
+    assert_eq!(common::app_search::run(), want);
 }
 
 #[wasm_bindgen_test]

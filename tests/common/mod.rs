@@ -60,3 +60,75 @@ pub fn compute_demo_eval() -> DemoEval {
         cases,
     }
 }
+
+/// The settings of `tests/fixtures/app_search.json`: a small row-mnist search through the
+/// worker's state machine (`Compute`), run natively and in wasm.
+#[allow(dead_code)]
+pub mod app_search {
+    use bitgru_web::compute::Compute;
+    use bitgru_web::protocol::{DataKind, Envelope, FromWorker, SearchSettings, ToWorker};
+
+    pub const ROW: &[u8] = include_bytes!("../../assets/models/row-mnist.safetensors");
+    pub const IMAGES: &[u8] =
+        include_bytes!("../../assets/data/mnist-test-500-images-idx3-ubyte.gz");
+    pub const LABELS: &[u8] =
+        include_bytes!("../../assets/data/mnist-test-500-labels-idx1-ubyte.gz");
+
+    /// Runs the search and returns the final front as `(genome, objectives)` JSON.
+    pub fn run() -> serde_json::Value {
+        let mut c = Compute::new();
+        let now = || 0.0;
+        let send = |c: &mut Compute, msg: ToWorker, bufs: Vec<Vec<u8>>| {
+            let out = c.handle(Envelope::with(msg, bufs), &now);
+            if let FromWorker::Error { message, .. } = &out.replies[0].msg {
+                panic!("{message}");
+            }
+        };
+        send(
+            &mut c,
+            ToWorker::LoadModel {
+                id: 1,
+                key: "row-mnist".into(),
+                file_name: "row-mnist.safetensors".into(),
+                task: None,
+            },
+            vec![ROW.to_vec()],
+        );
+        send(
+            &mut c,
+            ToWorker::LoadData {
+                id: 2,
+                kind: DataKind::Mnist,
+            },
+            vec![IMAGES.to_vec(), LABELS.to_vec()],
+        );
+        let settings = SearchSettings {
+            model: "row-mnist".into(),
+            subset: 30,
+            pop: 6,
+            gens: 2,
+            seed: 3,
+            objectives: vec![
+                bitgru::search::Objective::Error,
+                bitgru::search::Objective::Size,
+            ],
+        };
+        send(&mut c, ToWorker::StartSearch { id: 3, settings }, vec![]);
+        let mut front = serde_json::Value::Null;
+        while c.search_running() {
+            c.step_search().unwrap();
+            for r in c.finish_step(0.0).replies {
+                if let FromWorker::Generation { progress, .. } = r.msg {
+                    front = serde_json::json!(progress
+                        .record
+                        .population
+                        .iter()
+                        .filter(|p| progress.record.front.contains(&p.genome))
+                        .map(|p| (p.genome.to_string(), p.objectives.clone()))
+                        .collect::<Vec<_>>());
+                }
+            }
+        }
+        front
+    }
+}

@@ -1,158 +1,322 @@
-// End-to-end check of the Trunk build (dist/): the page, its worker, the threaded pool, and the
-// single-threaded fallback. Run: `node --test tests/e2e/` (after `trunk build --release`).
+// End-to-end checks of the Trunk build (dist/) in headless Chromium: the shell and worker modes,
+// a live search and its equality with `bitgru search`, export checked by `bitgru eval`, a
+// malformed upload, reload mid-search, drawing digits, offline reload; no page or console
+// errors anywhere. Run: `node --test tests/e2e/app.spec.mjs` (after `trunk build --release`).
+// BITGRU_SCREENSHOTS=1 also writes docs/screenshots/ (every page, light and dark).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
+import os from 'node:os';
+import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { serve, launchChromium, watchProblems } from './serve.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const DIST = path.join(ROOT, 'dist');
 const OUT = path.join(ROOT, 'tests/e2e/out');
-const FIXTURE = JSON.parse(fs.readFileSync(path.join(ROOT, 'tests/fixtures/demo_eval.json'), 'utf8'));
-const N = 1000;
-const SEED = 42;
-const TIMEOUT = 90_000;
+// The CLI: a release build if there is one, else the debug build `cargo test --workspace` made
+// (its core is optimized in dev too), else build that.
+const CLI = ['release', 'debug'].map((p) => path.join(ROOT, 'target', p, 'bitgru')).find((p) => fs.existsSync(p))
+  ?? path.join(ROOT, 'target/debug/bitgru');
+const TIMEOUT = 180_000;
+const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'bitgru-e2e-'));
 
 let browser;
-const runs = {};
+let isolatedServer;
 
 before(async () => {
   assert.ok(fs.existsSync(path.join(DIST, 'index.html')), 'dist/ is missing: run `trunk build --release`');
   assert.ok(fs.existsSync(path.join(DIST, 'mt/worker_loader.js')), 'dist/mt/ (threaded worker) is missing');
+  assert.ok(fs.existsSync(path.join(DIST, 'sw-manifest.json')), 'dist/sw-manifest.json is missing');
+  if (!fs.existsSync(CLI)) {
+    execFileSync('cargo', ['build', '-p', 'bitgru-cli'], { cwd: ROOT, stdio: 'inherit' });
+  }
   fs.mkdirSync(OUT, { recursive: true });
   browser = await launchChromium();
+  isolatedServer = await serve(DIST, { isolated: true });
 });
-after(async () => { await browser?.close(); });
+after(async () => {
+  await browser?.close();
+  await isolatedServer?.close();
+  fs.rmSync(TMP, { recursive: true, force: true });
+});
 
-/** Opens the page, runs one evaluation, returns what the page showed. */
-async function runPage({ isolated, shot }) {
-  const server = await serve(DIST, { isolated });
-  const page = await browser.newPage({ viewport: { width: 1000, height: 1250 } });
+async function open(url, hash = '') {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+  const page = await context.newPage();
   const problems = watchProblems(page);
-  try {
-    await page.goto(server.url);
-    await page.waitForSelector('#status[data-phase="ready"]', { timeout: TIMEOUT });
-    const env = await page.evaluate(() => ({
-      isolated: self.crossOriginIsolated,
-      cores: navigator.hardwareConcurrency,
-      threadedAttr: document.querySelector('#mode')?.dataset.threaded,
-      modeText: document.querySelector('#mode')?.textContent,
-      kernelText: document.querySelector('#kernel')?.textContent,
-    }));
-    assert.equal(await page.locator('#result').getAttribute('data-status'), 'idle');
-    await page.fill('#seed', String(SEED));
-    await page.fill('#count', String(N));
-    await page.click('#run');
-    await page.waitForSelector('#result[data-status="done"]', { timeout: TIMEOUT });
-    const report = JSON.parse(await page.textContent('#result-json'));
-    const attrs = await page.locator('#result').evaluate((el) => ({ ...el.dataset }));
-    await page.locator('#result-json').evaluate((el) => el.closest('details').open = false);
-    await page.screenshot({ path: path.join(OUT, shot), fullPage: true });
-    return { env, report, attrs, problems: [...problems], genome: await page.inputValue('#genome') };
-  } finally {
-    await page.close();
-    await server.close();
+  await page.goto(url + hash);
+  await page.waitForSelector('#worker-mode[data-ready="true"]', { timeout: TIMEOUT });
+  return { context, page, problems };
+}
+
+/** Waits until the current model and its bundled data are in the worker. */
+async function waitModel(page) {
+  await page.waitForSelector('#current-model[data-ready="true"]', { timeout: TIMEOUT });
+}
+
+async function download(page, selector, name) {
+  const [dl] = await Promise.all([page.waitForEvent('download', { timeout: TIMEOUT }), page.click(selector)]);
+  const file = path.join(TMP, name ?? dl.suggestedFilename());
+  await dl.saveAs(file);
+  return file;
+}
+
+async function search(page, { subset, pop, gens, seed }) {
+  await page.goto(new URL('#/search', page.url()).href);
+  await page.waitForSelector('#search-form');
+  await page.selectOption('#search-model', 'row-mnist');
+  await page.fill('#subset', String(subset));
+  await page.fill('#pop', String(pop));
+  await page.fill('#gens', String(gens));
+  await page.fill('#seed', String(seed));
+  await page.click('#start-search');
+}
+
+function cliSearch(inputs, { subset, pop, gens, seed }) {
+  const out = path.join(TMP, `cli-${seed}-${gens}`);
+  execFileSync(CLI, ['search', '--model', path.join(ROOT, 'assets/models/row-mnist.safetensors'),
+    '--inputs', inputs, '--subset', String(subset), '--pop', String(pop), '--gens', String(gens),
+    '--seed', String(seed), '--out', out, '--quiet', '--force'], { stdio: 'pipe' });
+  return JSON.parse(fs.readFileSync(path.join(out, 'result.json'), 'utf8'));
+}
+
+const frontOf = (r) => r.front.map((p) => ({ genome: p.genome, objectives: p.objectives, accuracy: p.accuracy }));
+
+test('shell: worker modes, default models, first-load budget', async () => {
+  // Cross-origin isolated: the threaded pool.
+  const t0 = Date.now();
+  const { context, page, problems } = await open(isolatedServer.url);
+  const interactive = Date.now() - t0;
+  const usableFiles = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname));
+  await page.waitForSelector('.model-card');
+  assert.equal(await page.locator('.model-card').count(), 5);
+  assert.match(await page.textContent('#worker-mode'), /threaded pool, \d+ threads/);
+  await waitModel(page);
+  // What was transferred before the page was usable, gzipped (a static host compresses).
+  const allFiles = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname));
+  const gzipped = (list) => {
+    const sizes = {};
+    for (const f of new Set(['/index.html', ...list])) {
+      const p = path.join(DIST, decodeURIComponent(f === '/' ? '/index.html' : f));
+      if (fs.existsSync(p) && fs.statSync(p).isFile()) sizes[f] = zlib.gzipSync(fs.readFileSync(p), { level: 6 }).length;
+    }
+    return { total: Object.values(sizes).reduce((a, b) => a + b, 0), sizes };
+  };
+  // The worker's own fetches are not in the page's resource timing: add its wasm.
+  const withWorker = (list) => [...list, ...list.filter((f) => f.endsWith('worker.js')).map((f) => f.replace(/worker\.js$/, 'worker_bg.wasm'))];
+  const usable = gzipped(withWorker(usableFiles).filter((f) => !f.startsWith('/assets/')));
+  const withModel = gzipped(withWorker(allFiles));
+  const budget = { interactive_ms: interactive, gzip_bytes_until_usable: usable.total, usable_files: usable.sizes,
+    // Lazy: the default model and its data are fetched once the worker is ready.
+    gzip_bytes_with_default_model_and_data: withModel.total, files: withModel.sizes };
+  fs.writeFileSync(path.join(OUT, 'budgets.json'), JSON.stringify(budget, null, 2));
+  console.log(`first load: worker ready after ${interactive} ms, ${(usable.total / 1024).toFixed(0)} KiB gzipped; `
+    + `with row-mnist and its data ${(withModel.total / 1024).toFixed(0)} KiB`);
+  assert.ok(usable.total <= 1024 * 1024, `first load ${usable.total} B gzipped > 1 MiB`);
+  assert.ok(interactive < 10_000, `${interactive} ms to a ready worker`);
+  // Every page renders from the nav bar.
+  for (const slug of ['search', 'listen', 'digits', 'export', 'about', 'models']) {
+    await page.click(`#nav-${slug}`);
+    await page.waitForSelector(`#main[data-route="${slug}"]`);
+    assert.equal(await page.getAttribute(`#nav-${slug}`, 'aria-current'), 'page');
   }
-}
+  assert.deepEqual(problems, []);
+  await context.close();
 
-function checkReport(report, attrs, genome) {
-  // The first sequences of the batch are those of the natively computed fixture case.
-  const native = FIXTURE.cases.find((c) => c.genome === genome && c.seed === SEED);
-  assert.ok(native, `no fixture case for ${genome} seed ${SEED}`);
-  assert.deepEqual(report.predictions.slice(0, native.n), native.predictions);
-  assert.deepEqual(report.float_predictions.slice(0, native.n), native.float_predictions);
-  assert.deepEqual(report.size, native.size);
-  assert.equal(report.n, N);
-  assert.equal(report.seed, SEED);
-  assert.equal(report.genome, genome);
-  assert.equal(report.predictions.length, N);
-  assert.equal(report.float_predictions.length, N);
-  assert.ok(report.predictions.every((c) => Number.isInteger(c) && c >= 0 && c < report.dims.classes));
-  const agree = report.predictions.filter((c, i) => c === report.float_predictions[i]).length;
-  assert.equal(report.agree, agree);
-  assert.ok(report.agreement > 0.5, `agreement ${report.agreement}`);
-  // The demo model is fitted to a labelled synthetic task: the page reports real accuracy.
-  assert.ok(report.accuracy > 0.5 && report.float_accuracy > 0.5, `accuracy ${report.accuracy} / ${report.float_accuracy}`);
-  assert.equal(attrs.accuracy, String(report.accuracy));
-  assert.ok(report.size.bytes > 0 && report.size.normalized > 0 && report.size.normalized < 1);
-  assert.ok(report.elapsed_ms >= 0);
-  assert.equal(attrs.count, String(N));
-  assert.equal(attrs.threaded, String(report.threaded));
-  assert.equal(attrs.threads, String(report.threads));
-}
-
-test('cross-origin isolated: the threaded worker evaluates the batch', async () => {
-  const r = await runPage({ isolated: true, shot: 'app-threaded.png' });
-  runs.threaded = r;
-  assert.deepEqual(r.problems, []);
-  assert.equal(r.env.isolated, true);
-  assert.equal(r.env.threadedAttr, 'true', `mode shown: ${r.env.modeText}`);
-  assert.equal(r.env.kernelText, 'simd128', 'the threaded worker runs the simd128 kernel');
-  checkReport(r.report, r.attrs, r.genome);
-  assert.equal(r.report.threaded, true);
-  assert.equal(r.report.threads, r.env.cores);
-  assert.ok(r.report.threads >= 1);
-  // The pool really ran: more than one thread took part (when there is more than one).
-  if (r.report.threads > 1) assert.ok(r.report.threads_used >= 2, `threads used: ${r.report.threads_used}`);
-});
-
-test('not isolated: the single-threaded fallback gives the same predictions', async () => {
-  const r = await runPage({ isolated: false, shot: 'app-single.png' });
-  assert.deepEqual(r.problems, []);
-  assert.equal(r.env.isolated, false);
-  assert.equal(r.env.threadedAttr, 'false', `mode shown: ${r.env.modeText}`);
-  assert.equal(r.env.kernelText, 'simd128', 'the single-threaded worker runs the simd128 kernel');
-  checkReport(r.report, r.attrs, r.genome);
-  assert.equal(r.report.threaded, false);
-  assert.equal(r.report.threads, 1);
-  assert.equal(r.report.threads_used, 1);
-  assert.ok(runs.threaded, 'the threaded run must have succeeded first');
-  assert.deepEqual(r.report.predictions, runs.threaded.report.predictions);
-  assert.deepEqual(r.report.float_predictions, runs.threaded.report.float_predictions);
-  assert.deepEqual(r.report.size, runs.threaded.report.size);
-});
-
-test('an invalid genome is explained and blocks the run; a worker error is shown', async () => {
-  const server = await serve(DIST, { isolated: true });
-  const page = await browser.newPage();
-  const problems = watchProblems(page);
+  // Not isolated: single-threaded, and the status bar says why.
+  const plain = await serve(DIST, { isolated: false });
   try {
-    await page.goto(server.url);
-    await page.waitForSelector('#status[data-phase="ready"]', { timeout: TIMEOUT });
-    assert.equal(await page.isDisabled('#run'), false);
-    await page.fill('#genome', '8888888888888888');
-    assert.match(await page.textContent('#genome-error'), /expected 17 digits/);
-    assert.equal(await page.isDisabled('#run'), true);
-    await page.fill('#genome', '88888888888888889');
-    assert.match(await page.textContent('#genome-error'), /gene 16 \(tanh_n\) = 9/);
-    await page.fill('#genome', '22222222222222222');
-    assert.equal(await page.textContent('#genome-error'), '');
-    await page.fill('#count', '0');
-    assert.match(await page.textContent('#input-error'), /number of sequences/);
-    assert.equal(await page.isDisabled('#run'), true);
-    await page.fill('#count', '16');
-    await page.click('#run');
-    await page.waitForSelector('#result[data-status="done"]', { timeout: TIMEOUT });
-    assert.equal(JSON.parse(await page.textContent('#result-json')).genome, '22222222222222222');
-    // The worker validates on its own too: an error it reports is shown on the page.
-    await page.evaluate(() => new Promise((resolve) => {
-      // Simulate a message the worker rejects by posting through a fresh worker of the same build.
-      const w = new Worker('./worker_loader.js');
-      w.onmessage = (e) => {
-        const m = JSON.parse(e.data);
-        if (m.type === 'ready') w.postMessage(JSON.stringify({ type: 'evaluate', genome: '1', seed: 0, n: 1 }));
-        else { window.__workerReply = m; w.terminate(); resolve(); }
-      };
-    }));
-    const reply = await page.evaluate(() => window.__workerReply);
-    assert.equal(reply.type, 'error');
-    assert.equal(reply.during, 'evaluate');
-    assert.match(reply.message, /no model/);
+    const { context: c2, page: p2, problems: pr2 } = await open(plain.url);
+    assert.match(await p2.textContent('#worker-mode'), /single-threaded \(the page is not cross-origin isolated/);
+    await waitModel(p2);
+    assert.deepEqual(pr2, []);
+    await c2.close();
+  } finally {
+    await plain.close();
+  }
+});
+
+test('search: live front and HV curve; same front as `bitgru search`; export accepted by `bitgru eval`', async () => {
+  const settings = { subset: 60, pop: 8, gens: 3, seed: 7 };
+  const { context, page, problems } = await open(isolatedServer.url, '#/search');
+  await search(page, settings);
+  await page.waitForSelector('#search-status[data-status="finished"]', { timeout: TIMEOUT });
+  assert.equal(await page.getAttribute('#search-status', 'data-generations'), '3');
+  assert.ok(await page.locator('.pop-pt').count() > 0, 'population points');
+  assert.ok(await page.locator('.front-pt').count() > 0, 'front points');
+  assert.equal(await page.locator('.hom-pt').count(), 7, 'homogeneous 2…8 curve');
+  assert.equal(await page.locator('.hv-pt').count(), 3, 'one hypervolume per generation');
+  assert.ok(await page.locator('#heatmap rect').count() >= 17);
+  assert.ok(Number(await page.textContent('#evals-per-s')) > 0);
+
+  const resultFile = await download(page, '#save-result', 'browser-result.json');
+  const inputs = await download(page, '#save-inputs', 'row-mnist-inputs.json');
+  const browserResult = JSON.parse(fs.readFileSync(resultFile, 'utf8'));
+  const cli = cliSearch(inputs, settings);
+  assert.ok(browserResult.front.length > 0);
+  assert.deepEqual(frontOf(browserResult), frontOf(cli), 'same seed and settings => same front as the CLI');
+  assert.deepEqual(browserResult.generations.map((g) => g.hypervolume), cli.generations.map((g) => g.hypervolume));
+
+  // Click a front point: details, then export it and check it with `bitgru eval`.
+  await page.locator('.front-pt').first().click();
+  await page.waitForSelector('#genome-report', { timeout: TIMEOUT });
+  const genome = await page.getAttribute('#genome-report', 'data-genome');
+  const predictions = (await page.getAttribute('#genome-report', 'data-predictions')).split(',').map(Number);
+  assert.ok(await page.locator('#confusion td').count() >= 100, 'confusion matrix');
+  await page.click('#export-point');
+  await page.waitForSelector('#main[data-route="export"]');
+  assert.equal(await page.inputValue('#genome'), genome);
+  const bitgruFile = await download(page, '#export-bitgru');
+  assert.ok(bitgruFile.endsWith(`${genome}.bitgru`), bitgruFile);
+  const evalOut = JSON.parse(execFileSync(CLI, ['eval', '--model', bitgruFile, '--inputs', inputs, '--json'], { encoding: 'utf8' }));
+  assert.deepEqual(evalOut.predictions, predictions, '`bitgru eval` predicts what the browser predicted');
+  const zip = await download(page, '#export-c');
+  assert.equal(fs.readFileSync(zip).subarray(0, 4).toString('latin1'), 'PK\x03\x04');
+
+  // Open the CLI's result.json: shown the same way.
+  await page.goto(new URL('#/search', page.url()).href);
+  await page.setInputFiles('#open-result', path.join(TMP, `cli-${settings.seed}-${settings.gens}`, 'result.json'));
+  await page.waitForSelector('#search-status[data-status="opened"]', { timeout: TIMEOUT });
+  assert.equal(await page.locator('.hv-pt').count(), 3);
+  assert.equal(await page.locator('.front-pt').count(), cli.front.length);
+
+  if (process.env.BITGRU_SCREENSHOTS === '1') await screenshots(page);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('a malformed upload shows its error and the previous model still evaluates', async () => {
+  const { context, page, problems } = await open(isolatedServer.url, '#/models');
+  await waitModel(page);
+  await page.setInputFiles('#upload-model', { name: 'broken.safetensors', mimeType: 'application/octet-stream',
+    buffer: Buffer.from('\x10\x00\x00\x00\x00\x00\x00\x00{not json at all') });
+  await page.waitForSelector('#upload-error', { timeout: TIMEOUT });
+  assert.match(await page.textContent('#upload-error'), /broken\.safetensors/);
+  await page.setInputFiles('#upload-model', { name: 'weights.npz', mimeType: 'application/zip', buffer: Buffer.from('PK\x03\x04garbage') });
+  await page.waitForFunction(() => /weights\.npz.*npz/.test(document.querySelector('#upload-error')?.textContent ?? ''), null, { timeout: TIMEOUT });
+  assert.equal(await page.getAttribute('#current-info', 'data-file'), 'row-mnist.safetensors');
+  await page.click('#evaluate');
+  await page.waitForSelector('#genome-report', { timeout: TIMEOUT });
+  assert.ok(Number(await page.getAttribute('#genome-report', 'data-accuracy')) > 0.9);
+  // The upload errors are warnings shown on the page, not console errors.
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('a reload mid-search resumes from the IndexedDB checkpoint and loses nothing', async () => {
+  const settings = { subset: 40, pop: 8, gens: 8, seed: 11 };
+  const { context, page, problems } = await open(isolatedServer.url, '#/search');
+  await search(page, settings);
+  await page.waitForFunction(() => Number(document.querySelector('#search-status')?.dataset.generations) >= 2, null, { timeout: TIMEOUT });
+  await page.reload();
+  await page.waitForSelector('#checkpoint-banner', { timeout: TIMEOUT });
+  assert.match(await page.textContent('#checkpoint-banner'), /row-mnist/);
+  await page.click('#resume-checkpoint');
+  await page.waitForSelector('#search-status[data-status="finished"]', { timeout: TIMEOUT });
+  assert.equal(await page.getAttribute('#search-status', 'data-generations'), String(settings.gens));
+  assert.equal(await page.locator('.hv-pt').count(), settings.gens, 'the whole history is back');
+  const result = JSON.parse(fs.readFileSync(await download(page, '#save-result', 'resumed.json'), 'utf8'));
+  const inputs = await download(page, '#save-inputs', 'inputs-resume.json');
+  assert.deepEqual(frontOf(result), frontOf(cliSearch(inputs, settings)), 'resumed = uninterrupted CLI run');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+/** The first `perClass` test digits of each wanted label from the bundled IDX files. */
+function testDigits(labels) {
+  const img = zlib.gunzipSync(fs.readFileSync(path.join(ROOT, 'assets/data/mnist-test-500-images-idx3-ubyte.gz')));
+  const lab = zlib.gunzipSync(fs.readFileSync(path.join(ROOT, 'assets/data/mnist-test-500-labels-idx1-ubyte.gz')));
+  return labels.map((l) => {
+    const k = [...lab.subarray(8)].indexOf(l);
+    return { label: l, pixels: img.subarray(16 + k * 784, 16 + (k + 1) * 784) };
+  });
+}
+
+test('drawing a digit (strokes along its ink) gives the right class', async () => {
+  const { context, page, problems } = await open(isolatedServer.url, '#/digits');
+  await page.waitForSelector('#gallery .thumb', { timeout: TIMEOUT });
+  const box = await page.locator('#draw').boundingBox();
+  const at = (c, r) => [box.x + (c + 0.5) / 28 * box.width, box.y + (r + 0.5) / 28 * box.height];
+  for (const { label, pixels } of testDigits([0, 1, 3, 7])) {
+    await page.click('#clear');
+    // One stroke per run of ink in each row.
+    for (let r = 0; r < 28; r++) {
+      for (let c = 0; c < 28; c++) {
+        if (pixels[r * 28 + c] < 128) continue;
+        let e = c;
+        while (e + 1 < 28 && pixels[r * 28 + e + 1] >= 128) e++;
+        await page.mouse.move(...at(c, r));
+        await page.mouse.down();
+        await page.mouse.move(...at(e, r), { steps: 2 });
+        await page.mouse.up();
+        c = e;
+      }
+    }
+    await page.waitForFunction(() => document.querySelector('#digit-prediction')?.dataset.class !== ''
+      && document.querySelector('#activity')?.dataset.busy === 'false', null, { timeout: TIMEOUT });
+    await page.waitForTimeout(300);
+    await page.waitForFunction(() => document.querySelector('#activity')?.dataset.busy === 'false', null, { timeout: TIMEOUT });
+    assert.equal(await page.getAttribute('#digit-prediction', 'data-class8'), String(label), `digit ${label} at 8 bits`);
+  }
+  // A gallery digit classifies too.
+  await page.locator('#gallery .thumb').first().click();
+  await page.waitForSelector('#digit-prediction .big', { timeout: TIMEOUT });
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('offline: after the first visit the app reloads and evaluates with no network', async () => {
+  // A static host without COOP/COEP: the service worker adds them from the second load on.
+  const plain = await serve(DIST, { isolated: false });
+  try {
+    const { context, page, problems } = await open(plain.url, '#/models');
+    await waitModel(page);
+    assert.equal(await page.evaluate(() => self.crossOriginIsolated), false);
+    await page.waitForFunction(async () => {
+      const reg = await navigator.serviceWorker.ready;
+      if (!reg.active) return false;
+      const m = await (await fetch('./sw-manifest.json')).json();
+      const c = await caches.open(`bitgru-${m.version}`);
+      return (await c.keys()).length >= m.files.length;
+    }, null, { timeout: TIMEOUT, polling: 500 });
+    await page.reload();
+    await page.waitForSelector('#worker-mode[data-ready="true"]', { timeout: TIMEOUT });
+    assert.equal(await page.evaluate(() => self.crossOriginIsolated), true, 'isolated through the service worker');
+    assert.match(await page.textContent('#worker-mode'), /threaded pool/);
+    await context.setOffline(true);
+    await page.reload();
+    await page.waitForSelector('#worker-mode[data-ready="true"]', { timeout: TIMEOUT });
+    await waitModel(page);
+    await page.click('#evaluate');
+    await page.waitForSelector('#genome-report', { timeout: TIMEOUT });
+    assert.ok(Number(await page.getAttribute('#genome-report', 'data-accuracy')) > 0.9);
+    await page.click('#nav-digits');
+    await page.waitForSelector('#gallery .thumb', { timeout: TIMEOUT });
     assert.deepEqual(problems, []);
+    await context.close();
   } finally {
-    await page.close();
-    await server.close();
+    await plain.close();
   }
 });
+
+/** Every page in light and dark, into docs/screenshots/. */
+async function screenshots(page) {
+  const dir = path.join(ROOT, 'docs/screenshots');
+  fs.mkdirSync(dir, { recursive: true });
+  // Full-page captures: the sticky bars in the flow, no toasts.
+  await page.addStyleTag({ content: '.statusbar, .top { position: static !important } .notices { display: none }' });
+  for (const scheme of ['light', 'dark']) {
+    await page.emulateMedia({ colorScheme: scheme });
+    for (const slug of ['models', 'search', 'listen', 'digits', 'export', 'about']) {
+      await page.click(`#nav-${slug}`);
+      await page.waitForSelector(`#main[data-route="${slug}"]`);
+      await page.waitForFunction(() => document.querySelector('#activity')?.dataset.busy === 'false', null, { timeout: TIMEOUT });
+      await page.waitForTimeout(400);
+      await page.screenshot({ path: path.join(dir, `${slug}-${scheme}.png`), fullPage: true });
+    }
+  }
+  await page.emulateMedia({ colorScheme: 'light' });
+}

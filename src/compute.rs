@@ -1,0 +1,1494 @@
+//! The worker's state machine: loaded models and data, the running search, evaluations,
+//! classification and exports. Pure Rust (tested natively); `src/bin/worker.rs` feeds it
+//! messages, runs the search loop one generation at a time and performs the [`Effect`]s
+//! (IndexedDB) it asks for.
+use crate::data::{self, EvalSet, MfccPack, MnistData};
+use crate::protocol::{
+    expect_bufs, CheckpointInfo, ClassifyInput, ClassifyResult, DataKind, Envelope, ExportFormat,
+    FromWorker, GenomeReport, GenomeScores, Id, ModelInfo, OpSize, Progress, SearchEnd,
+    SearchSettings, SearchView, Stage, ToWorker, MAX_DRAWING_SIDE,
+};
+use crate::WebError;
+use bitgru::io::ModelBundle;
+use bitgru::search::problem::{confusion_matrix, stratified_subset};
+use bitgru::search::run::{model_digest, FitnessInfo, SearchResult};
+use bitgru::search::{Objective, QuantProblem, Search, SearchConfig};
+use bitgru::{Calibration, Dims, FloatGru, Gene, Genome, QuantGru};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Calibration sequences taken from the evaluation data for uploaded float weights.
+pub const CALIBRATION_SEQUENCES: usize = 200;
+
+/// What a model file holds.
+#[derive(Debug, Clone)]
+pub enum ModelKind {
+    /// Float weights with calibration: any genome can be prepared.
+    Float(ModelBundle),
+    /// Float weights waiting for calibration data (from the task's evaluation data).
+    Uncalibrated {
+        model: FloatGru,
+        meta: bitgru::io::ModelMeta,
+    },
+    /// A model prepared for one genome (`.bitgru`).
+    Quant(Box<QuantGru>),
+}
+
+/// A loaded model and its evaluation data.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub kind: ModelKind,
+    pub info: ModelInfo,
+    pub eval: Option<EvalSet>,
+    /// Problem on the whole evaluation set, built on first use (error, size).
+    problem: Option<QuantProblem>,
+}
+
+/// Reads any supported model file. Nothing is kept on error.
+pub fn read_model(file_name: &str, bytes: &[u8]) -> Result<(ModelKind, ModelInfo), WebError> {
+    let up = |detail: String| WebError::Upload {
+        file: file_name.to_string(),
+        detail,
+    };
+    if bytes.is_empty() {
+        return Err(up("the file is empty".into()));
+    }
+    let lower = file_name.to_ascii_lowercase();
+    let keys = safetensors_metadata_keys(bytes);
+    let has = |k: &str| keys.as_ref().is_some_and(|ks| ks.iter().any(|x| x == k));
+    let (kind, task, classes, steps) = if bytes.starts_with(b"PK\x03\x04")
+        || lower.ends_with(".npz")
+    {
+        let model = bitgru::io::npz::load_keras_npz(bytes).map_err(|e| {
+            up(format!(
+                "read as Keras npz (kernel, recurrent_kernel, bias, dense_kernel, dense_bias): {e}"
+            ))
+        })?;
+        let meta = bitgru::io::ModelMeta::default();
+        (
+            ModelKind::Uncalibrated { model, meta },
+            String::new(),
+            Vec::new(),
+            None,
+        )
+    } else if has("bitgru.quant") || (lower.ends_with(".bitgru") && keys.is_none()) {
+        let (q, prov) = bitgru::io::qfile::load_quant(bytes).map_err(|e| up(e.to_string()))?;
+        let meta: Option<bitgru::io::ModelMeta> = prov
+            .get("model_meta")
+            .and_then(|m| serde_json::from_value(m.clone()).ok());
+        let meta = meta.unwrap_or_default();
+        let steps = feature_steps(&meta);
+        (
+            ModelKind::Quant(Box::new(q)),
+            meta.task.clone(),
+            meta.classes.clone(),
+            steps,
+        )
+    } else if lower.ends_with(".bitgru") {
+        return Err(up(
+            "not a quantized bitgru model (no bitgru.quant metadata); export one with `bitgru export --format bitgru`".into(),
+        ));
+    } else if has("bitgru.bundle") || has("bitgru.calibration") {
+        let b = bitgru::io::load_bundle(bytes).map_err(|e| up(e.to_string()))?;
+        b.model.validate().map_err(|e| up(e.to_string()))?;
+        b.calibration
+            .validate(&b.model)
+            .map_err(|e| up(e.to_string()))?;
+        let steps = feature_steps(&b.meta);
+        let (task, classes) = (b.meta.task.clone(), b.meta.classes.clone());
+        (ModelKind::Float(b), task, classes, steps)
+    } else if keys.is_some() {
+        let (model, meta) = bitgru::io::load_float_safetensors(bytes).map_err(|e| {
+            up(format!(
+                "read as float safetensors (PyTorch nn.GRU + Linear names): {e}"
+            ))
+        })?;
+        model.validate().map_err(|e| up(e.to_string()))?;
+        let meta = meta.unwrap_or_default();
+        let steps = feature_steps(&meta);
+        let (task, classes) = (meta.task.clone(), meta.classes.clone());
+        (
+            ModelKind::Uncalibrated { model, meta },
+            task,
+            classes,
+            steps,
+        )
+    } else {
+        return Err(up(
+            "not a safetensors file, not a Keras npz and not a .bitgru model".into(),
+        ));
+    };
+    let (dims, n_params, calib_n, fixed) = match &kind {
+        ModelKind::Float(b) => (
+            b.model.dims(),
+            b.model.n_params(),
+            b.calibration.n_sequences,
+            None,
+        ),
+        ModelKind::Uncalibrated { model, .. } => (model.dims(), model.n_params(), 0, None),
+        ModelKind::Quant(q) => (q.dims(), 0, 0, Some(q.genome)),
+    };
+    let class_names = if classes.len() == dims.classes {
+        classes
+    } else {
+        (0..dims.classes).map(|c| format!("c{c}")).collect()
+    };
+    let kind_name = match &kind {
+        ModelKind::Float(_) => "bundle (float weights + calibration)",
+        ModelKind::Uncalibrated { .. } if lower.ends_with(".npz") || bytes.starts_with(b"PK") => {
+            "float weights (Keras npz)"
+        }
+        ModelKind::Uncalibrated { .. } => "float weights (safetensors)",
+        ModelKind::Quant(_) => "quantized (.bitgru)",
+    };
+    let info = ModelInfo {
+        task: if task.is_empty() {
+            "custom".into()
+        } else {
+            task
+        },
+        class_names,
+        dims,
+        n_params,
+        calibration_sequences: calib_n,
+        kind: kind_name.into(),
+        file_name: file_name.to_string(),
+        file_bytes: bytes.len(),
+        fixed_genome: fixed,
+        steps,
+        eval_sequences: 0,
+        eval_source: String::new(),
+    };
+    Ok((kind, info))
+}
+
+fn feature_steps(meta: &bitgru::io::ModelMeta) -> Option<usize> {
+    meta.features
+        .get("steps")
+        .and_then(|v| v.as_u64())
+        .map(|s| s as usize)
+}
+
+/// Keys of a safetensors header's `__metadata__`, or `None` if the bytes are not safetensors.
+fn safetensors_metadata_keys(bytes: &[u8]) -> Option<Vec<String>> {
+    let n = u64::from_le_bytes(bytes.get(..8)?.try_into().ok()?) as usize;
+    let header = bytes.get(8..8usize.checked_add(n)?)?;
+    let v: serde_json::Value = serde_json::from_slice(header).ok()?;
+    let md = v.get("__metadata__").and_then(|m| m.as_object());
+    Some(md.map(|m| m.keys().cloned().collect()).unwrap_or_default())
+}
+
+/// Bits per operator in the size metric (`bitgru::size::size_bits`), the fixed head last.
+pub fn size_breakdown(g: &Genome, d: Dims) -> Vec<OpSize> {
+    let (i, h, c) = (d.input as u64, d.hidden as u64, d.classes as u64);
+    let b = |x: Gene| g.get(x) as u64;
+    let mut out: Vec<OpSize> = Gene::ALL
+        .iter()
+        .map(|&gene| {
+            let k = gene.index();
+            let bits = match gene {
+                Gene::LinIr | Gene::LinIz | Gene::LinIn => h * i * b(gene) + h * 32,
+                Gene::LinHr | Gene::LinHz | Gene::LinHn => h * h * b(gene) + h * 32,
+                Gene::SigR => (1u64 << b(Gene::AddR)) * b(Gene::SigR),
+                Gene::SigZ => (1u64 << b(Gene::AddZ)) * b(Gene::SigZ),
+                Gene::TanhN => (1u64 << b(Gene::AddN)) * b(Gene::TanhN),
+                Gene::AddH => h * b(Gene::AddH),
+                _ => 0,
+            };
+            OpSize {
+                name: gene.name().to_string(),
+                gene: Some(k),
+                bits,
+            }
+        })
+        .collect();
+    out.push(OpSize {
+        name: "head (8-bit weights, 32-bit biases)".into(),
+        gene: None,
+        bits: c * h * 8 + c * 32,
+    });
+    out
+}
+
+/// A side effect for the worker's shell to perform (IndexedDB, the search loop).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Run [`Compute::step_search`] until the search stops running.
+    RunSearch,
+    /// Store the checkpoint (JSON of [`StoredCheckpoint`]).
+    SaveCheckpoint(String),
+    /// Read the checkpoint and pass it to [`Compute::checkpoint_read`].
+    ReadCheckpoint {
+        id: Id,
+        resume: bool,
+    },
+    DeleteCheckpoint,
+}
+
+/// Replies and effects of one message.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub replies: Vec<Envelope<FromWorker>>,
+    pub effects: Vec<Effect>,
+}
+
+impl Outcome {
+    fn reply(msg: FromWorker) -> Self {
+        Outcome {
+            replies: vec![Envelope::bare(msg)],
+            effects: Vec::new(),
+        }
+    }
+    fn error(id: Option<Id>, during: Stage, e: impl std::fmt::Display) -> Self {
+        Outcome::reply(FromWorker::Error {
+            id,
+            during,
+            message: e.to_string(),
+        })
+    }
+}
+
+/// What IndexedDB keeps of a running search.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredCheckpoint {
+    pub settings: SearchSettings,
+    pub float_accuracy: f64,
+    pub split_size: usize,
+    /// `Search::to_json`.
+    pub search: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RunState {
+    Running,
+    Paused,
+    Finished,
+}
+
+struct Running {
+    id: Id,
+    settings: SearchSettings,
+    search: Search,
+    problem: QuantProblem,
+    split_size: usize,
+    state: RunState,
+    /// Seconds of every generation run in this session.
+    seconds: Vec<f64>,
+    new_evals: usize,
+}
+
+/// The worker's state.
+#[derive(Default)]
+pub struct Compute {
+    models: BTreeMap<String, Loaded>,
+    mnist: Option<MnistData>,
+    mfcc: Option<MfccPack>,
+    run: Option<Running>,
+    /// The last opened or finished result (for SaveResult of an opened file).
+    opened: Option<SearchResult>,
+}
+
+fn softmax(logits: &[f64]) -> Vec<f64> {
+    let m = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let e: Vec<f64> = logits.iter().map(|l| (l - m).exp()).collect();
+    let s: f64 = e.iter().sum();
+    e.into_iter().map(|v| v / s).collect()
+}
+
+impl Compute {
+    pub fn new() -> Self {
+        Compute::default()
+    }
+
+    pub fn model(&self, key: &str) -> Option<&Loaded> {
+        self.models.get(key)
+    }
+
+    /// Whether [`Compute::step_search`] has work.
+    pub fn search_running(&self) -> bool {
+        self.run
+            .as_ref()
+            .is_some_and(|r| r.state == RunState::Running)
+    }
+
+    /// Answers one message.
+    pub fn handle(&mut self, env: Envelope<ToWorker>, now_ms: &dyn Fn() -> f64) -> Outcome {
+        let Envelope { msg, bufs } = env;
+        let id = msg.id();
+        let t0 = now_ms();
+        match msg {
+            ToWorker::LoadModel {
+                key,
+                file_name,
+                task,
+                ..
+            } => match self.load_model(&key, &file_name, task.as_deref(), &bufs) {
+                Ok(info) => Outcome::reply(FromWorker::ModelLoaded { id, key, info }),
+                Err(e) => Outcome::error(Some(id), Stage::Load, e),
+            },
+            ToWorker::LoadData { kind, .. } => match self.load_data(kind, &bufs) {
+                Ok(n) => {
+                    let models = self
+                        .models
+                        .iter()
+                        .map(|(k, m)| (k.clone(), m.info.clone()))
+                        .collect();
+                    Outcome::reply(FromWorker::DataLoaded {
+                        id,
+                        kind,
+                        n,
+                        models,
+                    })
+                }
+                Err(e) => Outcome::error(Some(id), Stage::Data, e),
+            },
+            ToWorker::LoadInputs {
+                model, file_name, ..
+            } => match self.load_inputs(&model, &file_name, &bufs) {
+                Ok(info) => Outcome::reply(FromWorker::ModelLoaded {
+                    id,
+                    key: model,
+                    info,
+                }),
+                Err(e) => Outcome::error(Some(id), Stage::Data, e),
+            },
+            ToWorker::Evaluate { model, genome, .. } => {
+                match self.evaluate(&model, &genome, now_ms) {
+                    Ok(report) => Outcome::reply(FromWorker::Evaluated { id, report }),
+                    Err(e) => Outcome::error(Some(id), Stage::Evaluate, e),
+                }
+            }
+            ToWorker::Classify {
+                model,
+                genomes,
+                input,
+                ..
+            } => match self.classify(&model, &genomes, &input, &bufs) {
+                Ok(mut result) => {
+                    result.elapsed_ms = now_ms() - t0;
+                    Outcome::reply(FromWorker::Classified { id, result })
+                }
+                Err(e) => Outcome::error(Some(id), Stage::Classify, e),
+            },
+            ToWorker::StartSearch { settings, .. } => match self.start_search(id, settings) {
+                Ok(out) => out,
+                Err(e) => Outcome::error(Some(id), Stage::Search, e),
+            },
+            ToWorker::Pause { .. } => match &mut self.run {
+                Some(r) if r.state == RunState::Running => {
+                    r.state = RunState::Paused;
+                    Outcome::reply(FromWorker::SearchPaused { id: r.id })
+                }
+                _ => Outcome::error(Some(id), Stage::Search, "no search is running"),
+            },
+            ToWorker::Resume { .. } => match &mut self.run {
+                Some(r) if r.state == RunState::Paused => {
+                    r.state = RunState::Running;
+                    Outcome {
+                        replies: vec![],
+                        effects: vec![Effect::RunSearch],
+                    }
+                }
+                _ => Outcome::error(Some(id), Stage::Search, "no search is paused"),
+            },
+            ToWorker::Cancel { .. } => match self.run.take() {
+                Some(r) if r.state != RunState::Finished => Outcome {
+                    replies: vec![Envelope::bare(FromWorker::SearchEnded {
+                        id: r.id,
+                        end: SearchEnd::Cancelled,
+                    })],
+                    effects: vec![Effect::DeleteCheckpoint],
+                },
+                other => {
+                    self.run = other;
+                    Outcome::error(Some(id), Stage::Search, "no search is running")
+                }
+            },
+            ToWorker::FindCheckpoint { .. } => Outcome {
+                replies: vec![],
+                effects: vec![Effect::ReadCheckpoint { id, resume: false }],
+            },
+            ToWorker::ResumeCheckpoint { .. } => Outcome {
+                replies: vec![],
+                effects: vec![Effect::ReadCheckpoint { id, resume: true }],
+            },
+            ToWorker::DiscardCheckpoint { .. } => Outcome {
+                replies: vec![Envelope::bare(FromWorker::Done { id })],
+                effects: vec![Effect::DeleteCheckpoint],
+            },
+            ToWorker::OpenResult { file_name, .. } => match self.open_result(&file_name, &bufs) {
+                Ok(view) => Outcome::reply(FromWorker::SearchStarted { id, view }),
+                Err(e) => Outcome::error(Some(id), Stage::Result, e),
+            },
+            ToWorker::SaveResult { .. } => match self.result_json() {
+                Ok((name, text)) => Outcome {
+                    replies: vec![Envelope::with(
+                        FromWorker::File {
+                            id,
+                            file_name: name,
+                            mime: "application/json".into(),
+                        },
+                        vec![text.into_bytes()],
+                    )],
+                    effects: vec![],
+                },
+                Err(e) => Outcome::error(Some(id), Stage::Result, e),
+            },
+            ToWorker::Export {
+                model,
+                genome,
+                format,
+                ..
+            } => match self.export(&model, &genome, format) {
+                Ok((file_name, mime, bytes)) => Outcome {
+                    replies: vec![Envelope::with(
+                        FromWorker::File {
+                            id,
+                            file_name,
+                            mime,
+                        },
+                        vec![bytes],
+                    )],
+                    effects: vec![],
+                },
+                Err(e) => Outcome::error(Some(id), Stage::Export, e),
+            },
+            ToWorker::Samples { model, indices, .. } => match self.samples(&model, &indices) {
+                Ok((labels, bytes)) => Outcome {
+                    replies: vec![Envelope::with(
+                        FromWorker::Samples {
+                            id,
+                            indices,
+                            labels,
+                        },
+                        vec![bytes],
+                    )],
+                    effects: vec![],
+                },
+                Err(e) => Outcome::error(Some(id), Stage::Data, e),
+            },
+            ToWorker::InputsJson { model, .. } => match self.eval_set(&model) {
+                Ok(set) => Outcome {
+                    replies: vec![Envelope::with(
+                        FromWorker::File {
+                            id,
+                            file_name: format!("{model}-inputs.json"),
+                            mime: "application/json".into(),
+                        },
+                        vec![data::inputs_json(set).into_bytes()],
+                    )],
+                    effects: vec![],
+                },
+                Err(e) => Outcome::error(Some(id), Stage::Export, e),
+            },
+        }
+    }
+
+    fn load_model(
+        &mut self,
+        key: &str,
+        file_name: &str,
+        task: Option<&str>,
+        bufs: &[Vec<u8>],
+    ) -> Result<ModelInfo, WebError> {
+        expect_bufs("LoadModel", bufs, 1)?;
+        if key.is_empty() {
+            return Err(WebError::Request {
+                what: "model key",
+                detail: "empty".into(),
+            });
+        }
+        let (kind, mut info) = read_model(file_name, &bufs[0])?;
+        if let Some(t) = task.filter(|t| !t.is_empty()) {
+            if info.task != "custom" && info.task != t {
+                return Err(WebError::Upload {
+                    file: file_name.to_string(),
+                    detail: format!("the file says task {}, the form says {t}", info.task),
+                });
+            }
+            t.parse::<bitgru::task::Task>()?;
+            info.task = t.to_string();
+            if let Some(e) = crate::catalog::entry(t) {
+                if info
+                    .class_names
+                    .iter()
+                    .enumerate()
+                    .all(|(k, c)| *c == format!("c{k}"))
+                    && e.classes.len() == info.dims.classes
+                {
+                    info.class_names = e.classes.iter().map(|c| c.to_string()).collect();
+                }
+                info.steps = info.steps.or(Some(e.steps));
+            }
+        }
+        let mut loaded = Loaded {
+            kind,
+            info,
+            eval: None,
+            problem: None,
+        };
+        self.attach_data(&mut loaded)?;
+        let info = loaded.info.clone();
+        self.models.insert(key.to_string(), loaded);
+        Ok(info)
+    }
+
+    /// The evaluation set for a model from the loaded data, by its task and shape.
+    fn data_for(&self, info: &ModelInfo) -> Option<EvalSet> {
+        let d = info.dims;
+        match info.task.as_str() {
+            "row-mnist" | "pixel-mnist" => {
+                let rows = info.task == "row-mnist";
+                let want = if rows { 28 } else { 1 };
+                (d.input == want && d.classes == 10)
+                    .then(|| self.mnist.as_ref().map(|m| m.eval_set(rows)))
+                    .flatten()
+            }
+            "kws4" | "kws10" => {
+                let p = self.mfcc.as_ref()?;
+                let set = p.eval_set(&info.task)?;
+                let classes = p.classes.get(&info.task).map_or(0, Vec::len);
+                (d.input == p.coeffs && d.classes == classes).then_some(set)
+            }
+            _ => None,
+        }
+    }
+
+    /// Gives a model its evaluation set (and calibration, for uncalibrated float weights).
+    /// On error the model is unchanged.
+    fn attach_data(&self, m: &mut Loaded) -> Result<(), WebError> {
+        if m.eval.is_some() {
+            return Ok(());
+        }
+        let Some(set) = self.data_for(&m.info) else {
+            return Ok(());
+        };
+        if let ModelKind::Uncalibrated { model, meta } = &m.kind {
+            let n = set.len().min(CALIBRATION_SEQUENCES);
+            let idx = stratified_subset(&set.labels, n);
+            let views: Vec<&[f32]> = idx.iter().map(|&i| set.sequences[i].as_slice()).collect();
+            let calibration = Calibration::compute(model, &views)?;
+            m.info.calibration_sequences = calibration.n_sequences;
+            m.kind = ModelKind::Float(ModelBundle {
+                meta: meta.clone(),
+                model: model.clone(),
+                calibration,
+            });
+        }
+        m.info.eval_sequences = set.len();
+        m.info.eval_source = set.name.clone();
+        m.eval = Some(set);
+        m.problem = None;
+        Ok(())
+    }
+
+    fn load_inputs(
+        &mut self,
+        key: &str,
+        file_name: &str,
+        bufs: &[Vec<u8>],
+    ) -> Result<ModelInfo, WebError> {
+        expect_bufs("LoadInputs", bufs, 1)?;
+        let m = self.loaded(key)?;
+        let set = data::parse_inputs(file_name, &bufs[0], m.info.dims.input, m.info.dims.classes)?;
+        let mut updated = m.clone();
+        updated.eval = None;
+        if let ModelKind::Uncalibrated { model, meta } = &updated.kind {
+            let n = set.len().min(CALIBRATION_SEQUENCES);
+            let idx = stratified_subset(&set.labels, n);
+            let views: Vec<&[f32]> = idx.iter().map(|&i| set.sequences[i].as_slice()).collect();
+            let calibration = Calibration::compute(model, &views)?;
+            updated.info.calibration_sequences = calibration.n_sequences;
+            updated.kind = ModelKind::Float(ModelBundle {
+                meta: meta.clone(),
+                model: model.clone(),
+                calibration,
+            });
+        }
+        updated.info.eval_sequences = set.len();
+        updated.info.eval_source = set.name.clone();
+        updated.info.steps = Some(set.steps);
+        updated.eval = Some(set);
+        updated.problem = None;
+        let info = updated.info.clone();
+        self.models.insert(key.to_string(), updated);
+        Ok(info)
+    }
+
+    fn load_data(&mut self, kind: DataKind, bufs: &[Vec<u8>]) -> Result<usize, WebError> {
+        let n = match kind {
+            DataKind::Mnist => {
+                expect_bufs("LoadData mnist (images, labels)", bufs, 2)?;
+                let d = MnistData::parse(&bufs[0], &bufs[1], "")?;
+                let n = d.len();
+                self.mnist = Some(MnistData {
+                    source: format!("{n} MNIST test digits"),
+                    ..d
+                });
+                n
+            }
+            DataKind::KwsMfcc => {
+                expect_bufs("LoadData kws_mfcc", bufs, 1)?;
+                let p = MfccPack::parse(&bufs[0])?;
+                let n = p.sequences.len();
+                self.mfcc = Some(p);
+                n
+            }
+        };
+        let keys: Vec<String> = self.models.keys().cloned().collect();
+        for k in keys {
+            let mut m = self.models.remove(&k).expect("key exists");
+            let r = self.attach_data(&mut m);
+            self.models.insert(k, m);
+            r?;
+        }
+        Ok(n)
+    }
+
+    fn loaded(&self, key: &str) -> Result<&Loaded, WebError> {
+        self.models.get(key).ok_or_else(|| WebError::Request {
+            what: "model",
+            detail: format!("{key:?} is not loaded"),
+        })
+    }
+
+    fn eval_set(&self, key: &str) -> Result<&EvalSet, WebError> {
+        self.loaded(key)?
+            .eval
+            .as_ref()
+            .ok_or_else(|| WebError::Request {
+                what: "evaluation data",
+                detail: format!("model {key:?} has no evaluation data loaded"),
+            })
+    }
+
+    /// The prepared model of a genome (a `.bitgru` file only has its own genome).
+    fn prepared(m: &Loaded, genome: &Genome) -> Result<QuantGru, WebError> {
+        match &m.kind {
+            ModelKind::Float(b) => Ok(QuantGru::prepare(&b.model, &b.calibration, genome)?),
+            ModelKind::Uncalibrated { .. } => Err(WebError::Request {
+                what: "model",
+                detail: "float weights without calibration: load its task's evaluation data first"
+                    .into(),
+            }),
+            ModelKind::Quant(q) if q.genome == *genome => Ok((**q).clone()),
+            ModelKind::Quant(q) => Err(WebError::Request {
+                what: "genome",
+                detail: format!(
+                    "{genome}: this .bitgru model is quantized for {} only",
+                    q.genome
+                ),
+            }),
+        }
+    }
+
+    fn evaluate(
+        &mut self,
+        key: &str,
+        genome: &Genome,
+        now_ms: &dyn Fn() -> f64,
+    ) -> Result<GenomeReport, WebError> {
+        let t0 = now_ms();
+        let set = self.eval_set(key)?.clone();
+        let m = self.models.get_mut(key).expect("checked by eval_set");
+        let dims = m.info.dims;
+        let (predictions, float_accuracy, agreement) = match &m.kind {
+            ModelKind::Float(b) => {
+                if m.problem.is_none() {
+                    m.problem = Some(QuantProblem::new(
+                        b.model.clone(),
+                        b.calibration.clone(),
+                        &set.sequences,
+                        set.labels.clone(),
+                        vec![Objective::Error, Objective::Size],
+                    )?);
+                }
+                let p = m.problem.as_ref().expect("just built");
+                let pred = p.predictions(genome)?;
+                let e = p.evaluation_of(genome, &pred);
+                (pred, p.float_accuracy(), e.agreement)
+            }
+            _ => {
+                let q = Self::prepared(m, genome)?;
+                let codes = set
+                    .sequences
+                    .iter()
+                    .map(|x| q.quantize_input(x))
+                    .collect::<bitgru::Result<Vec<_>>>()?;
+                let pred = bitgru::eval::predict_batch(&q, &codes)?;
+                (pred, f64::NAN, f64::NAN)
+            }
+        };
+        let correct = predictions
+            .iter()
+            .zip(&set.labels)
+            .filter(|(a, b)| a == b)
+            .count();
+        Ok(GenomeReport {
+            model: key.to_string(),
+            genome: *genome,
+            n: set.len(),
+            accuracy: correct as f64 / set.len().max(1) as f64,
+            float_accuracy,
+            agreement,
+            size: bitgru::size::report(genome, dims),
+            breakdown: size_breakdown(genome, dims),
+            confusion: confusion_matrix(&predictions, &set.labels, dims.classes),
+            predictions,
+            class_names: m.info.class_names.clone(),
+            eval_source: set.name.clone(),
+            elapsed_ms: now_ms() - t0,
+        })
+    }
+
+    fn classify(
+        &self,
+        key: &str,
+        genomes: &[Genome],
+        input: &ClassifyInput,
+        bufs: &[Vec<u8>],
+    ) -> Result<ClassifyResult, WebError> {
+        let m = self.loaded(key)?;
+        let dims = m.info.dims;
+        let (x, image, label) = match input {
+            ClassifyInput::Drawing { width, height } => {
+                expect_bufs("Classify drawing", bufs, 1)?;
+                if *width > MAX_DRAWING_SIDE || *height > MAX_DRAWING_SIDE {
+                    return Err(WebError::Request {
+                        what: "drawing",
+                        detail: format!(
+                            "{width} × {height} is larger than {MAX_DRAWING_SIDE} × {MAX_DRAWING_SIDE}"
+                        ),
+                    });
+                }
+                let (w, h) = (*width as usize, *height as usize);
+                if bufs[0].len() != w * h * 4 {
+                    return Err(WebError::Request {
+                        what: "drawing",
+                        detail: format!(
+                            "{} bytes for {w} × {h} RGBA pixels (expected {})",
+                            bufs[0].len(),
+                            w * h * 4
+                        ),
+                    });
+                }
+                let ink: Vec<u8> = bufs[0].chunks_exact(4).map(|p| p[3]).collect();
+                let img = crate::digits::preprocess(&ink, w, h)?;
+                if !(dims.input == 28 || dims.input == 1) || dims.classes != 10 {
+                    return Err(WebError::Request {
+                        what: "model",
+                        detail: format!(
+                            "{key} takes {} features per step for {} classes, not MNIST digits",
+                            dims.input, dims.classes
+                        ),
+                    });
+                }
+                let x: Vec<f32> = img.iter().map(|&p| f32::from(p) / 255.0).collect();
+                (x, img, None)
+            }
+            ClassifyInput::Sample { index } => {
+                let set = self.eval_set(key)?;
+                let x = set
+                    .sequences
+                    .get(*index)
+                    .ok_or_else(|| WebError::Request {
+                        what: "sample",
+                        detail: format!("{index} (the evaluation set has {})", set.len()),
+                    })?
+                    .clone();
+                let image = match (&self.mnist, m.info.task.as_str()) {
+                    (Some(d), "row-mnist" | "pixel-mnist") if *index < d.len() => {
+                        d.image(*index).to_vec()
+                    }
+                    _ => Vec::new(),
+                };
+                (x, image, Some(set.labels[*index]))
+            }
+        };
+        let mut scores = Vec::with_capacity(genomes.len());
+        for g in genomes {
+            let q = Self::prepared(m, g)?;
+            let codes = q.quantize_input(&x)?;
+            let logits = bitgru::eval::logits_batch(&q, &[codes])?;
+            let scale = q.head.w_scale * q.scales[Gene::AddH.index()];
+            let real: Vec<f64> = logits[0].iter().map(|&l| l as f64 * scale).collect();
+            let probs = softmax(&real);
+            let class = bitgru::model::argmax_i32(&logits[0]);
+            scores.push(GenomeScores {
+                genome: *g,
+                probs,
+                class,
+            });
+        }
+        Ok(ClassifyResult {
+            scores,
+            image,
+            label,
+            elapsed_ms: 0.0,
+        })
+    }
+
+    /// The fitness problem and config of a search (the CLI's choices: stratified subset,
+    /// reference point 1.1, homogeneous seeding).
+    fn build_search(
+        &self,
+        settings: &SearchSettings,
+    ) -> Result<(QuantProblem, SearchConfig, usize), WebError> {
+        let m = self.loaded(&settings.model)?;
+        let set = self.eval_set(&settings.model)?;
+        let ModelKind::Float(b) = &m.kind else {
+            return Err(WebError::Request {
+                what: "model",
+                detail: format!(
+                    "{}: a search needs float weights with calibration, not a {}",
+                    settings.model, m.info.kind
+                ),
+            });
+        };
+        Objective::check_list(&settings.objectives)?;
+        if settings.subset == 0 || settings.subset > set.len() {
+            return Err(WebError::Request {
+                what: "fitness subset",
+                detail: format!(
+                    "{} (the evaluation set has {} sequences; expected 1..={})",
+                    settings.subset,
+                    set.len(),
+                    set.len()
+                ),
+            });
+        }
+        let idx = stratified_subset(&set.labels, settings.subset);
+        let seqs: Vec<Vec<f32>> = idx.iter().map(|&i| set.sequences[i].clone()).collect();
+        let labels: Vec<usize> = idx.iter().map(|&i| set.labels[i]).collect();
+        let mut config = SearchConfig::new(
+            &m.info.task,
+            &m.info.file_name,
+            &model_digest(&b.model, &b.calibration),
+            settings.pop,
+            settings.gens,
+            settings.seed,
+        );
+        config.split = set.name.clone();
+        config.subset = settings.subset;
+        config.objectives = settings.objectives.clone();
+        config.reference_point = vec![1.1; settings.objectives.len()];
+        config.validate()?;
+        let problem = QuantProblem::new(
+            b.model.clone(),
+            b.calibration.clone(),
+            &seqs,
+            labels,
+            settings.objectives.clone(),
+        )?;
+        Ok((problem, config, set.len()))
+    }
+
+    fn view_of(r: &Running) -> SearchView {
+        SearchView {
+            config: r.search.config.clone(),
+            homogeneous: r.search.homogeneous().to_vec(),
+            generations: r.search.generations().to_vec(),
+            float_accuracy: r.problem.float_accuracy(),
+            opened: false,
+            model_key: r.settings.model.clone(),
+            best_within_1pp: r.search.result().best_within_1pp,
+            hv_homogeneous: r.search.hypervolumes().1,
+        }
+    }
+
+    fn start_search(&mut self, id: Id, settings: SearchSettings) -> Result<Outcome, WebError> {
+        if self.search_running() {
+            return Err(WebError::Request {
+                what: "search",
+                detail: "a search is already running; cancel it first".into(),
+            });
+        }
+        let (problem, config, split_size) = self.build_search(&settings)?;
+        let search = Search::new(config, &problem)?;
+        let run = Running {
+            id,
+            settings,
+            search,
+            problem,
+            split_size,
+            state: RunState::Running,
+            seconds: Vec::new(),
+            new_evals: 0,
+        };
+        let view = Self::view_of(&run);
+        let ckpt = Self::checkpoint_of(&run)?;
+        self.run = Some(run);
+        Ok(Outcome {
+            replies: vec![Envelope::bare(FromWorker::SearchStarted { id, view })],
+            effects: vec![Effect::SaveCheckpoint(ckpt), Effect::RunSearch],
+        })
+    }
+
+    fn checkpoint_of(r: &Running) -> Result<String, WebError> {
+        let c = StoredCheckpoint {
+            settings: r.settings.clone(),
+            float_accuracy: r.problem.float_accuracy(),
+            split_size: r.split_size,
+            search: r.search.to_json()?,
+        };
+        serde_json::to_string(&c).map_err(|e| WebError::Request {
+            what: "checkpoint",
+            detail: e.to_string(),
+        })
+    }
+
+    /// Runs one generation of the running search; `seconds` is measured by the caller around
+    /// this call and recorded with [`Compute::finish_step`].
+    pub fn step_search(&mut self) -> Result<bool, (Id, WebError)> {
+        let Some(r) = self.run.as_mut().filter(|r| r.state == RunState::Running) else {
+            return Ok(false);
+        };
+        let rec = r.search.step(&r.problem).map_err(|e| (r.id, e.into()))?;
+        r.new_evals = rec.new_evaluations;
+        Ok(true)
+    }
+
+    /// Records the wall time of the generation just run and returns its progress event and
+    /// the checkpoint (plus the end event when the search is done).
+    pub fn finish_step(&mut self, seconds: f64) -> Outcome {
+        let Some(r) = self.run.as_mut() else {
+            return Outcome::default();
+        };
+        r.search.set_seconds(seconds);
+        r.seconds.push(seconds);
+        let total = r.search.config.gens;
+        let done = r.search.generations().len();
+        let mean = r.seconds.iter().sum::<f64>() / r.seconds.len() as f64;
+        let progress = Progress {
+            record: r.search.generations().last().expect("stepped").clone(),
+            done,
+            total,
+            evaluated: r.search.n_evaluated(),
+            evals_per_s: r.new_evals as f64 / seconds.max(1e-9),
+            eta_s: mean * (total - done) as f64,
+            best_within_1pp: r.search.result().best_within_1pp,
+        };
+        let id = r.id;
+        let mut out = Outcome {
+            replies: vec![Envelope::bare(FromWorker::Generation { id, progress })],
+            effects: vec![],
+        };
+        if r.search.is_done() {
+            r.state = RunState::Finished;
+            out.replies.push(Envelope::bare(FromWorker::SearchEnded {
+                id,
+                end: SearchEnd::Finished,
+            }));
+            out.effects.push(Effect::DeleteCheckpoint);
+        } else {
+            match Self::checkpoint_of(r) {
+                Ok(c) => out.effects.push(Effect::SaveCheckpoint(c)),
+                Err(e) => out.replies.push(Envelope::bare(FromWorker::Error {
+                    id: Some(id),
+                    during: Stage::Checkpoint,
+                    message: e.to_string(),
+                })),
+            }
+        }
+        out
+    }
+
+    /// The checkpoint read from IndexedDB (`None`: there is none).
+    pub fn checkpoint_read(&mut self, id: Id, resume: bool, stored: Option<String>) -> Outcome {
+        let parsed = stored.map(|s| {
+            serde_json::from_str::<StoredCheckpoint>(&s)
+                .map_err(|e| WebError::Request {
+                    what: "checkpoint",
+                    detail: format!("unreadable ({e}); discard it"),
+                })
+                .and_then(|c| Ok((Search::from_json(&c.search)?, c)))
+        });
+        if !resume {
+            return match parsed {
+                None => Outcome::reply(FromWorker::CheckpointFound { id, found: None }),
+                Some(Err(e)) => Outcome::error(Some(id), Stage::Checkpoint, e),
+                Some(Ok((s, c))) => Outcome::reply(FromWorker::CheckpointFound {
+                    id,
+                    found: Some(CheckpointInfo {
+                        task: s.config.task.clone(),
+                        model: c.settings.model.clone(),
+                        model_digest: s.config.model_digest.clone(),
+                        done: s.generations().len(),
+                        total: s.config.gens,
+                        pop: s.config.pop,
+                        seed: s.config.seed,
+                    }),
+                }),
+            };
+        }
+        let resumed = match parsed {
+            None => Err(WebError::Request {
+                what: "checkpoint",
+                detail: "there is no checkpoint to resume".into(),
+            }),
+            Some(r) => r.and_then(|(s, c)| self.resume_from(id, s, c)),
+        };
+        match resumed {
+            Ok(out) => out,
+            Err(e) => Outcome::error(Some(id), Stage::Checkpoint, e),
+        }
+    }
+
+    fn resume_from(
+        &mut self,
+        id: Id,
+        search: Search,
+        c: StoredCheckpoint,
+    ) -> Result<Outcome, WebError> {
+        if self.search_running() {
+            return Err(WebError::Request {
+                what: "search",
+                detail: "a search is already running".into(),
+            });
+        }
+        let (problem, config, split_size) = self.build_search(&c.settings)?;
+        if let Some((field, was, now)) = search.config.difference(&config) {
+            return Err(WebError::Request {
+                what: "checkpoint",
+                detail: format!(
+                    "it was made with {field} = {was}, the loaded model and data give {now}"
+                ),
+            });
+        }
+        let run = Running {
+            id,
+            settings: c.settings,
+            search,
+            problem,
+            split_size,
+            state: RunState::Running,
+            seconds: Vec::new(),
+            new_evals: 0,
+        };
+        let view = Self::view_of(&run);
+        let done = run.search.is_done();
+        self.run = Some(run);
+        Ok(Outcome {
+            replies: vec![Envelope::bare(FromWorker::SearchStarted { id, view })],
+            effects: if done {
+                vec![]
+            } else {
+                vec![Effect::RunSearch]
+            },
+        })
+    }
+
+    fn open_result(&mut self, file_name: &str, bufs: &[Vec<u8>]) -> Result<SearchView, WebError> {
+        expect_bufs("OpenResult", bufs, 1)?;
+        let text = std::str::from_utf8(&bufs[0]).map_err(|e| WebError::Upload {
+            file: file_name.to_string(),
+            detail: format!("not UTF-8 text: {e}"),
+        })?;
+        let r = SearchResult::from_json(text).map_err(|e| WebError::Upload {
+            file: file_name.to_string(),
+            detail: e.to_string(),
+        })?;
+        let model_key = self
+            .models
+            .iter()
+            .find(|(_, m)| match &m.kind {
+                ModelKind::Float(b) => {
+                    model_digest(&b.model, &b.calibration) == r.config.model_digest
+                }
+                _ => false,
+            })
+            .map(|(k, _)| k.clone())
+            .unwrap_or_default();
+        let view = SearchView {
+            config: r.config.clone(),
+            homogeneous: r.homogeneous.clone(),
+            generations: r.generations.clone(),
+            float_accuracy: r.fitness.float_accuracy,
+            opened: true,
+            model_key,
+            best_within_1pp: r.best_within_1pp.clone(),
+            hv_homogeneous: r.hypervolume.homogeneous,
+        };
+        self.opened = Some(r);
+        Ok(view)
+    }
+
+    /// The current search (running, paused or finished here) or the opened one, as result.json.
+    fn result_json(&self) -> Result<(String, String), WebError> {
+        let result = match &self.run {
+            Some(r) => {
+                let mut res = r.search.result();
+                res.fitness = FitnessInfo {
+                    split_size: r.split_size,
+                    subset: r.problem.len(),
+                    float_accuracy: r.problem.float_accuracy(),
+                };
+                res
+            }
+            None => self.opened.clone().ok_or_else(|| WebError::Request {
+                what: "result",
+                detail: "no search has run or been opened".into(),
+            })?,
+        };
+        let text = serde_json::to_string_pretty(&result).map_err(|e| WebError::Request {
+            what: "result",
+            detail: e.to_string(),
+        })?;
+        Ok((format!("{}-result.json", result.config.task), text))
+    }
+
+    fn samples(&self, key: &str, indices: &[usize]) -> Result<(Vec<usize>, Vec<u8>), WebError> {
+        let m = self.loaded(key)?;
+        let d = match (&self.mnist, m.info.task.as_str()) {
+            (Some(d), "row-mnist" | "pixel-mnist") => d,
+            _ => {
+                return Err(WebError::Request {
+                    what: "samples",
+                    detail: format!("model {key:?} has no MNIST images loaded"),
+                })
+            }
+        };
+        let mut labels = Vec::with_capacity(indices.len());
+        let mut bytes = Vec::with_capacity(indices.len() * 784);
+        for &i in indices {
+            if i >= d.len() {
+                return Err(WebError::Request {
+                    what: "sample",
+                    detail: format!("{i} (there are {} images)", d.len()),
+                });
+            }
+            labels.push(d.labels[i] as usize);
+            bytes.extend_from_slice(d.image(i));
+        }
+        Ok((labels, bytes))
+    }
+
+    fn export(
+        &self,
+        key: &str,
+        genome: &Genome,
+        format: ExportFormat,
+    ) -> Result<(String, String, Vec<u8>), WebError> {
+        let m = self.loaded(key)?;
+        let q = Self::prepared(m, genome)?;
+        let stem = format!("{}-{genome}", m.info.task);
+        match format {
+            ExportFormat::Bitgru => {
+                let meta = match &m.kind {
+                    ModelKind::Float(b) => serde_json::to_value(&b.meta).unwrap_or_default(),
+                    _ => serde_json::Value::Null,
+                };
+                let provenance = serde_json::json!({
+                    "exported_by": "bitgru web app",
+                    "model_file": m.info.file_name,
+                    "model_meta": meta,
+                    "genome": genome,
+                    "size": bitgru::size::report(genome, m.info.dims),
+                });
+                let bytes = bitgru::io::qfile::save_quant(&q, provenance)?;
+                Ok((
+                    format!("{stem}.bitgru"),
+                    "application/octet-stream".into(),
+                    bytes,
+                ))
+            }
+            ExportFormat::CZip => {
+                let bytes = crate::export::c_zip(&q, &m.info)?;
+                Ok((format!("{stem}-c.zip"), "application/zip".into(), bytes))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ROW: &[u8] = include_bytes!("../assets/models/row-mnist.safetensors");
+    const IMAGES: &[u8] = include_bytes!("../assets/data/mnist-test-500-images-idx3-ubyte.gz");
+    const LABELS: &[u8] = include_bytes!("../assets/data/mnist-test-500-labels-idx1-ubyte.gz");
+
+    fn handle(c: &mut Compute, msg: ToWorker, bufs: Vec<Vec<u8>>) -> Outcome {
+        c.handle(Envelope::with(msg, bufs), &|| 0.0)
+    }
+
+    fn loaded_row() -> Compute {
+        let mut c = Compute::new();
+        let out = handle(
+            &mut c,
+            ToWorker::LoadModel {
+                id: 1,
+                key: "row-mnist".into(),
+                file_name: "row-mnist.safetensors".into(),
+                task: None,
+            },
+            vec![ROW.to_vec()],
+        );
+        assert!(matches!(out.replies[0].msg, FromWorker::ModelLoaded { .. }));
+        let out = handle(
+            &mut c,
+            ToWorker::LoadData {
+                id: 2,
+                kind: DataKind::Mnist,
+            },
+            vec![IMAGES.to_vec(), LABELS.to_vec()],
+        );
+        match &out.replies[0].msg {
+            FromWorker::DataLoaded { n, models, .. } => {
+                assert_eq!(*n, 500);
+                assert_eq!(models[0].1.eval_sequences, 500);
+            }
+            other => panic!("{other:?}"),
+        }
+        c
+    }
+
+    #[test]
+    fn breakdown_sums_to_the_size_metric() {
+        let d = Dims {
+            input: 28,
+            hidden: 128,
+            classes: 10,
+        };
+        for g in [
+            "88888888888888888",
+            "64576888548886757",
+            "22222222222222222",
+        ] {
+            let g: Genome = g.parse().unwrap();
+            let sum: u64 = size_breakdown(&g, d).iter().map(|o| o.bits).sum();
+            assert_eq!(sum, bitgru::size::size_bits(&g, d), "{g}");
+        }
+    }
+
+    #[test]
+    fn a_bad_upload_leaves_the_model_untouched() {
+        let mut c = loaded_row();
+        for (name, bytes) in [
+            (
+                "broken.safetensors",
+                b"\x10\0\0\0\0\0\0\0{not json".to_vec(),
+            ),
+            ("empty.npz", Vec::new()),
+            ("x.bitgru", ROW.to_vec()),
+            ("weights.npz", b"PK\x03\x04garbage".to_vec()),
+        ] {
+            let out = handle(
+                &mut c,
+                ToWorker::LoadModel {
+                    id: 7,
+                    key: "row-mnist".into(),
+                    file_name: name.into(),
+                    task: None,
+                },
+                vec![bytes],
+            );
+            match &out.replies[0].msg {
+                FromWorker::Error {
+                    id: Some(7),
+                    during: Stage::Load,
+                    message,
+                } => assert!(message.contains(name), "{message}"),
+                other => panic!("{name}: {other:?}"),
+            }
+        }
+        // Still the row-mnist bundle with its data.
+        let m = c.model("row-mnist").unwrap();
+        assert_eq!(m.info.file_name, "row-mnist.safetensors");
+        let g = Genome::uniform(8).unwrap();
+        let r = c.evaluate("row-mnist", &g, &|| 0.0).unwrap();
+        assert!(r.accuracy > 0.95, "{}", r.accuracy);
+    }
+
+    #[test]
+    fn inputs_json_replaces_the_evaluation_data_or_nothing() {
+        let mut c = loaded_row();
+        let set = c.eval_set("row-mnist").unwrap().clone();
+        let small = EvalSet {
+            sequences: set.sequences[..20].to_vec(),
+            labels: set.labels[..20].to_vec(),
+            ..set
+        };
+        let load = |c: &mut Compute, bytes: Vec<u8>| {
+            handle(
+                c,
+                ToWorker::LoadInputs {
+                    id: 5,
+                    model: "row-mnist".into(),
+                    file_name: "mine.json".into(),
+                },
+                vec![bytes],
+            )
+        };
+        let out = load(
+            &mut c,
+            br#"{"sequences": [[1, 2, 3]], "labels": [0]}"#.to_vec(),
+        );
+        assert!(
+            matches!(&out.replies[0].msg, FromWorker::Error { message, .. } if message.contains("mine.json"))
+        );
+        assert_eq!(c.model("row-mnist").unwrap().info.eval_sequences, 500);
+        let out = load(&mut c, data::inputs_json(&small).into_bytes());
+        assert!(matches!(out.replies[0].msg, FromWorker::ModelLoaded { .. }));
+        let r = c
+            .evaluate("row-mnist", &Genome::uniform(8).unwrap(), &|| 0.0)
+            .unwrap();
+        assert_eq!(r.n, 20);
+    }
+
+    #[test]
+    fn evaluation_classification_and_exports() {
+        let mut c = loaded_row();
+        let g8 = Genome::uniform(8).unwrap();
+        let r = c.evaluate("row-mnist", &g8, &|| 0.0).unwrap();
+        assert_eq!(r.n, 500);
+        assert_eq!(r.confusion.iter().flatten().sum::<usize>(), 500);
+        let diag: usize = (0..10).map(|k| r.confusion[k][k]).sum();
+        assert_eq!(diag as f64 / 500.0, r.accuracy);
+        // A test digit classified through Classify agrees with the batch prediction.
+        let out = c
+            .classify("row-mnist", &[g8], &ClassifyInput::Sample { index: 3 }, &[])
+            .unwrap();
+        assert_eq!(out.scores[0].class, r.predictions[3]);
+        assert_eq!(out.image.len(), 784);
+        assert!((out.scores[0].probs.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+        // The same digit as a "drawing" (already MNIST-like) keeps its class.
+        let img = out.image.clone();
+        let drawn = c
+            .classify(
+                "row-mnist",
+                &[g8],
+                &ClassifyInput::Drawing {
+                    width: 28,
+                    height: 28,
+                },
+                &[img.iter().flat_map(|&a| [0, 0, 0, a]).collect()],
+            )
+            .unwrap();
+        assert_eq!(drawn.scores[0].class, out.label.unwrap());
+        // Exports: .bitgru reloads with the same predictions; the C zip holds the sources.
+        let (name, _, bytes) = c.export("row-mnist", &g8, ExportFormat::Bitgru).unwrap();
+        assert!(name.ends_with(".bitgru"));
+        let (q, _) = bitgru::io::qfile::load_quant(&bytes).unwrap();
+        let set = c.eval_set("row-mnist").unwrap();
+        let codes: Vec<Vec<i8>> = set
+            .sequences
+            .iter()
+            .map(|x| q.quantize_input(x).unwrap())
+            .collect();
+        assert_eq!(
+            bitgru::eval::predict_batch(&q, &codes).unwrap(),
+            r.predictions
+        );
+        let (_, mime, zip) = c.export("row-mnist", &g8, ExportFormat::CZip).unwrap();
+        assert_eq!(mime, "application/zip");
+        assert!(zip.starts_with(b"PK\x03\x04"));
+    }
+
+    #[test]
+    fn search_runs_pauses_and_resumes_from_its_checkpoint() {
+        let mut c = loaded_row();
+        let settings = SearchSettings {
+            model: "row-mnist".into(),
+            subset: 40,
+            pop: 4,
+            gens: 3,
+            seed: 5,
+            objectives: vec![Objective::Error, Objective::Size],
+        };
+        let out = handle(
+            &mut c,
+            ToWorker::StartSearch {
+                id: 10,
+                settings: settings.clone(),
+            },
+            vec![],
+        );
+        assert!(matches!(
+            out.replies[0].msg,
+            FromWorker::SearchStarted { .. }
+        ));
+        assert!(out.effects.contains(&Effect::RunSearch));
+        assert!(c.step_search().unwrap());
+        let out = c.finish_step(0.5);
+        let ckpt = out
+            .effects
+            .iter()
+            .find_map(|e| match e {
+                Effect::SaveCheckpoint(s) => Some(s.clone()),
+                _ => None,
+            })
+            .expect("a checkpoint per generation");
+        // Pause stops the loop.
+        handle(&mut c, ToWorker::Pause { id: 11 }, vec![]);
+        assert!(!c.search_running());
+        assert!(!c.step_search().unwrap());
+        // Uninterrupted: finish here.
+        handle(&mut c, ToWorker::Resume { id: 12 }, vec![]);
+        while c.search_running() {
+            c.step_search().unwrap();
+            c.finish_step(0.1);
+        }
+        let full = c.result_json().unwrap().1;
+        // Resumed elsewhere from the generation-1 checkpoint: the same result.
+        let mut d = loaded_row();
+        let out = d.checkpoint_read(20, false, Some(ckpt.clone()));
+        match &out.replies[0].msg {
+            FromWorker::CheckpointFound { found: Some(i), .. } => {
+                assert_eq!((i.done, i.total), (1, 3))
+            }
+            other => panic!("{other:?}"),
+        }
+        let out = d.checkpoint_read(21, true, Some(ckpt));
+        assert!(matches!(
+            out.replies[0].msg,
+            FromWorker::SearchStarted { .. }
+        ));
+        while d.search_running() {
+            d.step_search().unwrap();
+            d.finish_step(0.1);
+        }
+        let resumed = d.result_json().unwrap().1;
+        let fronts = |t: &str| SearchResult::from_json(t).unwrap().front;
+        assert_eq!(fronts(&full), fronts(&resumed));
+        // The result opens again as a view.
+        let out = handle(
+            &mut d,
+            ToWorker::OpenResult {
+                id: 22,
+                file_name: "result.json".into(),
+            },
+            vec![full.into_bytes()],
+        );
+        match &out.replies[0].msg {
+            FromWorker::SearchStarted { view, .. } => {
+                assert!(view.opened);
+                assert_eq!(view.model_key, "row-mnist");
+                assert_eq!(view.generations.len(), 3);
+            }
+            other => panic!("{other:?}"),
+        }
+        let out = handle(
+            &mut d,
+            ToWorker::OpenResult {
+                id: 23,
+                file_name: "bad.json".into(),
+            },
+            vec![b"{\"version\": 1}".to_vec()],
+        );
+        assert!(matches!(
+            out.replies[0].msg,
+            FromWorker::Error {
+                during: Stage::Result,
+                ..
+            }
+        ));
+        // Bad settings are specific errors.
+        let bad = SearchSettings {
+            subset: 501,
+            ..settings
+        };
+        let e = c.build_search(&bad).err().unwrap();
+        assert!(e.to_string().contains("501"), "{e}");
+    }
+}
