@@ -159,6 +159,9 @@ test('search: live front and HV curve; same front as `bitgru search`; export acc
   assert.ok(browserResult.front.length > 0);
   assert.deepEqual(frontOf(browserResult), frontOf(cli), 'same seed and settings => same front as the CLI');
   assert.deepEqual(browserResult.generations.map((g) => g.hypervolume), cli.generations.map((g) => g.hypervolume));
+  // Throughput of generations 1.. (the same genomes in both runs).
+  const rate = (r) => { const g = r.generations.slice(1); return g.reduce((a, x) => a + x.new_evaluations, 0) / g.reduce((a, x) => a + x.seconds, 0); };
+  console.log(`evaluations/s (row-mnist, ${settings.subset} sequences): browser ${rate(browserResult).toFixed(1)}, CLI ${rate(cli).toFixed(1)}`);
 
   // Click a front point: details, then export it and check it with `bitgru eval`.
   await page.locator('.front-pt').first().click();
@@ -311,7 +314,7 @@ async function screenshots(page) {
   for (const scheme of ['light', 'dark']) {
     await page.emulateMedia({ colorScheme: scheme });
     for (const slug of ['models', 'search', 'listen', 'digits', 'export', 'about']) {
-      await page.click(`#nav-${slug}`);
+      await page.evaluate((s) => { location.hash = `/${s}`; window.scrollTo(0, 0); }, slug);
       await page.waitForSelector(`#main[data-route="${slug}"]`);
       await page.waitForFunction(() => document.querySelector('#activity')?.dataset.busy === 'false', null, { timeout: TIMEOUT });
       await page.waitForTimeout(400);
