@@ -22,16 +22,18 @@ pub fn linear_ticks(lo: f64, hi: f64, target: usize) -> Vec<f64> {
     let step = [1.0, 2.0, 2.5, 5.0, 10.0]
         .iter()
         .map(|m| m * mag)
-        .find(|s| *s >= raw)
+        .find(|s| *s >= raw * 0.7)
         .unwrap_or(10.0 * mag);
-    let first = (lo / step).ceil() * step;
-    let mut out = Vec::new();
-    let mut t = first;
-    while t <= hi + step * 1e-9 {
-        out.push((t / step).round() * step);
-        t += step;
-    }
-    out
+    // Ticks are whole multiples of the step, rounded to the step's decimals (0.6, not
+    // 0.6000000000000001).
+    let scale = 10f64.powi((-step.log10().floor()).max(0.0) as i32 + 1);
+    let (k0, k1) = (
+        (lo / step - 1e-9).ceil() as i64,
+        (hi / step + 1e-9).floor() as i64,
+    );
+    (k0..=k1)
+        .map(|k| (k as f64 * step * scale).round() / scale)
+        .collect()
 }
 
 /// Log-scale error axis: lower end a power-of-ten fraction at or below the smallest positive
