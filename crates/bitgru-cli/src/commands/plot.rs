@@ -58,7 +58,7 @@ pub fn front_svg<'a>(r: &SearchResult, all: impl Iterator<Item = &'a Point>) -> 
     let c = &r.config;
     let _ = writeln!(
         s,
-        r#"<text x="{L}" y="22" font-size="15" font-weight="bold">{} — accuracy vs size ({} × {} generations, seed {})</text>"#,
+        r#"<text x="{L}" y="22" font-size="15" font-weight="bold">{} — accuracy vs size (population {}, {} generations, seed {})</text>"#,
         esc(&c.task),
         c.pop,
         r.generations.len(),
