@@ -2,8 +2,8 @@
 //!
 //! **Rounding policy: round half away from zero**, everywhere: in the integer kernel
 //! ([`round_shift`]), in the fake-quant path and when weights, biases and LUT entries are
-//! quantized at prepare time (both call Rust's `f64::round` / `f32::round`, which has the same
-//! policy), so the float simulation and the integer kernel agree on ties.
+//! quantized at prepare time (those call Rust's `f64::round` / `f32::round` directly, which
+//! has the same policy), so the float simulation and the integer kernel agree on ties.
 //!
 //! A real rescale factor `m > 0` is represented as a [`Multiplier`]: a 31-bit mantissa
 //! `mult ∈ [2^30, 2^31)` and a right shift, `m ≈ mult · 2^-shift` (the representation of
@@ -162,13 +162,6 @@ pub mod prepare {
     pub fn multiplier_value(m: Multiplier) -> f64 {
         m.mult as f64 / pow2(m.shift as i32)
     }
-}
-
-/// Round half away from zero (the float twin of [`round_shift`]).
-#[allow(clippy::float_arithmetic)]
-#[inline(always)]
-pub fn round_half_away(x: f64) -> f64 {
-    x.round()
 }
 
 #[cfg(test)]
