@@ -77,25 +77,10 @@ pub fn pool_threads() -> usize {
 }
 
 /// Float-model classes of every sequence, and how many distinct threads computed them.
-fn float_predictions(model: &FloatGru, seqs: &[Vec<f32>]) -> bitgru::Result<(Vec<usize>, usize)> {
-    #[cfg(feature = "threads")]
-    {
-        use rayon::prelude::*;
-        let tagged = seqs
-            .par_iter()
-            .map(|x| Ok((model.predict(x)?, rayon::current_thread_index())))
-            .collect::<bitgru::Result<Vec<_>>>()?;
-        let used: std::collections::BTreeSet<_> = tagged.iter().map(|(_, t)| *t).collect();
-        Ok((tagged.into_iter().map(|(p, _)| p).collect(), used.len()))
-    }
-    #[cfg(not(feature = "threads"))]
-    {
-        let preds = seqs
-            .iter()
-            .map(|x| model.predict(x))
-            .collect::<bitgru::Result<_>>()?;
-        Ok((preds, 1))
-    }
+fn float_predictions(model: &FloatGru, seqs: &[Vec<f32>]) -> bitgru::Result<Vec<usize>> {
+    bitgru::math::par_map(seqs, |x| model.predict(x))
+        .into_iter()
+        .collect()
 }
 
 impl Engine {
@@ -184,9 +169,17 @@ impl Engine {
             .iter()
             .map(|x| q.quantize_input(x))
             .collect::<bitgru::Result<Vec<_>>>()?;
-        let predictions = bitgru::eval::predict_batch(&q, &codes)?;
+        // `threads_used` is measured on this integer pass: the pool threads that ran a chunk.
+        let batch = bitgru::eval::CodeBatch::from_seqs(&codes, dims.input)?;
+        let packed = bitgru::kernel::PackedGru::pack(&q)?;
+        let (logits, threads_used) =
+            bitgru::eval::logits_packed_counted(&packed, &batch, bitgru::kernel::Variant::best())?;
+        let predictions: Vec<usize> = logits
+            .chunks(dims.classes)
+            .map(bitgru::math::argmax)
+            .collect();
         let t1 = now_ms();
-        let (float_predictions, threads_used) = float_predictions(model, &seqs)?;
+        let float_predictions = float_predictions(model, &seqs)?;
         let t2 = now_ms();
 
         let agree = predictions

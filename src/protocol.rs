@@ -477,6 +477,7 @@ pub struct EvalReport {
     pub elapsed_ms: f64,
     pub float_ms: f64,
     pub threads: usize,
+    /// Distinct pool threads that ran a chunk of the integer batch (1 when single-threaded).
     pub threads_used: usize,
     pub threaded: bool,
 }

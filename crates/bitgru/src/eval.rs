@@ -121,6 +121,16 @@ pub fn logits_packed(p: &PackedGru, batch: &CodeBatch) -> Result<Vec<i32>> {
 
 /// [`logits_packed`] with an explicit kernel variant.
 pub fn logits_packed_with(p: &PackedGru, batch: &CodeBatch, variant: Variant) -> Result<Vec<i32>> {
+    Ok(logits_packed_counted(p, batch, variant)?.0)
+}
+
+/// [`logits_packed_with`], also returning how many distinct pool threads ran a chunk of the
+/// batch (1 without the `parallel` feature): evidence that the integer pass used the pool.
+pub fn logits_packed_counted(
+    p: &PackedGru,
+    batch: &CodeBatch,
+    variant: Variant,
+) -> Result<(Vec<i32>, usize)> {
     if batch.input != p.input
         || batch.steps == 0
         || batch.codes.len() != batch.n * batch.steps * batch.input
@@ -143,7 +153,7 @@ pub fn logits_packed_with(p: &PackedGru, batch: &CodeBatch, variant: Variant) ->
     let parts = crate::math::par_map_init(
         &chunks,
         || BatchScratch::new(p),
-        |s, &k| -> Result<Vec<i32>> {
+        |s, &k| -> Result<(Vec<i32>, Option<usize>)> {
             let (lo, hi) = (k * CHUNK, ((k + 1) * CHUNK).min(n));
             let mut out = vec![0; (hi - lo) * c];
             p.logits_into(
@@ -154,18 +164,71 @@ pub fn logits_packed_with(p: &PackedGru, batch: &CodeBatch, variant: Variant) ->
                 s,
                 &mut out,
             )?;
-            Ok(out)
+            Ok((out, crate::math::pool_thread_index()))
         },
     );
     let mut out = Vec::with_capacity(n * c);
+    let mut threads = std::collections::BTreeSet::new();
     for part in parts {
-        out.extend_from_slice(&part?);
+        let (logits, thread) = part?;
+        out.extend_from_slice(&logits);
+        threads.insert(thread);
     }
-    Ok(out)
+    Ok((out, threads.len().max(1)))
 }
 
 /// Predicted class of every sequence of a code batch.
 pub fn predict_codes(q: &QuantGru, batch: &CodeBatch) -> Result<Vec<usize>> {
     let logits = logits_codes(q, batch)?;
     Ok(logits.chunks(q.classes).map(crate::math::argmax).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synth::{random_model, random_sequences};
+    use crate::{Calibration, Genome};
+    use std::str::FromStr;
+
+    fn batch_of(n: usize) -> (QuantGru, CodeBatch) {
+        let m = random_model(7, 3, 8, 4);
+        let seqs = random_sequences(8, n, 5, 3);
+        let refs: Vec<&[f32]> = seqs.iter().map(|v| v.as_slice()).collect();
+        let cal = Calibration::compute(&m, &refs).unwrap();
+        let q =
+            QuantGru::prepare(&m, &cal, &Genome::from_str("67676767676767676").unwrap()).unwrap();
+        let codes: Vec<Vec<i8>> = seqs.iter().map(|x| q.quantize_input(x).unwrap()).collect();
+        let batch = CodeBatch::from_seqs(&codes, 3).unwrap();
+        (q, batch)
+    }
+
+    #[test]
+    fn counted_logits_equal_plain_ones_and_count_pool_threads() {
+        // 5 chunks of CHUNK sequences.
+        let (q, batch) = batch_of(5 * CHUNK);
+        let p = PackedGru::pack(&q).unwrap();
+        let plain = logits_packed_with(&p, &batch, Variant::Scalar).unwrap();
+        let (counted, threads) = logits_packed_counted(&p, &batch, Variant::Scalar).unwrap();
+        assert_eq!(plain, counted);
+        #[cfg(feature = "parallel")]
+        {
+            let one = rayon::ThreadPoolBuilder::new()
+                .num_threads(1)
+                .build()
+                .unwrap();
+            let (_, used) = one
+                .install(|| logits_packed_counted(&p, &batch, Variant::Scalar))
+                .unwrap();
+            assert_eq!(used, 1);
+            let two = rayon::ThreadPoolBuilder::new()
+                .num_threads(2)
+                .build()
+                .unwrap();
+            let (_, used) = two
+                .install(|| logits_packed_counted(&p, &batch, Variant::Scalar))
+                .unwrap();
+            assert!((1..=2).contains(&used), "{used}");
+        }
+        assert!(threads >= 1);
+    }
 }

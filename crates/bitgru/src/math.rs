@@ -85,6 +85,19 @@ pub fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync + Send)
     par_map_init(items, || (), |_, x| f(x))
 }
 
+/// Index of the rayon pool thread running the caller (`None` outside a pool or without the
+/// `parallel` feature): lets a caller report how many threads a parallel map really used.
+pub fn pool_thread_index() -> Option<usize> {
+    #[cfg(feature = "parallel")]
+    {
+        rayon::current_thread_index()
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        None
+    }
+}
+
 /// `(0..n).map(f)` in order, parallel with the `parallel` feature.
 pub fn par_map_range<R: Send>(n: usize, f: impl Fn(usize) -> R + Sync + Send) -> Vec<R> {
     let idx: Vec<usize> = (0..n).collect();
