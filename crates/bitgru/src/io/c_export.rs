@@ -1044,6 +1044,15 @@ static int32_t @p@_dot(const uint8_t *w, size_t bit, unsigned bits, const int8_t
     const int32_t half = (int32_t)1 << (bits - 1u);
     int32_t acc = 0;
     size_t c;
+    if (bits == 8u) {
+        /* Byte-aligned codes: a plain loop (sign-extended without implementation-defined
+         * conversions). */
+        const uint8_t *b = &w[bit >> 3];
+        for (c = 0; c < n; ++c) {
+            acc += (((int32_t)b[c] ^ 128) - 128) * (int32_t)x[c];
+        }
+        return acc;
+    }
     for (c = 0; c < n; ++c) {
         int32_t v;
         if (have < bits) {
