@@ -85,6 +85,17 @@ pub enum Command {
     )]
     Export(ExportArgs),
 
+    /// Write a task's features (and their 8-bit codes) to an inputs file.
+    #[command(
+        long_about = "Loads a task's evaluation split exactly as `bitgru eval --task` does and writes \
+            an inputs file (readable by `eval --inputs` and `calibrate --inputs`): task, split, \
+            classes, steps, sequences (flat [T*I] f32 features), labels and, with --model, the \
+            model's input_scales and codes (the 8-bit codes the integer kernel and the exported \
+            C take, from QuantGru::quantize_input), so that a firmware front end can be \
+            cross-checked feature by feature and code by code."
+    )]
+    Features(FeaturesArgs),
+
     /// Print what a model file holds: dimensions, metadata, calibration, genome and size.
     #[command(after_help = MODEL_HELP)]
     Inspect(InspectArgs),
@@ -93,7 +104,11 @@ pub enum Command {
     #[command(
         long_about = "Prints a JSON object: genome, dims, bits (total model size: weights at \
             their genes' bits, 32-bit biases, LUTs, state, 8-bit head), bytes, normalized \
-            (bits / bits of the all-8 genome), weight_bits and bitops_per_step.",
+            (bits / bits of the all-8 genome), weight_bits, bitops_per_step and storage: what \
+            the files hold (state_bits: the metric's run-time state; metric_stored_bytes; \
+            packed_tensor_bytes: the .bitgru tensor data and the packed C arrays; padding_bytes; \
+            c_rodata_packed / c_rodata_unpacked: the C export's read-only data; \
+            c_overhead_packed: packed C read-only data minus the metric's stored part).",
         after_help = GENOME_HELP
     )]
     Size(SizeArgs),
@@ -437,6 +452,46 @@ pub struct ExportArgs {
     /// Prefix of the C identifiers and file names (--format c).
     #[arg(long, value_name = "NAME", default_value = "bitgru_model")]
     pub prefix: String,
+
+    /// Weight and LUT storage of the C export: packed (each gene's bit width, bit streams;
+    /// read-only data = the size metric + a small stated overhead) or unpacked (one byte per
+    /// code; faster where ROM is not the constraint).
+    #[arg(long, value_enum, default_value_t = CStorage::Packed)]
+    pub storage: CStorage,
+}
+
+/// C export storage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CStorage {
+    Packed,
+    Unpacked,
+}
+
+#[derive(Debug, Args)]
+pub struct FeaturesArgs {
+    /// Task whose evaluation split is written.
+    #[arg(long, value_name = "T", value_parser = parse_task)]
+    pub task: bitgru::task::Task,
+
+    /// Data root: holds mnist/ and speech_commands/ (or is one of them).
+    #[arg(long, value_name = "DIR")]
+    pub data: PathBuf,
+
+    /// Split: validation or test.
+    #[arg(long, value_name = "SPLIT", default_value = "validation", value_parser = parse_split)]
+    pub split: bitgru::task::EvalSplit,
+
+    /// Use only this many examples, evenly spaced.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+
+    /// Also write the 8-bit codes of this model (a bundle or a .bitgru file).
+    #[arg(long, value_name = "M")]
+    pub model: Option<PathBuf>,
+
+    /// Output inputs file (JSON). Parent directories are created.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]

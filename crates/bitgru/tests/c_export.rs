@@ -2,7 +2,7 @@
 //! bit for bit (logits and argmax) on random genomes and sequences.
 mod support;
 
-use bitgru::io::c_export::{export_c, CSource};
+use bitgru::io::c_export::{export_c, export_c_with, CExportOptions, CSource, Storage};
 use bitgru::model::argmax_i32;
 use bitgru::synth::{random_model, random_sequences};
 use bitgru::{BitRange, Calibration, Error, Genome, QuantGru, Scratch, N_GENES};
@@ -102,38 +102,34 @@ fn inputs(q: &QuantGru, seed: u64, n: usize) -> Vec<Vec<i8>> {
     out
 }
 
-/// Rust reference: logits (the zero state's head for an empty sequence) and argmax.
-fn rust_logits(q: &QuantGru, x: &[i8], s: &mut Scratch) -> Vec<i32> {
+/// Rust reference: the logits, or `None` for an empty sequence, which the Rust kernel refuses
+/// (issue 10: the C `_run` refuses it too, returning -1 and leaving the logits untouched).
+fn rust_logits(q: &QuantGru, x: &[i8], s: &mut Scratch) -> Option<Vec<i32>> {
     if x.is_empty() {
-        q.head_logits(&vec![0i8; q.hidden])
+        let e = q.run(x, s).unwrap_err().to_string();
+        assert!(e.contains("positive multiple"), "{e}");
+        None
     } else {
-        q.run(x, s).unwrap()
+        Some(q.run(x, s).unwrap())
     }
 }
 
-/// Reads `n`, then per sequence `steps` and `steps * INPUT_SIZE` codes; runs the model with
-/// `_run` and with `_reset`/`_step`/`_logits` (must agree), prints the logits and the argmax.
-fn harness(p: &str) -> String {
+/// A function `check_<p>(FILE *f)` that reads `n`, then per sequence `steps` and
+/// `steps * INPUT_SIZE` codes; runs the model with `_run` and with `_reset`/`_step`/`_logits`
+/// (must agree) and prints the logits and the argmax, or `empty` when `_run` refuses a
+/// zero-length sequence without touching the logits.
+fn harness_fn(p: &str) -> String {
     let up = p.to_ascii_uppercase();
     format!(
-        r#"#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include "{p}.h"
-
-int main(int argc, char **argv)
+        r#"
+static int check_{p}(FILE *f)
 {{
-    FILE *f;
     long n, k, t, steps, v;
     size_t c, len;
     int8_t *x;
     int32_t a[{up}_CLASSES], b[{up}_CLASSES];
     {p}_state_t st;
-    if (argc != 2) {{
-        return 2;
-    }}
-    f = fopen(argv[1], "r");
-    if (f == NULL || fscanf(f, "%ld", &n) != 1) {{
+    if (fscanf(f, "%ld", &n) != 1) {{
         return 2;
     }}
     printf("genome %s\n", {p}_genome);
@@ -152,7 +148,17 @@ int main(int argc, char **argv)
             }}
             x[c] = (int8_t)v;
         }}
-        {p}_run(x, (size_t)steps, a);
+        memset(a, 0x5A, sizeof a);
+        memset(b, 0x5A, sizeof b);
+        if ({p}_run(x, (size_t)steps, a) != 0) {{
+            free(x);
+            if (steps != 0 || memcmp(a, b, sizeof a) != 0) {{
+                fprintf(stderr, "run refused or wrote logits on sequence %ld\n", k);
+                return 3;
+            }}
+            printf("empty\n");
+            continue;
+        }}
         {p}_reset(&st);
         for (t = 0; t < steps; ++t) {{
             {p}_step(&st, &x[(size_t)t * {up}_INPUT_SIZE]);
@@ -168,7 +174,6 @@ int main(int argc, char **argv)
         printf("%lu\n", (unsigned long){p}_argmax(a));
         free(x);
     }}
-    fclose(f);
     return 0;
 }}
 "#
@@ -180,110 +185,272 @@ fn write_sources(dir: &Path, src: &CSource) {
     std::fs::write(dir.join(&src.source_name), &src.source).unwrap();
 }
 
-/// Exports `q`, compiles it with the harness and checks the C logits against the Rust kernel.
-fn check_against_rust(q: &QuantGru, prefix: &str, seed: u64, n_seq: usize) {
-    let src = export_c(q, prefix).unwrap();
-    let tmp = TempDir::new(prefix);
-    let dir = tmp.path();
-    write_sources(dir, &src);
-    std::fs::write(dir.join("harness.c"), harness(prefix)).unwrap();
-    let exe = dir.join("harness");
-    let out = Command::new("gcc")
-        .args(CFLAGS)
-        .arg("-o")
-        .arg(&exe)
-        .arg(dir.join("harness.c"))
-        .arg(dir.join(&src.source_name))
-        .output()
-        .expect("run gcc");
+/// One model of a multi-model check.
+struct Case {
+    q: QuantGru,
+    prefix: String,
+    storage: Storage,
+    seed: u64,
+    n_seq: usize,
+    /// Sequences checked besides the generated ones.
+    extra: Vec<Vec<i8>>,
+}
+
+impl Case {
+    fn new(q: QuantGru, prefix: &str, storage: Storage, seed: u64, n_seq: usize) -> Case {
+        Case {
+            q,
+            prefix: prefix.into(),
+            storage,
+            seed,
+            n_seq,
+            extra: Vec::new(),
+        }
+    }
+}
+
+/// Runs `cmd` and returns its stdout; panics with stderr on failure or on any diagnostic.
+fn run_clean(cmd: &mut Command, what: &str) -> String {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{what}: {e}"));
     assert!(
-        out.status.success(),
-        "gcc failed for genome {}:\n{}",
-        q.genome,
+        out.status.success() && out.stderr.is_empty(),
+        "{what} failed ({:?}):\n{}",
+        out.status,
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(
-        out.stderr.is_empty(),
-        "gcc printed diagnostics for genome {}:\n{}",
-        q.genome,
-        String::from_utf8_lossy(&out.stderr)
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Symbol sizes of the read-only data of an object file (`nm -S`: types r / R).
+fn rodata_symbols(obj: &Path) -> Vec<(String, u64)> {
+    let out = run_clean(Command::new("nm").arg("-S").arg(obj), "nm");
+    out.lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f.len() == 4 && (f[2] == "r" || f[2] == "R"))
+                .then(|| (f[3].to_string(), u64::from_str_radix(f[1], 16).unwrap()))
+        })
+        .collect()
+}
+
+/// Size of the `.rodata*` sections of an object file (`size -A`).
+fn rodata_section(obj: &Path) -> u64 {
+    let out = run_clean(Command::new("size").arg("-A").arg(obj), "size");
+    out.lines()
+        .filter(|l| l.starts_with(".rodata"))
+        .map(|l| l.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap())
+        .sum()
+}
+
+/// Exports every case, compiles them all with one harness in a single gcc invocation, checks
+/// the C logits against the Rust kernel and the compiled read-only data against the stated
+/// storage sizes.
+fn check_against_rust(cases: &[Case]) {
+    let tmp = TempDir::new(&cases[0].prefix);
+    let dir = tmp.path();
+    let mut main = String::from("#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n");
+    let mut sources = Vec::new();
+    for c in cases {
+        let opt = CExportOptions {
+            storage: c.storage,
+            class_names: vec![],
+        };
+        let src = export_c_with(&c.q, &c.prefix, &opt).unwrap();
+        write_sources(dir, &src);
+        sources.push(src.source_name.clone());
+        main.push_str(&format!("#include \"{}\"\n", src.header_name));
+    }
+    for c in cases {
+        main.push_str(&harness_fn(&c.prefix));
+    }
+    main.push_str(
+        "\nint main(int argc, char **argv)\n{\n    FILE *f;\n    int r;\n    \
+         if (argc != 2 || (f = fopen(argv[1], \"r\")) == NULL) {\n        return 2;\n    }\n",
+    );
+    for c in cases {
+        main.push_str(&format!(
+            "    if ((r = check_{}(f)) != 0) {{\n        return r;\n    }}\n",
+            c.prefix
+        ));
+    }
+    main.push_str("    fclose(f);\n    return 0;\n}\n");
+    std::fs::write(dir.join("harness.c"), main).unwrap();
+    sources.push("harness.c".into());
+    // One gcc for every translation unit (objects kept for the size check), one link.
+    run_clean(
+        Command::new("gcc")
+            .current_dir(dir)
+            .args(CFLAGS)
+            .arg("-c")
+            .args(&sources),
+        "gcc -c",
+    );
+    let objects: Vec<String> = sources.iter().map(|s| s.replace(".c", ".o")).collect();
+    run_clean(
+        Command::new("gcc")
+            .current_dir(dir)
+            .arg("-o")
+            .arg("harness")
+            .args(&objects),
+        "gcc link",
     );
 
-    let seqs = inputs(q, seed, n_seq);
-    let mut text = format!("{}\n", seqs.len());
-    for x in &seqs {
-        text.push_str(&(x.len() / q.input_size).to_string());
-        for v in x {
-            text.push(' ');
-            text.push_str(&v.to_string());
+    // Read-only data: every tensor array has exactly the stated size, the whole is at most the
+    // stated read-only data (gcc may fold the small multiplier tables into code) plus
+    // alignment, and the packed tensors are the size metric's stored part plus the tail
+    // padding of each bit stream.
+    for (c, obj) in cases.iter().zip(&objects) {
+        let st = bitgru::size::storage(&c.q.genome, c.q.dims());
+        let syms = rodata_symbols(&dir.join(obj));
+        // Tensor arrays in the order of `bitgru::size::tensors`: each has exactly its stated
+        // size; gcc may fold only a tiny table (at most 16 bytes) into code.
+        let names = [
+            "w_ir", "b_ir", "w_iz", "b_iz", "w_in", "b_in", "w_hr", "b_hr", "w_hz", "b_hz", "w_hn",
+            "b_hn", "lut_r", "lut_z", "lut_n", "w_fc", "b_fc",
+        ];
+        let mut want_tensors = 0;
+        for (name, (n, bits)) in names
+            .iter()
+            .zip(bitgru::size::tensors(&c.q.genome, c.q.dims()))
+        {
+            let want = match c.storage {
+                Storage::Packed => (n * bits as u64).div_ceil(8),
+                Storage::Unpacked => n * (bits as u64).div_ceil(8),
+            };
+            want_tensors += want;
+            let sym = format!("{}_{name}", c.prefix);
+            match syms.iter().find(|(s, _)| *s == sym) {
+                Some((_, got)) => assert_eq!(*got, want, "{sym}: bytes"),
+                None => assert!(want <= 16, "{sym} ({want} bytes) is missing"),
+            }
         }
-        text.push('\n');
+        let total: u64 = syms.iter().map(|(_, b)| b).sum();
+        let want_total = match c.storage {
+            Storage::Packed => st.c_rodata_packed,
+            Storage::Unpacked => st.c_rodata_unpacked,
+        };
+        assert_eq!(want_tensors + bitgru::size::C_CONSTANT_BYTES, want_total);
+        assert!(
+            total <= want_total,
+            "{}: {total} bytes of symbols, stated {want_total}",
+            c.prefix
+        );
+        let section = rodata_section(&dir.join(obj));
+        assert!(
+            section >= total && section <= want_total + 32 * 16,
+            "{}: .rodata {section} bytes, stated {want_total}",
+            c.prefix
+        );
+        if c.storage == Storage::Packed {
+            assert!(st.padding_bytes <= 9, "{}", c.prefix);
+            assert_eq!(
+                st.c_rodata_packed,
+                st.metric_stored_bytes + st.padding_bytes + bitgru::size::C_CONSTANT_BYTES
+            );
+        }
+    }
+
+    let mut text = String::new();
+    let all: Vec<Vec<Vec<i8>>> = cases
+        .iter()
+        .map(|c| {
+            let mut v = inputs(&c.q, c.seed, c.n_seq);
+            v.extend(c.extra.iter().cloned());
+            v
+        })
+        .collect();
+    for (c, seqs) in cases.iter().zip(&all) {
+        text.push_str(&format!("{}\n", seqs.len()));
+        for x in seqs {
+            text.push_str(&(x.len() / c.q.input_size).to_string());
+            for v in x {
+                text.push(' ');
+                text.push_str(&v.to_string());
+            }
+            text.push('\n');
+        }
     }
     let input_path = dir.join("input.txt");
     std::fs::write(&input_path, text).unwrap();
-    let run = Command::new(&exe)
-        .arg(&input_path)
-        .output()
-        .expect("run harness");
-    assert!(
-        run.status.success(),
-        "harness failed ({:?}) for genome {}: {}",
-        run.status,
-        q.genome,
-        String::from_utf8_lossy(&run.stderr)
+    let stdout = run_clean(
+        Command::new(dir.join("harness")).arg(&input_path),
+        "harness",
     );
-    let stdout = String::from_utf8(run.stdout).unwrap();
     let mut lines = stdout.lines();
-    assert_eq!(lines.next(), Some(format!("genome {}", q.genome).as_str()));
-
-    let mut s = Scratch::for_model(q);
-    let mut n_checked = 0;
-    for (k, x) in seqs.iter().enumerate() {
-        let line = lines
-            .next()
-            .unwrap_or_else(|| panic!("missing output line {k}"));
-        let nums: Vec<i64> = line
-            .split_whitespace()
-            .map(|t| t.parse().unwrap())
-            .collect();
-        assert_eq!(nums.len(), q.classes + 1, "line {k}: {line:?}");
-        let want = rust_logits(q, x, &mut s);
-        let got: Vec<i32> = nums[..q.classes].iter().map(|&v| v as i32).collect();
-        assert_eq!(
-            got,
-            want,
-            "genome {}: logits differ on sequence {k} ({} steps)",
-            q.genome,
-            x.len() / q.input_size
-        );
-        assert_eq!(
-            nums[q.classes] as usize,
-            argmax_i32(&want),
-            "argmax, seq {k}"
-        );
-        n_checked += 1;
+    for (c, seqs) in cases.iter().zip(&all) {
+        let q = &c.q;
+        assert_eq!(lines.next(), Some(format!("genome {}", q.genome).as_str()));
+        let mut s = Scratch::for_model(q);
+        for (k, x) in seqs.iter().enumerate() {
+            let line = lines
+                .next()
+                .unwrap_or_else(|| panic!("{}: missing output line {k}", c.prefix));
+            let Some(want) = rust_logits(q, x, &mut s) else {
+                assert_eq!(line, "empty", "{}: sequence {k}", c.prefix);
+                continue;
+            };
+            let nums: Vec<i64> = line
+                .split_whitespace()
+                .map(|t| t.parse().unwrap())
+                .collect();
+            assert_eq!(nums.len(), q.classes + 1, "line {k}: {line:?}");
+            let got: Vec<i32> = nums[..q.classes].iter().map(|&v| v as i32).collect();
+            assert_eq!(
+                got,
+                want,
+                "{} genome {} ({}): logits differ on sequence {k} ({} steps)",
+                c.prefix,
+                q.genome,
+                c.storage.name(),
+                x.len() / q.input_size
+            );
+            assert_eq!(
+                nums[q.classes] as usize,
+                argmax_i32(&want),
+                "argmax, seq {k}"
+            );
+        }
     }
     assert_eq!(lines.next(), None, "extra output");
-    assert!(n_checked >= 100);
 }
 
+/// Every bit width in both storages (all-2 … all-8), plus tiny shapes: one gcc run.
 #[test]
-fn c_matches_rust_uniform_genomes() {
-    if !support::require_gcc("c_matches_rust_uniform_genomes") {
+fn c_matches_rust_uniform_genomes_and_tiny_shapes() {
+    if !support::require_gcc("c_matches_rust_uniform_genomes_and_tiny_shapes") {
         return;
     }
-    for (k, bits) in [8u8, 2, 4].into_iter().enumerate() {
+    let mut cases = Vec::new();
+    for bits in 2u8..=8 {
         let g = Genome::uniform(bits).unwrap();
-        let q = prepared(11 + k as u64, 6, 16, 4, &g);
-        check_against_rust(&q, &format!("gru_u{bits}"), 100 + k as u64, 120);
+        let q = prepared(11 + bits as u64, 6, 16, 4, &g);
+        for storage in [Storage::Packed, Storage::Unpacked] {
+            let p = format!("u{bits}_{}", storage.name());
+            cases.push(Case::new(q.clone(), &p, storage, 100 + bits as u64, 40));
+        }
     }
+    let g: Genome = "37528364728364725".parse().unwrap();
+    for (k, (i, h, c)) in [(1, 1, 1), (1, 1, 2), (2, 3, 1)].into_iter().enumerate() {
+        let q = prepared(41 + k as u64, i, h, c, &g);
+        cases.push(Case::new(
+            q,
+            &format!("tiny{k}"),
+            Storage::Packed,
+            400 + k as u64,
+            40,
+        ));
+    }
+    check_against_rust(&cases);
 }
 
+/// Mixed genomes: fixed ones, a Latin square in which every gene takes every width 2..=8 once,
+/// random ones, and the constructed tie case of the golden fixture; packed and unpacked.
 #[test]
 fn c_matches_rust_mixed_genomes() {
     if !support::require_gcc("c_matches_rust_mixed_genomes") {
         return;
     }
+    let mut cases = Vec::new();
     let fixed = [
         "22222288888888888",
         "88888822222222222",
@@ -292,7 +459,35 @@ fn c_matches_rust_mixed_genomes() {
     for (k, s) in fixed.iter().enumerate() {
         let g: Genome = s.parse().unwrap();
         let q = prepared(21 + k as u64, 13, 32, 10, &g);
-        check_against_rust(&q, &format!("mixed{k}"), 200 + k as u64, 110);
+        cases.push(Case::new(
+            q.clone(),
+            &format!("mixed{k}"),
+            Storage::Packed,
+            200 + k as u64,
+            40,
+        ));
+        cases.push(Case::new(
+            q,
+            &format!("mixed{k}_u"),
+            Storage::Unpacked,
+            210 + k as u64,
+            20,
+        ));
+    }
+    for r in 0..7u8 {
+        let mut bits = [0u8; N_GENES];
+        for (k, b) in bits.iter_mut().enumerate() {
+            *b = 2 + (k as u8 + r) % 7;
+        }
+        let g = Genome::new(bits, BitRange::FULL).unwrap();
+        let q = prepared(50 + r as u64, 7, 11, 3, &g);
+        cases.push(Case::new(
+            q,
+            &format!("latin{r}"),
+            Storage::Packed,
+            500 + r as u64,
+            30,
+        ));
     }
     let mut rng = ChaCha8Rng::seed_from_u64(0xC0DE);
     for k in 0..4 {
@@ -303,20 +498,30 @@ fn c_matches_rust_mixed_genomes() {
         let g = Genome::new(bits, BitRange::FULL).unwrap();
         let (i, h, c) = [(5, 8, 3), (10, 24, 6), (3, 12, 2), (16, 20, 5)][k];
         let q = prepared(31 + k as u64, i, h, c, &g);
-        check_against_rust(&q, &format!("Rand_{k}"), 300 + k as u64, 100);
+        cases.push(Case::new(
+            q,
+            &format!("Rand_{k}"),
+            Storage::Packed,
+            300 + k as u64,
+            30,
+        ));
     }
-}
-
-#[test]
-fn c_matches_rust_tiny_shapes() {
-    if !support::require_gcc("c_matches_rust_tiny_shapes") {
-        return;
+    // The golden tie case: every requantizer rounds exact ties (tests/golden.rs counts them).
+    let spec = bitgru::io::golden::default_specs()
+        .into_iter()
+        .find(|s| s.ties)
+        .unwrap();
+    let golden = bitgru::io::golden::GoldenCase::generate(spec).unwrap();
+    let mut s = Scratch::for_model(&golden.model);
+    for (x, want) in golden.inputs.iter().zip(&golden.logits) {
+        assert_eq!(&golden.model.run(x, &mut s).unwrap(), want);
     }
-    let g: Genome = "37528364728364725".parse().unwrap();
-    for (k, (i, h, c)) in [(1, 1, 1), (1, 1, 2), (2, 3, 1)].into_iter().enumerate() {
-        let q = prepared(41 + k as u64, i, h, c, &g);
-        check_against_rust(&q, &format!("tiny{k}"), 400 + k as u64, 100);
+    for (p, storage) in [("ties", Storage::Packed), ("ties_u", Storage::Unpacked)] {
+        let mut c = Case::new(golden.model.clone(), p, storage, 600, 10);
+        c.extra = golden.inputs.clone();
+        cases.push(c);
     }
+    check_against_rust(&cases);
 }
 
 /// A harness that includes the generated `.c` (so that its `static` helpers are visible) and
@@ -539,7 +744,7 @@ fn sources_are_integer_only_and_self_contained() {
         for decl in [
             "void kws_reset(kws_state_t *s);",
             "void kws_step(kws_state_t *s, const int8_t x[KWS_INPUT_SIZE]);",
-            "void kws_run(const int8_t *x, size_t steps, int32_t logits[KWS_CLASSES]);",
+            "int kws_run(const int8_t *x, size_t steps, int32_t logits[KWS_CLASSES]);",
             "void kws_logits(const kws_state_t *s, int32_t out[KWS_CLASSES]);",
             "size_t kws_argmax(const int32_t logits[KWS_CLASSES]);",
             "#define KWS_INPUT_SIZE 7",
@@ -585,4 +790,115 @@ fn bad_prefix_is_rejected() {
     for ok in ["m", "kws_v2", "Model_8bit"] {
         assert!(export_c(&q, ok).is_ok(), "{ok}");
     }
+}
+
+/// Issue 11 item 2: the deployable package (`<p>.c`, `<p>_io.c` with the input scales and class
+/// names, `<p>_test.c` with golden vectors) compiles warning-free, its test main passes on this
+/// machine, and a corrupted golden logit makes it fail. One gcc run for both mains' objects.
+#[test]
+fn c_package_test_main_checks_golden_vectors() {
+    if !support::require_gcc("c_package_test_main_checks_golden_vectors") {
+        return;
+    }
+    let g: Genome = "64576888548886757".parse().unwrap();
+    let q = prepared(77, 9, 20, 4, &g);
+    let names: Vec<String> = ["yes", "no \"quoted\"", "café", "back\\slash"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let opt = CExportOptions {
+        storage: Storage::Packed,
+        class_names: names.clone(),
+    };
+    let src = export_c_with(&q, "pkg", &opt).unwrap();
+    let tmp = TempDir::new("pkg");
+    let dir = tmp.path();
+    write_sources(dir, &src);
+    let file = |n: &str| {
+        src.package
+            .iter()
+            .find(|f| f.name == n)
+            .unwrap_or_else(|| panic!("package lacks {n}"))
+            .contents
+            .clone()
+    };
+    for f in &src.package {
+        std::fs::write(dir.join(&f.name), &f.contents).unwrap();
+    }
+    // The input scales are a C array with the exact f32 values.
+    let io = file("pkg_io.c");
+    for s in &q.input_scales {
+        assert!(io.contains(&format!("{s:e}f")), "scale {s}");
+    }
+    // A corrupted copy: the first golden logit changed by one.
+    let test = file("pkg_test.c");
+    let first = q
+        .run(
+            &bitgru::io::golden::c_golden_vectors(&q, 1, 8, bitgru::io::c_export::GOLDEN_SEED)
+                .unwrap()[0]
+                .codes,
+            &mut Scratch::for_model(&q),
+        )
+        .unwrap()[0];
+    let marker = "golden_logits[GOLDEN_N][PKG_CLASSES] = {\n    { ";
+    let at = test.find(marker).expect("golden logits") + marker.len();
+    assert!(test[at..].starts_with(&format!("{first},")));
+    let bad = format!(
+        "{}{}{}",
+        &test[..at],
+        first + 1,
+        &test[at + first.to_string().len()..]
+    );
+    std::fs::write(dir.join("pkg_bad.c"), bad).unwrap();
+    run_clean(
+        Command::new("gcc")
+            .current_dir(dir)
+            .args(CFLAGS)
+            .arg("-c")
+            .args(["pkg.c", "pkg_io.c", "pkg_test.c", "pkg_bad.c"]),
+        "gcc -c package",
+    );
+    for (exe, main) in [("good", "pkg_test.o"), ("bad", "pkg_bad.o")] {
+        run_clean(
+            Command::new("gcc")
+                .current_dir(dir)
+                .args(["-o", exe, main, "pkg_io.o", "pkg.o"]),
+            "gcc link",
+        );
+    }
+    let out = run_clean(&mut Command::new(dir.join("good")), "pkg_test");
+    assert!(out.contains("PASSED: 0 failure(s)"), "{out}");
+    assert_eq!(
+        out.matches("ok  ").count(),
+        4 * bitgru::io::c_export::GOLDEN_SEQUENCES + 1
+    );
+    let expected: Vec<usize> = (0..bitgru::io::c_export::GOLDEN_SEQUENCES)
+        .map(|k| {
+            let v = &bitgru::io::golden::c_golden_vectors(
+                &q,
+                bitgru::io::c_export::GOLDEN_SEQUENCES,
+                bitgru::io::c_export::GOLDEN_STEPS,
+                bitgru::io::c_export::GOLDEN_SEED,
+            )
+            .unwrap()[k];
+            argmax_i32(&v.logits)
+        })
+        .collect();
+    for c in expected {
+        assert!(out.contains(&format!("class {}\n", names[c])), "{out}");
+    }
+    let bad = Command::new(dir.join("bad")).output().unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+    let bad_out = String::from_utf8(bad.stdout).unwrap();
+    assert!(
+        bad_out.contains("FAIL codes -> logits (run) (vector 0)"),
+        "{bad_out}"
+    );
+    // Wrong number of class names: a specific error.
+    let opt = CExportOptions {
+        storage: Storage::Packed,
+        class_names: vec!["a".into()],
+    };
+    let e = export_c_with(&q, "pkg", &opt).unwrap_err().to_string();
+    assert!(e.contains("class names") && e.contains('4'), "{e}");
 }

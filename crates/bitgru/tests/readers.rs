@@ -390,7 +390,7 @@ fn quant_metadata_fields_are_checked() {
         ("mul_rh", Box::new(|m| m["mul_rh"]["shift"] = json!(63))),
         ("add_h", Box::new(|m| m["add_h"]["mult_a"] = json!(-1))),
         ("hidden size", Box::new(|m| m["hidden"] = json!(1u64 << 40))),
-        ("version", Box::new(|m| m["version"] = json!(2))),
+        ("version", Box::new(|m| m["version"] = json!(3))),
     ];
     for (needle, edit) in cases {
         let bad = edit_quant(&bytes, edit, |_, _| {});

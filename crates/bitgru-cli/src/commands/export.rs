@@ -1,8 +1,9 @@
 //! `bitgru export`: a prepared genome as `DIR/model.bitgru` or C source.
-use crate::cli::{ExportArgs, ExportFormat};
+use crate::cli::{CStorage, ExportArgs, ExportFormat};
 use crate::models::{self, ModelFile};
 use crate::util;
 use anyhow::{Context, Result};
+use bitgru::io::c_export::{export_c_with, CExportOptions, Storage};
 use serde_json::json;
 
 /// File name of the quantized model inside the output directory.
@@ -11,6 +12,11 @@ pub const QUANT_FILE: &str = "model.bitgru";
 pub fn run(a: &ExportArgs) -> Result<()> {
     let file = models::load(&a.model)?;
     let command = util::command_line();
+    let class_names: Vec<String> = file
+        .meta()
+        .map(|m| m.classes)
+        .filter(|c| c.len() == file.dims().classes)
+        .unwrap_or_default();
     let (q, provenance) = match file {
         ModelFile::Quant { q, provenance } => {
             models::check_quant_genome(&a.model, &q, a.genome.as_ref())?;
@@ -54,16 +60,62 @@ pub fn run(a: &ExportArgs) -> Result<()> {
                 .context("serializing the quantized model")?;
             let path = a.out.join(QUANT_FILE);
             util::write(&path, &bytes)?;
+            let st = bitgru::size::storage(&q.genome, q.dims());
+            eprintln!(
+                ".bitgru: {} bytes = {} packed tensor bytes (size metric {} stored bytes + {} \
+                 padding) + {} header bytes (JSON metadata)",
+                bytes.len(),
+                st.packed_tensor_bytes,
+                st.metric_stored_bytes,
+                st.padding_bytes,
+                bytes.len() as u64 - st.packed_tensor_bytes,
+            );
             vec![path]
         }
         ExportFormat::C => {
-            let c = bitgru::io::c_export::export_c(&q, &a.prefix)
+            let opt = CExportOptions {
+                storage: match a.storage {
+                    CStorage::Packed => Storage::Packed,
+                    CStorage::Unpacked => Storage::Unpacked,
+                },
+                class_names: class_names.clone(),
+            };
+            let c = export_c_with(&q, &a.prefix, &opt)
                 .with_context(|| format!("exporting C source with prefix {:?}", a.prefix))?;
-            let h = a.out.join(&c.header_name);
-            let s = a.out.join(&c.source_name);
-            util::write(&h, c.header.as_bytes())?;
-            util::write(&s, c.source.as_bytes())?;
-            vec![h, s]
+            let mut files = vec![
+                (c.header_name.clone(), c.header.clone()),
+                (c.source_name.clone(), c.source.clone()),
+            ];
+            files.extend(
+                c.package
+                    .iter()
+                    .map(|f| (f.name.clone(), f.contents.clone())),
+            );
+            let mut paths = Vec::new();
+            for (name, text) in files {
+                let path = a.out.join(name);
+                util::write(&path, text.as_bytes())?;
+                paths.push(path);
+            }
+            let st = c.storage;
+            let ro = match c.storage_kind {
+                Storage::Packed => st.c_rodata_packed,
+                Storage::Unpacked => st.c_rodata_unpacked,
+            };
+            eprintln!(
+                "C read-only data: {ro} bytes ({} storage); size metric {} bits = {} stored \
+                 bytes + {} state bits; packed overhead {} bytes ({} constants + {} padding); \
+                 unpacked {} bytes",
+                c.storage_kind.name(),
+                st.metric_bits,
+                st.metric_stored_bytes,
+                st.state_bits,
+                st.c_overhead_packed,
+                bitgru::size::C_CONSTANT_BYTES,
+                st.padding_bytes,
+                st.c_rodata_unpacked,
+            );
+            paths
         }
     };
     for p in &written {

@@ -108,6 +108,7 @@ pub fn size(a: &SizeArgs) -> Result<()> {
         "normalized": r.normalized,
         "weight_bits": r.weight_bits,
         "bitops_per_step": r.bitops_per_step,
+        "storage": bitgru::size::storage(&a.genome, d),
     });
     println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(())

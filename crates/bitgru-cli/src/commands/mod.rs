@@ -4,6 +4,7 @@ mod calibrate;
 mod demo;
 mod eval;
 mod export;
+mod features;
 mod inspect;
 mod plot;
 mod search;
@@ -18,6 +19,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Calibrate(a) => calibrate::run(&a),
         Command::Eval(a) => eval::run(&a),
         Command::Export(a) => export::run(&a),
+        Command::Features(a) => features::run(&a),
         Command::Inspect(a) => inspect::run(&a),
         Command::Size(a) => inspect::size(&a),
         Command::DemoModel(a) => demo::run(&a),

@@ -8,14 +8,18 @@
 //! - uses no floating point at all (no `float`/`double`, no `<math.h>`) and no `malloc`;
 //! - includes only `<stdint.h>`, `<stddef.h>` and `<string.h>`;
 //! - keeps every constant (weights, biases, LUTs, multipliers) in `static const` arrays, so it
-//!   lives in flash on a microcontroller;
+//!   lives in flash on a microcontroller; with [`Storage::Packed`] (the default) the weights and
+//!   LUT entries are stored at their gene's bit width in bit streams and unpacked on the fly
+//!   with shifts and masks, so the read-only data is the size metric plus
+//!   [`crate::size::C_CONSTANT_BYTES`] and the streams' tail padding;
 //! - needs `HIDDEN` bytes of stack per step plus a `HIDDEN`-byte state;
 //! - never right-shifts a negative value and never overflows a signed type for a model that
 //!   passes [`QuantGru::validate`], so it relies on no implementation-defined behavior and is
 //!   correct on 16-bit-`int` targets too.
 //!
-//! Quantizing real-valued input features to 8-bit codes stays the caller's front-end job; the
-//! per-channel input scales are listed in the header comment.
+//! Quantizing real-valued input features to 8-bit codes is the front end's job: the package's
+//! `<prefix>_io.c` holds the input scales as a `float` array and a quantizer bit-identical to
+//! [`QuantGru::quantize_input`]; `<prefix>_test.c` checks a port against golden vectors.
 #![deny(clippy::float_arithmetic)]
 
 use crate::error::{Error, Result};
@@ -35,6 +39,13 @@ pub struct CSource {
     pub header_name: String,
     /// File name of the implementation, `<prefix>.c`.
     pub source_name: String,
+    /// The rest of the deployable package: `<prefix>_io.h`, `<prefix>_io.c` (input scales,
+    /// quantizer, class names; uses float) and `<prefix>_test.c` (golden vectors and a `main`).
+    pub package: Vec<CFile>,
+    /// Storage sizes of this genome (size metric, packed and unpacked read-only data).
+    pub storage: crate::size::StorageReport,
+    /// The storage this export uses.
+    pub storage_kind: Storage,
 }
 
 /// Longest accepted prefix. C99 guarantees 31 significant characters for external identifiers;
@@ -126,6 +137,105 @@ fn check_prefix(prefix: &str) -> Result<()> {
     Ok(())
 }
 
+/// How the weights and LUT entries are laid out in the C arrays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Storage {
+    /// At each gene's bit width, one LSB-first bit stream per tensor (the layout of
+    /// [`crate::io::pack`], the same bytes as the `.bitgru` file); the kernel unpacks with
+    /// shifts and masks. Read-only data = the stored part of the size metric + a small overhead
+    /// ([`crate::size::StorageReport`]).
+    #[default]
+    Packed,
+    /// One byte per weight and LUT code: faster, for targets where ROM is not the constraint.
+    Unpacked,
+}
+
+impl Storage {
+    /// `"packed"` / `"unpacked"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Storage::Packed => "packed",
+            Storage::Unpacked => "unpacked",
+        }
+    }
+}
+
+/// Options of [`export_c_with`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CExportOptions {
+    /// Weight and LUT storage.
+    pub storage: Storage,
+    /// Class names in logit order; empty: `c0`, `c1`, … Otherwise exactly one per class.
+    pub class_names: Vec<String>,
+}
+
+/// One generated file of the deployable package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CFile {
+    pub name: String,
+    pub contents: String,
+}
+
+/// Seed of the golden test vectors written into `<prefix>_test.c`.
+pub const GOLDEN_SEED: u64 = 0x601D_5EED;
+/// Golden sequences in `<prefix>_test.c`, and their length in steps.
+pub const GOLDEN_SEQUENCES: usize = 3;
+pub const GOLDEN_STEPS: usize = 8;
+
+/// Exports `q` as C99 source with every symbol prefixed by `prefix` (macros by its upper-case
+/// form), packed storage, default class names. See [`export_c_with`].
+pub fn export_c(q: &QuantGru, prefix: &str) -> Result<CSource> {
+    export_c_with(q, prefix, &CExportOptions::default())
+}
+
+/// Exports `q` as C99 source: the integer kernel (`<prefix>.h`, `<prefix>.c`: no floating
+/// point) and the rest of a deployable package (`<prefix>_io.h`, `<prefix>_io.c`: the input
+/// scales as a `float` array, the front-end quantizer and the class names; `<prefix>_test.c`:
+/// golden vectors — features, their codes, the expected logits — and a `main` that checks
+/// them). `prefix` must be an ASCII C identifier of at most [`MAX_PREFIX_LEN`] characters that
+/// starts with a letter and is not a keyword; otherwise [`Error::Invalid`] is returned, as for
+/// a wrong number of class names. The model is checked with [`QuantGru::validate`] first.
+pub fn export_c_with(q: &QuantGru, prefix: &str, opt: &CExportOptions) -> Result<CSource> {
+    check_prefix(prefix)?;
+    q.validate()?;
+    let names: Vec<String> = if opt.class_names.is_empty() {
+        (0..q.classes).map(|c| format!("c{c}")).collect()
+    } else if opt.class_names.len() == q.classes {
+        opt.class_names.clone()
+    } else {
+        return Err(Error::length(
+            "class names",
+            q.classes,
+            opt.class_names.len(),
+        ));
+    };
+    let storage = crate::size::storage(&q.genome, q.dims());
+    let golden = super::golden::c_golden_vectors(q, GOLDEN_SEQUENCES, GOLDEN_STEPS, GOLDEN_SEED)?;
+    let package = vec![
+        CFile {
+            name: format!("{prefix}_io.h"),
+            contents: io_header(q, prefix),
+        },
+        CFile {
+            name: format!("{prefix}_io.c"),
+            contents: io_source(q, prefix, &names),
+        },
+        CFile {
+            name: format!("{prefix}_test.c"),
+            contents: test_main(q, prefix, &golden),
+        },
+    ];
+    Ok(CSource {
+        header: header(q, prefix, opt.storage, &storage),
+        source: source(q, prefix, opt.storage),
+        header_name: format!("{prefix}.h"),
+        source_name: format!("{prefix}.c"),
+        package,
+        storage,
+        storage_kind: opt.storage,
+    })
+}
+
 /// Writes `static const <ty> <name>[<len_expr>] = { ... };` with `per_line` values per line.
 fn c_array<T: Display>(
     out: &mut String,
@@ -156,33 +266,28 @@ fn dual_init(d: &DualMultiplier) -> String {
     )
 }
 
-/// Exports `q` as C99 source with every symbol prefixed by `prefix` (macros by its upper-case
-/// form). `prefix` must be an ASCII C identifier of at most [`MAX_PREFIX_LEN`] characters that
-/// starts with a letter and is not a keyword; otherwise [`Error::Invalid`] is returned. The
-/// model is checked with [`QuantGru::validate`] first (its errors are passed on).
-pub fn export_c(q: &QuantGru, prefix: &str) -> Result<CSource> {
-    check_prefix(prefix)?;
-    q.validate()?;
-    let header = header(q, prefix);
-    let source = source(q, prefix);
-    Ok(CSource {
-        header,
-        source,
-        header_name: format!("{prefix}.h"),
-        source_name: format!("{prefix}.c"),
-    })
+/// A C string literal of `s`: printable ASCII as is, everything else (and `"`, `\`, `?`) as
+/// three-digit octal escapes, so that any UTF-8 name survives byte for byte.
+fn c_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for b in s.bytes() {
+        if (0x20..0x7f).contains(&b) && !matches!(b, b'"' | b'\\' | b'?') {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "\\{b:03o}");
+        }
+    }
+    out.push('"');
+    out
 }
 
-/// Read-only data in bytes (weights, biases, LUTs, multipliers), for the header comment.
-fn rodata_bytes(q: &QuantGru) -> usize {
-    let lin: usize = q.lin.iter().map(|l| l.w.len() + 4 * l.bias.len()).sum();
-    let luts = q.lut_r.len() + q.lut_z.len() + q.lut_n.len();
-    let head = q.head.w.len() + 4 * q.head.bias.len();
-    // Multipliers: 10 × {i32, u8} (padded to 8) + 4 × {i64, i64, u8} (padded to 24).
-    lin + luts + head + 10 * 8 + 4 * 24 + N_GENES + 1
+/// An f32 as a C `float` literal that parses back to the same value (Rust's shortest
+/// round-trip form).
+fn c_float(v: f32) -> String {
+    format!("{v:e}f")
 }
 
-fn header(q: &QuantGru, p: &str) -> String {
+fn header(q: &QuantGru, p: &str, storage: Storage, st: &crate::size::StorageReport) -> String {
     let up = p.to_ascii_uppercase();
     let g = q.genome;
     let mut h = String::new();
@@ -206,11 +311,21 @@ fn header(q: &QuantGru, p: &str) -> String {
             gene.describe()
         );
     }
+    let ro = match storage {
+        Storage::Packed => st.c_rodata_packed,
+        Storage::Unpacked => st.c_rodata_unpacked,
+    };
     let _ = writeln!(
         h,
         " *
  * Dimensions: input {i} channels, hidden {hd} units, {c} classes.
- * Read-only data: about {ro} bytes. State: {hd} bytes. Stack: {hd} bytes plus a few scalars.
+ *
+ * Storage: {kind}. Read-only data of {p}.c: {ro} bytes. Size metric: {mb} bits, of which
+ * {sb} bits are the state (RAM, below) and {stored} bytes are stored constants. Packed, the
+ * arrays hold {tensors} bytes ({pad} bytes of bit-stream tail padding) plus {consts} bytes of
+ * multipliers, shifts and the genome string: overhead {ovh} bytes over the metric.
+ * Unpacked (one byte per code) they would take {un} bytes.
+ * State: {hd} bytes. Stack: {hd} bytes plus a few scalars.
  *
  * One time step, all in integers (q_x = codes of gene x, b_x = its bits):
  *
@@ -232,8 +347,10 @@ fn header(q: &QuantGru, p: &str) -> String {
  * from zero; sat_b clamps to [-2^(b-1), 2^(b-1) - 1], satu_b to [0, 2^b - 1]. The result is
  * bit-identical to the bitgru Rust kernel (QuantGru::run).
  *
- * Inputs are 8-bit codes, not real values. Quantizing features is the caller's front-end
- * job: for channel c,
+ * Inputs are 8-bit codes, not real values. {p}_io.h / {p}_io.c hold the front-end side: the
+ * per-channel input scales as an array of single-precision reals, {p}_quantize (features -> codes, bit-identical to
+ * bitgru's quantizer) and the class names. {p}_test.c checks a port on the target against
+ * golden vectors computed by bitgru. For channel c,
  *
  *   code = clamp(round_half_away_from_zero(x / input_scale[c]), -128, 127)
  *
@@ -242,7 +359,15 @@ fn header(q: &QuantGru, p: &str) -> String {
         i = q.input_size,
         hd = q.hidden,
         c = q.classes,
-        ro = rodata_bytes(q),
+        kind = storage.name(),
+        mb = st.metric_bits,
+        sb = st.state_bits,
+        stored = st.metric_stored_bytes,
+        tensors = st.packed_tensor_bytes,
+        pad = st.padding_bytes,
+        consts = crate::size::C_CONSTANT_BYTES,
+        ovh = st.c_overhead_packed,
+        un = st.c_rodata_unpacked,
     );
     for (c, s) in q.input_scales.iter().enumerate() {
         let _ = writeln!(h, " *   input_scale[{c:>3}] = {s:e}");
@@ -256,15 +381,15 @@ fn header(q: &QuantGru, p: &str) -> String {
  * Usage, whole sequence (x holds steps * {UP}_INPUT_SIZE codes, time-major):
  *
  *   int32_t logits[{UP}_CLASSES];
- *   {p}_run(x, steps, logits);
- *   size_t cls = {p}_argmax(logits);
+ *   if ({p}_run(x, steps, logits) == 0) {{ size_t cls = {p}_argmax(logits); }}
  *
  * Usage, streaming:
  *
  *   {p}_state_t st;
  *   {p}_reset(&st);
  *   for each frame: {p}_step(&st, frame);     (frame: {UP}_INPUT_SIZE codes)
- *   {p}_logits(&st, logits);                   (at any time)
+ *   {p}_logits(&st, logits);                   (at any time; right after reset: the zero
+ *                                               state's logits)
  *
  * The functions are reentrant: all state is in the caller's {p}_state_t.
  */",
@@ -294,6 +419,10 @@ extern \"C\" {{
 #define {UP}_N_GENES {n}
 /* The genome as a string literal (one digit per gene, gene 0 first). */
 #define {UP}_GENOME \"{genome}\"
+/* Weight and LUT storage of this export: 1 = packed bit streams, 0 = one byte per code. */
+#define {UP}_PACKED {packed}
+/* Read-only data of {p}.c in bytes (arrays; the compiler may add alignment). */
+#define {UP}_RODATA_BYTES {ro}
 
 /* The genome, NUL-terminated: \"{genome}\". */
 extern const char {p}_genome[{UP}_N_GENES + 1];
@@ -313,8 +442,10 @@ void {p}_step({p}_state_t *s, const int8_t x[{UP}_INPUT_SIZE]);
 void {p}_logits(const {p}_state_t *s, int32_t out[{UP}_CLASSES]);
 
 /* Resets, runs `steps` time steps over x (steps * {UP}_INPUT_SIZE codes, time-major) and
- * writes the logits. steps = 0 gives the logits of the zero state. */
-void {p}_run(const int8_t *x, size_t steps, int32_t logits[{UP}_CLASSES]);
+ * writes the logits; returns 0. A sequence has at least one step, as in bitgru (whose
+ * QuantGru::run refuses an empty sequence): steps = 0 returns -1 and leaves `logits`
+ * untouched. (The zero state's logits are {p}_reset followed by {p}_logits.) */
+int {p}_run(const int8_t *x, size_t steps, int32_t logits[{UP}_CLASSES]);
 
 /* Index of the largest logit (the first one on ties). */
 size_t {p}_argmax(const int32_t logits[{UP}_CLASSES]);
@@ -331,19 +462,220 @@ size_t {p}_argmax(const int32_t logits[{UP}_CLASSES]);
         n = N_GENES,
         genome = g,
         bh = g.get(Gene::AddH),
+        packed = u8::from(storage == Storage::Packed),
     );
     h
 }
 
-fn source(q: &QuantGru, p: &str) -> String {
+fn io_header(q: &QuantGru, p: &str) -> String {
+    let up = p.to_ascii_uppercase();
+    format!(
+        "/*
+ * {p}_io.h -- front-end side of the {p} model (generated by bitgru; do not edit): the
+ * per-channel input scales, the quantizer of real-valued features into the 8-bit codes
+ * {p}_step / {p}_run take, and the class names. Unlike {p}.c this part uses float.
+ */
+#ifndef {up}_IO_H
+#define {up}_IO_H
+
+#include \"{p}.h\"
+
+#ifdef __cplusplus
+extern \"C\" {{
+#endif
+
+/* Real value of one input code, per channel ({i} channels). */
+extern const float {p}_input_scale[{up}_INPUT_SIZE];
+
+/* Class names in logit order. */
+extern const char *const {p}_class_names[{up}_CLASSES];
+
+/* Quantizes one frame of features: codes[c] = clamp(round_half_away(x[c] / input_scale[c]),
+ * -128, 127), with the division in single precision (bit-identical to bitgru's
+ * QuantGru::quantize_input on targets with IEEE-754 float arithmetic, FLT_EVAL_METHOD 0).
+ * Returns 0, or -1 if a feature is not finite (NaN or infinite; bitgru refuses those too),
+ * in which case codes is unspecified. */
+int {p}_quantize(const float x[{up}_INPUT_SIZE], int8_t codes[{up}_INPUT_SIZE]);
+
+#ifdef __cplusplus
+}}
+#endif
+
+#endif /* {up}_IO_H */
+",
+        i = q.input_size
+    )
+}
+
+fn io_source(q: &QuantGru, p: &str, names: &[String]) -> String {
+    let up = p.to_ascii_uppercase();
+    let mut s = format!(
+        "/*
+ * {p}_io.c -- front-end side of the {p} model (generated by bitgru; do not edit).
+ */
+#include \"{p}_io.h\"
+
+"
+    );
+    let scales: Vec<String> = q.input_scales.iter().map(|&v| c_float(v)).collect();
+    let _ = writeln!(s, "const float {p}_input_scale[{up}_INPUT_SIZE] = {{");
+    for chunk in scales.chunks(6) {
+        let _ = writeln!(s, "    {},", chunk.join(", "));
+    }
+    let _ = writeln!(s, "}};\n");
+    let _ = writeln!(s, "const char *const {p}_class_names[{up}_CLASSES] = {{");
+    for n in names {
+        let _ = writeln!(s, "    {},", c_string(n));
+    }
+    let _ = writeln!(
+        s,
+        "}};
+
+int {p}_quantize(const float x[{up}_INPUT_SIZE], int8_t codes[{up}_INPUT_SIZE])
+{{
+    size_t c;
+    for (c = 0; c < {up}_INPUT_SIZE; ++c) {{
+        float v;
+        int32_t t;
+        if (x[c] != x[c] || x[c] - x[c] != 0.0f) {{
+            return -1;
+        }}
+        v = x[c] / {p}_input_scale[c];
+        if (v >= 127.0f) {{
+            t = 127;
+        }} else if (v <= -128.0f) {{
+            t = -128;
+        }} else {{
+            /* |v| < 128: truncation and v - t are exact in float. */
+            float f;
+            t = (int32_t)v;
+            f = v - (float)t;
+            if (f >= 0.5f) {{
+                t += 1;
+            }} else if (f <= -0.5f) {{
+                t -= 1;
+            }}
+        }}
+        codes[c] = (int8_t)t;
+    }}
+    return 0;
+}}"
+    );
+    s
+}
+
+fn test_main(q: &QuantGru, p: &str, golden: &[super::golden::CGoldenVector]) -> String {
+    let up = p.to_ascii_uppercase();
+    let n = golden.len();
+    let steps = golden.first().map_or(0, |v| v.codes.len() / q.input_size);
+    let mut s = format!(
+        "/*
+ * {p}_test.c -- checks a port of the {p} model against golden vectors computed by bitgru
+ * (generated; do not edit). Features -> codes ({p}_quantize), codes -> logits ({p}_run and
+ * {p}_reset/{p}_step/{p}_logits), argmax, and the zero-length contract of {p}_run. Prints one
+ * line per check and returns 0 when all pass.
+ *
+ *   cc -std=c99 -O2 -o {p}_test {p}_test.c {p}_io.c {p}.c && ./{p}_test
+ *
+ * On a target without stdio, replace REPORT with your own logging.
+ */
+#include <stdio.h>
+#include <string.h>
+#include \"{p}_io.h\"
+
+#ifndef REPORT
+#define REPORT(...) printf(__VA_ARGS__)
+#endif
+
+#define GOLDEN_N {n}
+#define GOLDEN_STEPS {steps}
+
+/* Seeded features (seed {seed:#x}), scaled per channel to cover the code range. */
+static const float golden_features[GOLDEN_N][GOLDEN_STEPS * {up}_INPUT_SIZE] = {{
+",
+        seed = GOLDEN_SEED
+    );
+    for v in golden {
+        let f: Vec<String> = v.features.iter().map(|&x| c_float(x)).collect();
+        let _ = writeln!(s, "    {{ {} }},", f.join(", "));
+    }
+    let _ = writeln!(
+        s,
+        "}};\n\n/* Their 8-bit codes (bitgru's QuantGru::quantize_input). */\nstatic const int8_t golden_codes[GOLDEN_N][GOLDEN_STEPS * {up}_INPUT_SIZE] = {{"
+    );
+    for v in golden {
+        let c: Vec<String> = v.codes.iter().map(|x| x.to_string()).collect();
+        let _ = writeln!(s, "    {{ {} }},", c.join(", "));
+    }
+    let _ = writeln!(
+        s,
+        "}};\n\n/* The logits of the Rust integer kernel (QuantGru::run). */\nstatic const int32_t golden_logits[GOLDEN_N][{up}_CLASSES] = {{"
+    );
+    for v in golden {
+        let c: Vec<String> = v.logits.iter().map(|x| x.to_string()).collect();
+        let _ = writeln!(s, "    {{ {} }},", c.join(", "));
+    }
+    let _ = writeln!(
+        s,
+        "}};
+
+static int report(int ok, const char *what, int k)
+{{
+    REPORT(\"%s %s (vector %d)\\n\", ok ? \"ok  \" : \"FAIL\", what, k);
+    return ok ? 0 : 1;
+}}
+
+int main(void)
+{{
+    int fails = 0, k;
+    size_t t;
+    int8_t codes[GOLDEN_STEPS * {up}_INPUT_SIZE];
+    int32_t logits[{up}_CLASSES], streamed[{up}_CLASSES], sentinel[{up}_CLASSES];
+    {p}_state_t st;
+    REPORT(\"{p}: genome %s, %s storage\\n\", {p}_genome, {up}_PACKED ? \"packed\" : \"unpacked\");
+    for (k = 0; k < GOLDEN_N; ++k) {{
+        int qok = 1;
+        for (t = 0; t < GOLDEN_STEPS; ++t) {{
+            qok &= {p}_quantize(&golden_features[k][t * {up}_INPUT_SIZE],
+                               &codes[t * {up}_INPUT_SIZE]) == 0;
+        }}
+        fails += report(qok && memcmp(codes, golden_codes[k], sizeof codes) == 0,
+                        \"features -> codes\", k);
+        fails += report({p}_run(golden_codes[k], GOLDEN_STEPS, logits) == 0
+                            && memcmp(logits, golden_logits[k], sizeof logits) == 0,
+                        \"codes -> logits (run)\", k);
+        {p}_reset(&st);
+        for (t = 0; t < GOLDEN_STEPS; ++t) {{
+            {p}_step(&st, &golden_codes[k][t * {up}_INPUT_SIZE]);
+        }}
+        {p}_logits(&st, streamed);
+        fails += report(memcmp(streamed, golden_logits[k], sizeof streamed) == 0,
+                        \"codes -> logits (step)\", k);
+        fails += report({p}_argmax(logits) == {p}_argmax(golden_logits[k]), \"argmax\", k);
+        REPORT(\"     class %s\\n\", {p}_class_names[{p}_argmax(logits)]);
+    }}
+    memset(sentinel, 0x5A, sizeof sentinel);
+    memcpy(logits, sentinel, sizeof logits);
+    fails += report({p}_run(golden_codes[0], 0u, logits) == -1
+                        && memcmp(logits, sentinel, sizeof logits) == 0,
+                    \"zero steps are refused, logits untouched\", 0);
+    REPORT(\"%s: %d failure(s)\\n\", fails ? \"FAILED\" : \"PASSED\", fails);
+    return fails ? 1 : 0;
+}}"
+    );
+    s
+}
+
+fn source(q: &QuantGru, p: &str, storage: Storage) -> String {
     let up = p.to_ascii_uppercase();
     let g = q.genome;
+    let packed = storage == Storage::Packed;
     let mut s = String::new();
     let _ = writeln!(
         s,
         "/*
- * {p}.c -- integer-only GRU kernel for genome {g} (generated by bitgru; do not edit).
- * See {p}.h for the equations and the calling convention.
+ * {p}.c -- integer-only GRU kernel for genome {g}, {kind} storage (generated by bitgru; do
+ * not edit). See {p}.h for the equations and the calling convention.
  */
 #include \"{p}.h\"
 
@@ -352,7 +684,8 @@ fn source(q: &QuantGru, p: &str) -> String {
 const char {p}_genome[{up}_N_GENES + 1] = \"{g}\";
 
 /* Code ranges of every gene: signed [-2^(b-1), 2^(b-1) - 1]; sub_z, sig_r, sig_z unsigned
- * [0, 2^b - 1]. LUT offsets are 2^(b-1) of the gene that indexes the table. */"
+ * [0, 2^b - 1]. LUT offsets are 2^(b-1) of the gene that indexes the table. */",
+        kind = storage.name()
     );
     for gene in Gene::ALL {
         let b = g.get(gene);
@@ -363,7 +696,7 @@ const char {p}_genome[{up}_N_GENES + 1] = \"{g}\";
         };
         let _ = writeln!(
             s,
-            "#define {up}_LO_{name} ({lo})\n#define {up}_HI_{name} ({hi}) /* {b} bits */"
+            "#define {up}_LO_{name} ({lo})\n#define {up}_HI_{name} ({hi})\n#define {up}_BITS_{name} ({b}u)"
         );
     }
     for gene in [Gene::AddR, Gene::AddZ, Gene::AddN] {
@@ -394,6 +727,15 @@ typedef struct {{
 }} {p}_dual_t;
 "
     );
+    if packed {
+        let _ = writeln!(
+            s,
+            "/* Packed storage: the codes of a tensor form one bit stream, code k (row-major) in stream
+ * bits [k*b, (k+1)*b), stream bit n = bit (n % 8) of byte n / 8, two's complement for signed
+ * codes, the last byte zero-padded. The same bytes as the tensor in a .bitgru file. */
+"
+        );
+    }
 
     // Linear layers.
     let names = ["ir", "iz", "in", "hr", "hz", "hn"];
@@ -404,19 +746,39 @@ typedef struct {{
         } else {
             format!("{up}_HIDDEN")
         };
-        let _ = writeln!(
-            s,
-            "/* lin_{n}: {} x {} weights at {} bits, row-major. */",
-            l.rows, l.cols, l.bits
-        );
-        c_array(
-            &mut s,
-            "int8_t",
-            &format!("{p}_w_{n}"),
-            &format!("{up}_HIDDEN * {cols}"),
-            &l.w,
-            16,
-        );
+        if packed {
+            let bytes = super::pack::pack_signed(&l.w, l.bits);
+            let _ = writeln!(
+                s,
+                "/* lin_{n}: {} x {} weights at {} bits, row-major, packed ({} bytes). */",
+                l.rows,
+                l.cols,
+                l.bits,
+                bytes.len()
+            );
+            c_array(
+                &mut s,
+                "uint8_t",
+                &format!("{p}_w_{n}"),
+                &bytes.len().to_string(),
+                &bytes,
+                16,
+            );
+        } else {
+            let _ = writeln!(
+                s,
+                "/* lin_{n}: {} x {} weights at {} bits, row-major, one byte each. */",
+                l.rows, l.cols, l.bits
+            );
+            c_array(
+                &mut s,
+                "int8_t",
+                &format!("{p}_w_{n}"),
+                &format!("{up}_HIDDEN * {cols}"),
+                &l.w,
+                16,
+            );
+        }
         let _ = writeln!(
             s,
             "/* lin_{n}: int32 biases at scale w_scale * in_scale. */"
@@ -470,45 +832,79 @@ typedef struct {{
         1,
     );
 
-    let _ = writeln!(
-        s,
-        "/* sigmoid table for r, indexed by add_r + {up}_OFF_ADD_R ({} bits out, unsigned). */",
-        g.get(Gene::SigR)
-    );
-    c_array(
-        &mut s,
-        "uint8_t",
-        &format!("{p}_lut_r"),
-        &q.lut_r.len().to_string(),
-        &q.lut_r,
-        16,
-    );
-    let _ = writeln!(
-        s,
-        "/* sigmoid table for z, indexed by add_z + {up}_OFF_ADD_Z ({} bits out, unsigned). */",
-        g.get(Gene::SigZ)
-    );
-    c_array(
-        &mut s,
-        "uint8_t",
-        &format!("{p}_lut_z"),
-        &q.lut_z.len().to_string(),
-        &q.lut_z,
-        16,
-    );
-    let _ = writeln!(
-        s,
-        "/* tanh table for n, indexed by add_n + {up}_OFF_ADD_N ({} bits out, signed). */",
-        g.get(Gene::TanhN)
-    );
-    c_array(
-        &mut s,
-        "int8_t",
-        &format!("{p}_lut_n"),
-        &q.lut_n.len().to_string(),
-        &q.lut_n,
-        16,
-    );
+    // (name, index gene, output gene, description, packed bytes, codes)
+    type Lut<'a> = (&'a str, Gene, Gene, &'a str, Vec<u8>, Vec<String>);
+    let luts: [Lut; 3] = [
+        (
+            "r",
+            Gene::AddR,
+            Gene::SigR,
+            "sigmoid table for r",
+            super::pack::pack_unsigned(&q.lut_r, g.get(Gene::SigR)),
+            q.lut_r.iter().map(|v| v.to_string()).collect(),
+        ),
+        (
+            "z",
+            Gene::AddZ,
+            Gene::SigZ,
+            "sigmoid table for z",
+            super::pack::pack_unsigned(&q.lut_z, g.get(Gene::SigZ)),
+            q.lut_z.iter().map(|v| v.to_string()).collect(),
+        ),
+        (
+            "n",
+            Gene::AddN,
+            Gene::TanhN,
+            "tanh table for n",
+            super::pack::pack_signed(&q.lut_n, g.get(Gene::TanhN)),
+            q.lut_n.iter().map(|v| v.to_string()).collect(),
+        ),
+    ];
+    for (n, index, out, what, bytes, codes) in luts {
+        let iname = GENE_NAMES[index.index()].to_ascii_uppercase();
+        let signed = if out == Gene::TanhN {
+            "signed"
+        } else {
+            "unsigned"
+        };
+        if packed {
+            let _ = writeln!(
+                s,
+                "/* {what}, indexed by {} + {up}_OFF_{iname}: {} entries of {} bits ({signed}), packed. */",
+                index.name(),
+                codes.len(),
+                g.get(out)
+            );
+            c_array(
+                &mut s,
+                "uint8_t",
+                &format!("{p}_lut_{n}"),
+                &bytes.len().to_string(),
+                &bytes,
+                16,
+            );
+        } else {
+            let _ = writeln!(
+                s,
+                "/* {what}, indexed by {} + {up}_OFF_{iname} ({} bits out, {signed}). */",
+                index.name(),
+                g.get(out)
+            );
+            let ty = if out == Gene::TanhN {
+                "int8_t"
+            } else {
+                "uint8_t"
+            };
+            c_array(
+                &mut s,
+                ty,
+                &format!("{p}_lut_{n}"),
+                &codes.len().to_string(),
+                &codes,
+                16,
+            );
+        }
+    }
     let _ = writeln!(
         s,
         "/* Classifier head: 8-bit weights [classes x hidden], int32 biases. */"
@@ -530,17 +926,54 @@ typedef struct {{
         8,
     );
 
-    let _ = writeln!(
-        s,
-        "{KERNEL}",
-        KERNEL = KERNEL_TEMPLATE.replace("@p@", p).replace("@P@", &up)
-    );
+    let access = if packed {
+        ACCESS_PACKED
+    } else {
+        ACCESS_UNPACKED
+    };
+    let mut step = STEP_TEMPLATE.to_string();
+    for (k, n) in names.iter().enumerate() {
+        let (cols, x) = if k < 3 {
+            (format!("{up}_INPUT_SIZE"), "x")
+        } else {
+            (format!("{up}_HIDDEN"), "s->h")
+        };
+        let gene = GENE_NAMES[k].to_ascii_uppercase();
+        let dot = if packed {
+            format!(
+                "@p@_dot(@p@_w_{n}, j * {cols} * {up}_BITS_{gene}, {up}_BITS_{gene}, {x}, {cols})"
+            )
+        } else {
+            format!("@p@_dot(&@p@_w_{n}[j * {cols}], {x}, {cols})")
+        };
+        step = step.replace(&format!("@DOT_{}@", n.to_ascii_uppercase()), &dot);
+    }
+    let lut = |n: &str, idx: &str, index: Gene, out: Gene| {
+        let iname = GENE_NAMES[index.index()].to_ascii_uppercase();
+        let oname = GENE_NAMES[out.index()].to_ascii_uppercase();
+        if packed {
+            let f = if out == Gene::TanhN {
+                "sfield"
+            } else {
+                "ufield"
+            };
+            format!("@p@_{f}(@p@_lut_{n}, (size_t)({idx} + @P@_OFF_{iname}), @P@_BITS_{oname})")
+        } else {
+            format!("(int32_t)@p@_lut_{n}[{idx} + @P@_OFF_{iname}]")
+        }
+    };
+    step = step
+        .replace("@LUT_R@", &lut("r", "ar", Gene::AddR, Gene::SigR))
+        .replace("@LUT_Z@", &lut("z", "az", Gene::AddZ, Gene::SigZ))
+        .replace("@LUT_N@", &lut("n", "an", Gene::AddN, Gene::TanhN));
+    let kernel = format!("{KERNEL_COMMON}\n\n{access}\n\n{step}\n\n{KERNEL_TAIL}");
+    let _ = writeln!(s, "{}", kernel.replace("@p@", p).replace("@P@", &up));
     s
 }
 
 /// The fixed part of the kernel; `@p@` / `@P@` are replaced by the prefix and its upper case
 /// (`@` cannot occur in a prefix, so the replacements cannot interfere).
-const KERNEL_TEMPLATE: &str = r#"/* Rounding right shift, ties away from zero. Only non-negative values are shifted, so the
+const KERNEL_COMMON: &str = r#"/* Rounding right shift, ties away from zero. Only non-negative values are shifted, so the
  * result does not depend on how the compiler shifts negative numbers. shift <= 62. */
 static int64_t @p@_round_shift(int64_t x, uint8_t shift)
 {
@@ -579,19 +1012,89 @@ static int32_t @p@_sat(int64_t x, int32_t lo, int32_t hi)
     return (int32_t)x;
 }
 
-/* One output of a linear layer: sat(requant(w . x + bias)). */
-static int32_t @p@_linear_row(const int8_t *w, int32_t bias, const int8_t *x, size_t n,
-                              const @p@_mult_t *m, int32_t lo, int32_t hi)
+/* One output of a linear layer: sat(requant(acc + bias)). */
+static int32_t @p@_requant_row(int32_t acc, int32_t bias, const @p@_mult_t *m, int32_t lo,
+                               int32_t hi)
+{
+    return @p@_sat(@p@_apply(m, (int64_t)acc + (int64_t)bias), lo, hi);
+}"#;
+
+/// Weight rows and LUT entries, one byte per code.
+const ACCESS_UNPACKED: &str = r#"/* Dot product of a weight row with codes. */
+static int32_t @p@_dot(const int8_t *w, const int8_t *x, size_t n)
 {
     int32_t acc = 0;
     size_t c;
     for (c = 0; c < n; ++c) {
         acc += (int32_t)w[c] * (int32_t)x[c];
     }
-    return @p@_sat(@p@_apply(m, (int64_t)acc + (int64_t)bias), lo, hi);
+    return acc;
+}"#;
+
+/// Weight rows and LUT entries from bit streams.
+const ACCESS_PACKED: &str = r#"/* Dot product of a packed weight row (n signed `bits`-bit codes starting at stream bit
+ * `bit`) with codes. The codes are read in order through a small bit buffer refilled one
+ * byte at a time, so no byte past the row's last code is read. */
+static int32_t @p@_dot(const uint8_t *w, size_t bit, unsigned bits, const int8_t *x, size_t n)
+{
+    const uint8_t *p = &w[bit >> 3];
+    uint32_t buf = (uint32_t)*p++ >> (unsigned)(bit & 7u);
+    unsigned have = 8u - (unsigned)(bit & 7u);
+    const uint32_t mask = ((uint32_t)1 << bits) - 1u;
+    const int32_t half = (int32_t)1 << (bits - 1u);
+    int32_t acc = 0;
+    size_t c;
+    if (bits == 8u) {
+        /* Byte-aligned codes: a plain loop (sign-extended without implementation-defined
+         * conversions). */
+        const uint8_t *b = &w[bit >> 3];
+        for (c = 0; c < n; ++c) {
+            acc += (((int32_t)b[c] ^ 128) - 128) * (int32_t)x[c];
+        }
+        return acc;
+    }
+    for (c = 0; c < n; ++c) {
+        int32_t v;
+        if (have < bits) {
+            buf |= (uint32_t)*p++ << have;
+            have += 8u;
+        }
+        v = (int32_t)(buf & mask);
+        buf >>= bits;
+        have -= bits;
+        acc += ((v ^ half) - half) * (int32_t)x[c];
+    }
+    return acc;
 }
 
-void @p@_reset(@p@_state_t *s)
+/* Entry k of a packed table of `bits`-bit codes (at most two bytes are read). */
+static uint32_t @p@_field(const uint8_t *t, size_t k, unsigned bits)
+{
+    size_t bit = k * bits;
+    size_t i = bit >> 3;
+    unsigned sh = (unsigned)(bit & 7u);
+    uint32_t v = (uint32_t)t[i] >> sh;
+    if (sh + bits > 8u) {
+        v |= (uint32_t)t[i + 1u] << (8u - sh);
+    }
+    return v & (((uint32_t)1 << bits) - 1u);
+}
+
+/* Unsigned table entry. */
+static int32_t @p@_ufield(const uint8_t *t, size_t k, unsigned bits)
+{
+    return (int32_t)@p@_field(t, k, bits);
+}
+
+/* Signed (two's complement) table entry. */
+static int32_t @p@_sfield(const uint8_t *t, size_t k, unsigned bits)
+{
+    const int32_t half = (int32_t)1 << (bits - 1u);
+    return ((int32_t)@p@_field(t, k, bits) ^ half) - half;
+}"#;
+
+/// The step; `@DOT_xx@` and `@LUT_x@` are replaced by the storage's accessors.
+const STEP_TEMPLATE: &str = r#"void @p@_reset(@p@_state_t *s)
 {
     memset(s->h, 0, sizeof s->h);
 }
@@ -602,36 +1105,22 @@ void @p@_step(@p@_state_t *s, const int8_t x[@P@_INPUT_SIZE])
     int8_t h_new[@P@_HIDDEN];
     size_t j;
     for (j = 0; j < @P@_HIDDEN; ++j) {
-        const int8_t *wi;
-        const int8_t *wh;
         int32_t ir, iz, in, hr, hz, hn, ar, az, an, r, z, n, mrh, sz, mzn, mzh, hj;
-        wi = &@p@_w_ir[j * @P@_INPUT_SIZE];
-        ir = @p@_linear_row(wi, @p@_b_ir[j], x, @P@_INPUT_SIZE, &@p@_requant[0],
-                            @P@_LO_LIN_IR, @P@_HI_LIN_IR);
-        wi = &@p@_w_iz[j * @P@_INPUT_SIZE];
-        iz = @p@_linear_row(wi, @p@_b_iz[j], x, @P@_INPUT_SIZE, &@p@_requant[1],
-                            @P@_LO_LIN_IZ, @P@_HI_LIN_IZ);
-        wi = &@p@_w_in[j * @P@_INPUT_SIZE];
-        in = @p@_linear_row(wi, @p@_b_in[j], x, @P@_INPUT_SIZE, &@p@_requant[2],
-                            @P@_LO_LIN_IN, @P@_HI_LIN_IN);
-        wh = &@p@_w_hr[j * @P@_HIDDEN];
-        hr = @p@_linear_row(wh, @p@_b_hr[j], s->h, @P@_HIDDEN, &@p@_requant[3],
-                            @P@_LO_LIN_HR, @P@_HI_LIN_HR);
-        wh = &@p@_w_hz[j * @P@_HIDDEN];
-        hz = @p@_linear_row(wh, @p@_b_hz[j], s->h, @P@_HIDDEN, &@p@_requant[4],
-                            @P@_LO_LIN_HZ, @P@_HI_LIN_HZ);
-        wh = &@p@_w_hn[j * @P@_HIDDEN];
-        hn = @p@_linear_row(wh, @p@_b_hn[j], s->h, @P@_HIDDEN, &@p@_requant[5],
-                            @P@_LO_LIN_HN, @P@_HI_LIN_HN);
+        ir = @p@_requant_row(@DOT_IR@, @p@_b_ir[j], &@p@_requant[0], @P@_LO_LIN_IR, @P@_HI_LIN_IR);
+        iz = @p@_requant_row(@DOT_IZ@, @p@_b_iz[j], &@p@_requant[1], @P@_LO_LIN_IZ, @P@_HI_LIN_IZ);
+        in = @p@_requant_row(@DOT_IN@, @p@_b_in[j], &@p@_requant[2], @P@_LO_LIN_IN, @P@_HI_LIN_IN);
+        hr = @p@_requant_row(@DOT_HR@, @p@_b_hr[j], &@p@_requant[3], @P@_LO_LIN_HR, @P@_HI_LIN_HR);
+        hz = @p@_requant_row(@DOT_HZ@, @p@_b_hz[j], &@p@_requant[4], @P@_LO_LIN_HZ, @P@_HI_LIN_HZ);
+        hn = @p@_requant_row(@DOT_HN@, @p@_b_hn[j], &@p@_requant[5], @P@_LO_LIN_HN, @P@_HI_LIN_HN);
 
         ar = @p@_sat(@p@_apply2(&@p@_add[0], ir, hr), @P@_LO_ADD_R, @P@_HI_ADD_R);
         az = @p@_sat(@p@_apply2(&@p@_add[1], iz, hz), @P@_LO_ADD_Z, @P@_HI_ADD_Z);
-        r = (int32_t)@p@_lut_r[ar + @P@_OFF_ADD_R];
-        z = (int32_t)@p@_lut_z[az + @P@_OFF_ADD_Z];
+        r = @LUT_R@;
+        z = @LUT_Z@;
         mrh = @p@_sat(@p@_apply(&@p@_mul[1], (int64_t)r * (int64_t)hn),
                       @P@_LO_MUL_RH, @P@_HI_MUL_RH);
         an = @p@_sat(@p@_apply2(&@p@_add[2], in, mrh), @P@_LO_ADD_N, @P@_HI_ADD_N);
-        n = (int32_t)@p@_lut_n[an + @P@_OFF_ADD_N];
+        n = @LUT_N@;
         sz = @p@_sat(@p@_apply(&@p@_mul[0], (int64_t)@P@_Z_MAX - (int64_t)z),
                      @P@_LO_SUB_Z, @P@_HI_SUB_Z);
         mzn = @p@_sat(@p@_apply(&@p@_mul[2], (int64_t)sz * (int64_t)n),
@@ -642,9 +1131,9 @@ void @p@_step(@p@_state_t *s, const int8_t x[@P@_INPUT_SIZE])
         h_new[j] = (int8_t)hj;
     }
     memcpy(s->h, h_new, sizeof h_new);
-}
+}"#;
 
-void @p@_logits(const @p@_state_t *s, int32_t out[@P@_CLASSES])
+const KERNEL_TAIL: &str = r#"void @p@_logits(const @p@_state_t *s, int32_t out[@P@_CLASSES])
 {
     size_t c, j;
     for (c = 0; c < @P@_CLASSES; ++c) {
@@ -657,15 +1146,19 @@ void @p@_logits(const @p@_state_t *s, int32_t out[@P@_CLASSES])
     }
 }
 
-void @p@_run(const int8_t *x, size_t steps, int32_t logits[@P@_CLASSES])
+int @p@_run(const int8_t *x, size_t steps, int32_t logits[@P@_CLASSES])
 {
     @p@_state_t s;
     size_t t;
+    if (steps == 0u) {
+        return -1;
+    }
     @p@_reset(&s);
     for (t = 0; t < steps; ++t) {
         @p@_step(&s, &x[t * @P@_INPUT_SIZE]);
     }
     @p@_logits(&s, logits);
+    return 0;
 }
 
 size_t @p@_argmax(const int32_t logits[@P@_CLASSES])

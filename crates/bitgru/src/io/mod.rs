@@ -4,12 +4,14 @@
 //!   (float weights + calibration + metadata in the safetensors header);
 //! - [`npz`]: float weights in Keras `GRU(reset_after=True)` layout, reordered to PyTorch's;
 //! - [`qfile`]: the quantized integer model (integer tensors + JSON metadata), bit-exact round trip;
+//! - [`pack`]: b-bit codes packed into bit streams (`.bitgru` version 2, packed C export);
 //! - [`c_export`]: C99 source of the integer kernel for microcontrollers;
 //! - [`golden`]: golden per-stage fixtures shared by native and wasm tests.
 pub mod c_export;
 pub mod golden;
 pub mod inputs;
 pub mod npz;
+pub mod pack;
 pub mod qfile;
 pub mod sniff;
 pub mod st;

@@ -1,18 +1,24 @@
 //! The quantized model file (`.bitgru`): a safetensors container holding the integer tensors
-//! (weights i8, biases i32, LUTs u8/i8) and, in its header under `bitgru.quant`, JSON metadata
-//! with the genome, dimensions, scales, multipliers and shifts. Import rebuilds the exact
-//! [`QuantGru`]: a round trip is bit-exact.
+//! and, in its header under `bitgru.quant`, JSON metadata with the genome, dimensions, scales,
+//! multipliers and shifts. Import rebuilds the exact [`QuantGru`]: a round trip is bit-exact.
+//!
+//! Format version 2 (written) stores the linear weights and the LUTs at their gene's bit width,
+//! packed into one bit stream per tensor ([`super::pack`]); version 1 (still read) stored them
+//! as one byte per code. Biases (i32) and the 8-bit head are the same in both.
+use super::pack::{pack_signed, pack_unsigned, packed_len, unpack_signed, unpack_unsigned};
 use super::stfile::{self, StDtype, StFile};
 use crate::error::{Error, Result};
 use crate::fixed::{DualMultiplier, Multiplier};
-use crate::genome::{Genome, GENE_NAMES, N_GENES};
+use crate::genome::{Gene, Genome, GENE_NAMES, N_GENES};
 use crate::quant::{QHead, QLinear, QuantGru, BIAS_LIMIT};
 use safetensors::tensor::{Dtype, TensorView};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
-/// Format version written into every file.
-pub const FORMAT_VERSION: u32 = 1;
+/// Format version written into every file (2: packed weights and LUTs).
+pub const FORMAT_VERSION: u32 = 2;
+/// Versions the reader accepts: 1 (one byte per code) and 2 (packed).
+pub const READ_VERSIONS: [u32; 2] = [1, 2];
 const KEY: &str = "bitgru.quant";
 
 #[derive(Serialize, Deserialize)]
@@ -100,32 +106,18 @@ pub fn save_quant(q: &QuantGru, provenance: serde_json::Value) -> Result<Vec<u8>
     let mut data: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = Vec::new();
     for (k, l) in q.lin.iter().enumerate() {
         let n = GENE_NAMES[k];
-        data.push((
-            format!("{n}.weight"),
-            Dtype::I8,
-            vec![l.rows, l.cols],
-            i8b(&l.w),
-        ));
+        let w = pack_signed(&l.w, l.bits);
+        data.push((format!("{n}.weight"), Dtype::U8, vec![w.len()], w));
         data.push((format!("{n}.bias"), Dtype::I32, vec![l.rows], i32b(&l.bias)));
     }
-    data.push((
-        "lut_r".into(),
-        Dtype::U8,
-        vec![q.lut_r.len()],
-        q.lut_r.clone(),
-    ));
-    data.push((
-        "lut_z".into(),
-        Dtype::U8,
-        vec![q.lut_z.len()],
-        q.lut_z.clone(),
-    ));
-    data.push((
-        "lut_n".into(),
-        Dtype::I8,
-        vec![q.lut_n.len()],
-        i8b(&q.lut_n),
-    ));
+    let g = q.genome;
+    for (name, lut) in [
+        ("lut_r", pack_unsigned(&q.lut_r, g.get(crate::Gene::SigR))),
+        ("lut_z", pack_unsigned(&q.lut_z, g.get(crate::Gene::SigZ))),
+        ("lut_n", pack_signed(&q.lut_n, g.get(crate::Gene::TanhN))),
+    ] {
+        data.push((name.into(), Dtype::U8, vec![lut.len()], lut));
+    }
     data.push((
         "head.weight".into(),
         Dtype::I8,
@@ -328,12 +320,18 @@ pub fn load_quant(bytes: &[u8]) -> Result<(QuantGru, serde_json::Value)> {
         .map_err(|e| Error::format("bitgru", format!("{KEY}: {e}")))?
         .get("version")
         .and_then(|v| v.as_u64());
-    if version != Some(FORMAT_VERSION as u64) {
-        return Err(Error::format(
-            "bitgru",
-            format!("format version {version:?}, expected {FORMAT_VERSION}"),
-        ));
-    }
+    let version = match version {
+        Some(v) if READ_VERSIONS.contains(&(v as u32)) && v <= u32::MAX as u64 => v as u32,
+        _ => {
+            return Err(Error::format(
+                "bitgru",
+                format!(
+                    "format version {version:?}, expected one of {READ_VERSIONS:?} (a newer \
+                     bitgru wrote this file?)"
+                ),
+            ))
+        }
+    };
     let meta: QuantMeta =
         serde_json::from_str(js).map_err(|e| Error::format("bitgru", format!("{KEY}: {e}")))?;
     check_meta(&meta)?;
@@ -365,6 +363,22 @@ pub fn load_quant(bytes: &[u8]) -> Result<(QuantGru, serde_json::Value)> {
             .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]))
             .collect::<Vec<i32>>()
     };
+    // Codes of a weight or LUT tensor: one byte per code (version 1) or packed (version 2).
+    let signed = |name: &str, shape: &[usize], bits: u8| -> Result<Vec<i8>> {
+        let n = shape.iter().product();
+        if version == 1 {
+            return Ok(as_i8(tensor(&st, name, StDtype::I8, shape)?));
+        }
+        let b = tensor(&st, name, StDtype::U8, &[packed_len(n, bits)])?;
+        unpack_signed(&format!(".bitgru {name}"), b, n, bits)
+    };
+    let unsigned = |name: &str, n: usize, bits: u8| -> Result<Vec<u8>> {
+        if version == 1 {
+            return Ok(tensor(&st, name, StDtype::U8, &[n])?.to_vec());
+        }
+        let b = tensor(&st, name, StDtype::U8, &[packed_len(n, bits)])?;
+        unpack_unsigned(&format!(".bitgru {name}"), b, n, bits)
+    };
     let mut lin = Vec::with_capacity(6);
     for (k, lm) in meta.linear.iter().enumerate() {
         let n = GENE_NAMES[k];
@@ -372,12 +386,7 @@ pub fn load_quant(bytes: &[u8]) -> Result<(QuantGru, serde_json::Value)> {
         lin.push(QLinear {
             rows: lm.rows,
             cols: lm.cols,
-            w: as_i8(tensor(
-                &st,
-                &format!("{n}.weight"),
-                StDtype::I8,
-                &[h, cols],
-            )?),
+            w: signed(&format!("{n}.weight"), &[h, cols], lm.bits)?,
             bias: as_i32(tensor(&st, &format!("{n}.bias"), StDtype::I32, &[h])?),
             requant: lm.requant,
             bits: lm.bits,
@@ -387,7 +396,7 @@ pub fn load_quant(bytes: &[u8]) -> Result<(QuantGru, serde_json::Value)> {
         });
     }
     let g = meta.genome;
-    let lut_len = |gene: crate::Gene| 1usize << g.get(gene);
+    let lut_len = |gene: Gene| 1usize << g.get(gene);
     let mut scales = [0f64; N_GENES];
     scales.copy_from_slice(&meta.scales);
     let head_bias = as_i32(tensor(&st, "head.bias", StDtype::I32, &[c])?);
@@ -411,14 +420,9 @@ pub fn load_quant(bytes: &[u8]) -> Result<(QuantGru, serde_json::Value)> {
         hidden: h,
         classes: c,
         input_scales: meta.input_scales,
-        lut_r: tensor(&st, "lut_r", StDtype::U8, &[lut_len(crate::Gene::AddR)])?.to_vec(),
-        lut_z: tensor(&st, "lut_z", StDtype::U8, &[lut_len(crate::Gene::AddZ)])?.to_vec(),
-        lut_n: as_i8(tensor(
-            &st,
-            "lut_n",
-            StDtype::I8,
-            &[lut_len(crate::Gene::AddN)],
-        )?),
+        lut_r: unsigned("lut_r", lut_len(Gene::AddR), g.get(Gene::SigR))?,
+        lut_z: unsigned("lut_z", lut_len(Gene::AddZ), g.get(Gene::SigZ))?,
+        lut_n: signed("lut_n", &[lut_len(Gene::AddN)], g.get(Gene::TanhN))?,
         head: QHead {
             w: as_i8(tensor(&st, "head.weight", StDtype::I8, &[c, h])?),
             bias: head_bias,
