@@ -12,7 +12,7 @@
 //! Everything unsafe is here; each block states why it is sound.
 #![allow(unsafe_code)]
 
-use super::batch::{run_tile, step_block, BatchScratch, GateMatrix, Gemm, Lut, Observe, PackedGru};
+use super::batch::{run_job, BatchScratch, GateMatrix, Gemm, Job, Lut, PackedGru};
 use core::arch::x86_64::*;
 
 pub(super) fn has_avx2() -> bool {
@@ -34,6 +34,25 @@ fn check(m: &GateMatrix, x: &[i8], acc: &[i32]) {
     assert!(x.len() >= m.cols_pad && acc.len() >= m.rows_pad);
     assert!(m.packed.len() >= m.rows_pad * m.cols_pad && m.bias_u8.len() >= m.rows_pad);
     assert!(m.rows_pad.is_multiple_of(16) && m.cols_pad.is_multiple_of(4));
+}
+
+/// The entry point of a variant: checks its CPU features, then runs the job inside a
+/// `#[target_feature]` function, so that the whole tile loop (products and the shared
+/// element-wise code, inlined) is compiled for those features.
+macro_rules! entry_point {
+    ($(#[$doc:meta])* $name:ident, $gemm:ty, $features:literal, $has:ident) => {
+        $(#[$doc])*
+        pub(super) fn $name(p: &PackedGru, job: Job<'_, '_>, s: &mut BatchScratch) {
+            #[target_feature(enable = $features)]
+            unsafe fn with_features(p: &PackedGru, job: Job<'_, '_>, s: &mut BatchScratch) {
+                run_job::<$gemm>(p, job, s)
+            }
+            assert!($has(), "{} called without its CPU features", stringify!($name));
+            // SAFETY: the CPU features were just checked; `$gemm` is private to this module and
+            // only used here.
+            unsafe { with_features(p, job, s) }
+        }
+    };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -147,51 +166,13 @@ unsafe fn vnni_block<const NV: usize>(m: &GateMatrix, x: &[i8], acc: &mut [i32],
     }
 }
 
-/// The batch tile loop with the VNNI product.
-pub(super) fn run_vnni<const OBS: bool>(
-    p: &PackedGru,
-    x: &[i8],
-    n: usize,
-    steps: usize,
-    s: &mut BatchScratch,
-    out: &mut [i32],
-    obs: &mut Observe<'_>,
-) {
-    assert!(
-        has_avx512_vnni(),
-        "AVX-512 VNNI variant called without the CPU features"
-    );
-    // SAFETY: the CPU features were just checked.
-    unsafe { run_vnni_tf::<OBS>(p, x, n, steps, s, out, obs) }
-}
-
-#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,avx512vbmi")]
-unsafe fn run_vnni_tf<const OBS: bool>(
-    p: &PackedGru,
-    x: &[i8],
-    n: usize,
-    steps: usize,
-    s: &mut BatchScratch,
-    out: &mut [i32],
-    obs: &mut Observe<'_>,
-) {
-    run_tile::<Vnni, OBS>(p, x, n, steps, s, out, obs)
-}
-
-/// One streaming step with the VNNI product.
-pub(super) fn step_vnni(p: &PackedGru, x_t: &[i8], s: &mut BatchScratch) {
-    assert!(
-        has_avx512_vnni(),
-        "AVX-512 VNNI variant called without the CPU features"
-    );
-    // SAFETY: the CPU features were just checked.
-    unsafe { step_vnni_tf(p, x_t, s) }
-}
-
-#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,avx512vbmi")]
-unsafe fn step_vnni_tf(p: &PackedGru, x_t: &[i8], s: &mut BatchScratch) {
-    step_block::<Vnni, false>(p, &|_| x_t, 1, s)
-}
+entry_point!(
+    /// Every job of the VNNI variant (products and element-wise stages compiled for AVX-512).
+    vnni,
+    Vnni,
+    "avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,avx512vbmi",
+    has_avx512_vnni
+);
 
 // ---------------------------------------------------------------------------------------------
 // AVX2
@@ -259,42 +240,10 @@ unsafe fn avx2_block<const NG: usize>(m: &GateMatrix, x: &[i8], acc: &mut [i32],
     }
 }
 
-/// The batch tile loop with the AVX2 product.
-pub(super) fn run_avx2<const OBS: bool>(
-    p: &PackedGru,
-    x: &[i8],
-    n: usize,
-    steps: usize,
-    s: &mut BatchScratch,
-    out: &mut [i32],
-    obs: &mut Observe<'_>,
-) {
-    assert!(has_avx2(), "AVX2 variant called without the CPU feature");
-    // SAFETY: the CPU feature was just checked.
-    unsafe { run_avx2_tf::<OBS>(p, x, n, steps, s, out, obs) }
-}
-
-#[target_feature(enable = "avx2")]
-unsafe fn run_avx2_tf<const OBS: bool>(
-    p: &PackedGru,
-    x: &[i8],
-    n: usize,
-    steps: usize,
-    s: &mut BatchScratch,
-    out: &mut [i32],
-    obs: &mut Observe<'_>,
-) {
-    run_tile::<Avx2, OBS>(p, x, n, steps, s, out, obs)
-}
-
-/// One streaming step with the AVX2 product.
-pub(super) fn step_avx2(p: &PackedGru, x_t: &[i8], s: &mut BatchScratch) {
-    assert!(has_avx2(), "AVX2 variant called without the CPU feature");
-    // SAFETY: the CPU feature was just checked.
-    unsafe { step_avx2_tf(p, x_t, s) }
-}
-
-#[target_feature(enable = "avx2")]
-unsafe fn step_avx2_tf(p: &PackedGru, x_t: &[i8], s: &mut BatchScratch) {
-    step_block::<Avx2, false>(p, &|_| x_t, 1, s)
-}
+entry_point!(
+    /// Every job of the AVX2 variant.
+    avx2,
+    Avx2,
+    "avx2",
+    has_avx2
+);
