@@ -476,6 +476,20 @@ impl StreamState {
 pub(crate) trait Gemm {
     fn gemm(m: &GateMatrix, x: &[i8], acc: &mut [i32]);
 
+    /// [`Gemm::gemm`] of `n` sequences: sequence `b` reads `x[b · xs..]` and writes
+    /// `acc[b · accs..]` (`xs ≥ cols_pad`, `accs ≥ rows_pad`). The default is one call per
+    /// sequence; a variant may share each weight load between several sequences.
+    #[inline(always)]
+    fn gemm_many(m: &GateMatrix, x: &[i8], xs: usize, acc: &mut [i32], accs: usize, n: usize) {
+        for b in 0..n {
+            Self::gemm(
+                m,
+                &x[b * xs..(b + 1) * xs],
+                &mut acc[b * accs..(b + 1) * accs],
+            );
+        }
+    }
+
     /// `out[j] = t[a[j] + off]`; `bytes` is `t` as bytes, `signed` whether entries are i8
     /// (else u8). The default is the portable loop.
     #[inline(always)]
@@ -632,18 +646,13 @@ fn products<'x, G: Gemm>(
     let (i_sz, ip, hp) = (p.input, p.wx.cols_pad, p.wh.cols_pad);
     let (rx, rh) = (p.wx.rows_pad, p.wh.rows_pad);
     for b in 0..n {
-        let xp = &mut s.x_pad[b * ip..(b + 1) * ip];
         let xb = x_of(b);
         if !xb.is_empty() {
-            xp[..i_sz].copy_from_slice(xb);
+            s.x_pad[b * ip..b * ip + i_sz].copy_from_slice(xb);
         }
-        G::gemm(&p.wx, xp, &mut s.acc_x[b * rx..(b + 1) * rx]);
-        G::gemm(
-            &p.wh,
-            &s.h[b * hp..(b + 1) * hp],
-            &mut s.acc_h[b * rh..(b + 1) * rh],
-        );
     }
+    G::gemm_many(&p.wx, &s.x_pad, ip, &mut s.acc_x, rx, n);
+    G::gemm_many(&p.wh, &s.h, hp, &mut s.acc_h, rh, n);
 }
 
 /// The element-wise stages of one step of the first `n` sequences (updates their states).
