@@ -225,8 +225,14 @@ impl PackedGru {
     }
 
     /// Default number of sequences run in lockstep (accumulators of a tile stay in L1/L2).
+    /// A multiple of 4 when ≥ 4 (the VNNI product runs four sequences at a time).
     pub fn default_tile(&self) -> usize {
-        (4096 / self.wh.rows_pad.max(1)).clamp(1, 64)
+        let t = (4096 / self.wh.rows_pad.max(1)).clamp(1, 64);
+        if t >= 4 {
+            t / 4 * 4
+        } else {
+            t
+        }
     }
 
     fn check_variant(variant: Variant) -> Result<()> {
