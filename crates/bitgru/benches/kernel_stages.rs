@@ -2,7 +2,7 @@
 //!
 //! Shapes: kws10 (T 49, I 10, H 64, 12 classes), row-MNIST (T 28, I 28, H 128, 10 classes) and
 //! pixel-MNIST (T 784, I 1, H 64, 10 classes); genome all-8; seeded synthetic model and inputs.
-//! For every variant available here, one thread, one tile of the default size (64 sequences at
+//! For every variant available here, one thread, one tile of the default size (20 sequences at
 //! H 64, 8 at H 128; see `PackedGru::default_tile`):
 //!
 //! - `{shape}/products/{variant}`: the input and recurrent products of one step of the tile
