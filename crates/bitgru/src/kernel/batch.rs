@@ -17,7 +17,9 @@
 //! variant's initial accumulator, which is exact in (wrapping) i32.
 use super::Variant;
 use crate::error::{Error, Result};
-use crate::fixed::{qmax_unsigned, sat_signed, sat_unsigned, DualMultiplier, Multiplier};
+use crate::fixed::{
+    qmax_signed, qmax_unsigned, sat_signed, sat_unsigned, Dual32, DualMultiplier, Mul32, Multiplier,
+};
 use crate::genome::{Gene, Genome, N_GENES};
 use crate::quant::QuantGru;
 
@@ -123,6 +125,12 @@ pub struct CellParams {
     pub bits: [u8; N_GENES],
     /// The three tables as bytes (r, z unsigned; n two's complement), for byte-permute lookups.
     pub(crate) lut_bytes: [[u8; 256]; 3],
+    /// The i32 forms of the additions (r, z, n, h) when they exist (else the i64 loop runs).
+    pub(crate) add32: [Option<Dual32>; 4],
+    /// The i32 forms of the products (rh, zn, zh).
+    pub(crate) mul32: [Option<Mul32>; 3],
+    /// The i32 form of `1 − z`'s rescale.
+    pub(crate) sub_z32: Option<Mul32>,
 }
 
 /// The eval-time parameters of a prepared model, as the kernels read them: plain integer data.
@@ -207,6 +215,9 @@ impl PackedGru {
                     lut_bytes(&lut_of(&q.lut_z)?),
                     lut_bytes(&lut_of(&q.lut_n)?),
                 ],
+                add32: [q.add_r, q.add_z, q.add_n, q.add_h].map(DualMultiplier::dual32),
+                mul32: [q.mul_rh, q.mul_zn, q.mul_zh].map(Multiplier::mul32),
+                sub_z32: q.sub_z.mul32(),
             },
             head_w: q.head.w.clone(),
             head_b: q.head.bias.clone(),
@@ -214,8 +225,14 @@ impl PackedGru {
     }
 
     /// Default number of sequences run in lockstep (accumulators of a tile stay in L1/L2).
+    /// A multiple of 4 when ≥ 4 (the VNNI product runs four sequences at a time).
     pub fn default_tile(&self) -> usize {
-        (4096 / self.wh.rows_pad.max(1)).clamp(1, 64)
+        let t = (4096 / self.wh.rows_pad.max(1)).clamp(1, 64);
+        if t >= 4 {
+            t / 4 * 4
+        } else {
+            t
+        }
     }
 
     fn check_variant(variant: Variant) -> Result<()> {
@@ -271,7 +288,14 @@ impl PackedGru {
             let m = tile.min(n - b0);
             let x = &codes[b0 * seq..(b0 + m) * seq];
             let o = &mut out[b0 * self.classes..(b0 + m) * self.classes];
-            dispatch_run::<false>(variant, self, x, m, steps, scratch, o, &mut |_, _, _| {});
+            let job = Job::Tile {
+                x,
+                n: m,
+                steps,
+                out: o,
+                obs: None,
+            };
+            dispatch(variant, self, job, scratch);
         }
         Ok(())
     }
@@ -299,9 +323,15 @@ impl PackedGru {
             let m = tile.min(n - b0);
             let x = &codes[b0 * seq..(b0 + m) * seq];
             let o = &mut out[b0 * self.classes..(b0 + m) * self.classes];
-            dispatch_run::<true>(variant, self, x, m, steps, scratch, o, &mut |_, t, c| {
-                observe(b0, t, c)
-            });
+            let mut obs = |_: usize, t: usize, c: &[Vec<i32>]| observe(b0, t, c);
+            let job = Job::Tile {
+                x,
+                n: m,
+                steps,
+                out: o,
+                obs: Some(&mut obs),
+            };
+            dispatch(variant, self, job, scratch);
         }
         Ok(())
     }
@@ -317,7 +347,24 @@ impl PackedGru {
             ));
         }
         state.scratch.fit(self, false);
-        dispatch_step(state.variant, self, x_t, &mut state.scratch);
+        dispatch(state.variant, self, Job::Step(x_t), &mut state.scratch);
+        Ok(())
+    }
+
+    /// Runs one [`Stage`] of one step for all `scratch.tile()` sequences of `scratch`'s current
+    /// tile, as the batch kernel does inside [`PackedGru::logits_into`]: `Products` from the
+    /// scratch's current inputs and states, `Elementwise` from its accumulators (updating the
+    /// states). For timing the stages separately (`benches/kernel_stages.rs`); results are only
+    /// meaningful as part of a whole step.
+    pub fn run_stage(
+        &self,
+        variant: Variant,
+        stage: Stage,
+        scratch: &mut BatchScratch,
+    ) -> Result<()> {
+        Self::check_variant(variant)?;
+        scratch.fit(self, false);
+        dispatch(variant, self, Job::Stage(stage), scratch);
         Ok(())
     }
 
@@ -435,6 +482,20 @@ impl StreamState {
 pub(crate) trait Gemm {
     fn gemm(m: &GateMatrix, x: &[i8], acc: &mut [i32]);
 
+    /// [`Gemm::gemm`] of `n` sequences: sequence `b` reads `x[b · xs..]` and writes
+    /// `acc[b · accs..]` (`xs ≥ cols_pad`, `accs ≥ rows_pad`). The default is one call per
+    /// sequence; a variant may share each weight load between several sequences.
+    #[inline(always)]
+    fn gemm_many(m: &GateMatrix, x: &[i8], xs: usize, acc: &mut [i32], accs: usize, n: usize) {
+        for b in 0..n {
+            Self::gemm(
+                m,
+                &x[b * xs..(b + 1) * xs],
+                &mut acc[b * accs..(b + 1) * accs],
+            );
+        }
+    }
+
     /// `out[j] = t[a[j] + off]`; `bytes` is `t` as bytes, `signed` whether entries are i8
     /// (else u8). The default is the portable loop.
     #[inline(always)]
@@ -460,43 +521,74 @@ impl Gemm for ScalarGemm {
 /// Observer of a tile: `(first sequence, t, codes by gene)`.
 pub(crate) type Observe<'a> = dyn FnMut(usize, usize, &[Vec<i32>]) + 'a;
 
-#[allow(clippy::too_many_arguments)]
-fn dispatch_run<const OBS: bool>(
-    variant: Variant,
-    p: &PackedGru,
-    x: &[i8],
-    n: usize,
-    steps: usize,
-    s: &mut BatchScratch,
-    out: &mut [i32],
-    obs: &mut Observe<'_>,
-) {
-    match variant {
-        #[cfg(target_arch = "x86_64")]
-        Variant::Avx512Vnni => super::x86::run_vnni::<OBS>(p, x, n, steps, s, out, obs),
-        #[cfg(target_arch = "x86_64")]
-        Variant::Avx2 => super::x86::run_avx2::<OBS>(p, x, n, steps, s, out, obs),
-        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-        Variant::Simd128 => super::wasm::run_simd128::<OBS>(p, x, n, steps, s, out, obs),
-        _ => run_tile::<ScalarGemm, OBS>(p, x, n, steps, s, out, obs),
+/// What one call of a variant's entry point runs (one monomorphized, feature-enabled entry
+/// point per variant serves all of them).
+pub(crate) enum Job<'a, 'o> {
+    /// A tile of sequences (`x` is `[n, steps, input]`), logits into `out`; observed when `obs`
+    /// is given.
+    Tile {
+        x: &'a [i8],
+        n: usize,
+        steps: usize,
+        out: &'a mut [i32],
+        obs: Option<&'a mut Observe<'o>>,
+    },
+    /// One step of one sequence.
+    Step(&'a [i8]),
+    /// One stage of one step of the scratch's whole tile.
+    Stage(Stage),
+}
+
+/// A stage of one step of the batch kernel (see [`PackedGru::run_stage`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Stage {
+    /// The input and recurrent products `[3H, I]·x` and `[3H, H]·h` of every sequence.
+    Products,
+    /// The element-wise stages of the cell (requantization, additions, tables, products).
+    Elementwise,
+}
+
+/// Runs `job` with the product `G` (inlined into each variant's feature-enabled entry point).
+#[inline(always)]
+pub(crate) fn run_job<G: Gemm>(p: &PackedGru, job: Job<'_, '_>, s: &mut BatchScratch) {
+    match job {
+        Job::Tile {
+            x,
+            n,
+            steps,
+            out,
+            obs: Some(obs),
+        } => run_tile::<G, true>(p, x, n, steps, s, out, obs),
+        Job::Tile {
+            x, n, steps, out, ..
+        } => run_tile::<G, false>(p, x, n, steps, s, out, &mut |_, _, _| {}),
+        Job::Step(x_t) => step_block::<G, false>(p, &|_| x_t, 1, s),
+        Job::Stage(Stage::Products) => {
+            let n = s.tile;
+            products::<G>(p, &|_| &[], n, s)
+        }
+        Job::Stage(Stage::Elementwise) => {
+            let n = s.tile;
+            cells::<G, false>(p, n, s)
+        }
     }
 }
 
-fn dispatch_step(variant: Variant, p: &PackedGru, x_t: &[i8], s: &mut BatchScratch) {
+fn dispatch(variant: Variant, p: &PackedGru, job: Job<'_, '_>, s: &mut BatchScratch) {
     match variant {
         #[cfg(target_arch = "x86_64")]
-        Variant::Avx512Vnni => super::x86::step_vnni(p, x_t, s),
+        Variant::Avx512Vnni => super::x86::vnni(p, job, s),
         #[cfg(target_arch = "x86_64")]
-        Variant::Avx2 => super::x86::step_avx2(p, x_t, s),
+        Variant::Avx2 => super::x86::avx2(p, job, s),
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-        Variant::Simd128 => super::wasm::step_simd128(p, x_t, s),
-        _ => step_block::<ScalarGemm, false>(p, &|_| x_t, 1, s),
+        Variant::Simd128 => super::wasm::simd128(p, job, s),
+        _ => run_job::<ScalarGemm>(p, job, s),
     }
 }
 
 /// Runs a tile of `n ≤ tile` sequences (`x` is `[n, steps, input]`) and writes their logits.
 #[inline(always)]
-pub(crate) fn run_tile<G: Gemm, const OBS: bool>(
+fn run_tile<G: Gemm, const OBS: bool>(
     p: &PackedGru,
     x: &[i8],
     n: usize,
@@ -537,7 +629,21 @@ fn head(p: &PackedGru, h: &[i8], out: &mut [i32]) {
 
 /// One step of `n` sequences in lockstep; `x_of(b)` gives sequence `b`'s input codes.
 #[inline(always)]
-pub(crate) fn step_block<'x, G: Gemm, const OBS: bool>(
+fn step_block<'x, G: Gemm, const OBS: bool>(
+    p: &PackedGru,
+    x_of: &dyn Fn(usize) -> &'x [i8],
+    n: usize,
+    s: &mut BatchScratch,
+) {
+    products::<G>(p, x_of, n, s);
+    cells::<G, OBS>(p, n, s);
+}
+
+/// The products of one step: `acc_x`, `acc_h` of the first `n` sequences from their inputs
+/// (copied into `x_pad` unless `x_of` gives an empty slice: then `x_pad` is used as it is) and
+/// states.
+#[inline(always)]
+fn products<'x, G: Gemm>(
     p: &PackedGru,
     x_of: &dyn Fn(usize) -> &'x [i8],
     n: usize,
@@ -545,8 +651,21 @@ pub(crate) fn step_block<'x, G: Gemm, const OBS: bool>(
 ) {
     let (i_sz, ip, hp) = (p.input, p.wx.cols_pad, p.wh.cols_pad);
     let (rx, rh) = (p.wx.rows_pad, p.wh.rows_pad);
+    for b in 0..n {
+        let xb = x_of(b);
+        if !xb.is_empty() {
+            s.x_pad[b * ip..b * ip + i_sz].copy_from_slice(xb);
+        }
+    }
+    G::gemm_many(&p.wx, &s.x_pad, ip, &mut s.acc_x, rx, n);
+    G::gemm_many(&p.wh, &s.h, hp, &mut s.acc_h, rh, n);
+}
+
+/// The element-wise stages of one step of the first `n` sequences (updates their states).
+#[inline(always)]
+fn cells<G: Gemm, const OBS: bool>(p: &PackedGru, n: usize, s: &mut BatchScratch) {
+    let (hp, rx, rh) = (p.wh.cols_pad, p.wx.rows_pad, p.wh.rows_pad);
     let BatchScratch {
-        x_pad,
         h,
         acc_x,
         acc_h,
@@ -554,16 +673,6 @@ pub(crate) fn step_block<'x, G: Gemm, const OBS: bool>(
         stages,
         ..
     } = s;
-    for b in 0..n {
-        let xp = &mut x_pad[b * ip..(b + 1) * ip];
-        xp[..i_sz].copy_from_slice(x_of(b));
-        G::gemm(&p.wx, xp, &mut acc_x[b * rx..(b + 1) * rx]);
-        G::gemm(
-            &p.wh,
-            &h[b * hp..(b + 1) * hp],
-            &mut acc_h[b * rh..(b + 1) * rh],
-        );
-    }
     for b in 0..n {
         cell::<G, OBS>(
             p,
@@ -577,27 +686,55 @@ pub(crate) fn step_block<'x, G: Gemm, const OBS: bool>(
     }
 }
 
-/// `out = sat_b(M · acc)` (the linears' requantization).
+/// `out = sat_b(M · acc)` (the linears' requantization of an i32 accumulator).
 #[inline(always)]
 fn requant(m: Multiplier, bits: u8, acc: &[i32], out: &mut [i32]) {
-    for (o, &a) in out.iter_mut().zip(acc) {
-        *o = sat_signed(m.apply(a as i64), bits);
+    match m.high_word() {
+        Some(h) => {
+            let (lo, hi) = (-qmax_signed(bits) - 1, qmax_signed(bits));
+            for (o, &a) in out.iter_mut().zip(acc) {
+                *o = h.apply(a).max(lo).min(hi);
+            }
+        }
+        None => {
+            for (o, &a) in out.iter_mut().zip(acc) {
+                *o = sat_signed(m.apply(a as i64), bits);
+            }
+        }
     }
 }
 
-/// `out = sat_b((A·a + B·b) >> s)` (the additions).
+/// `out[j] = f(a[j], b[j])` (a loop the compiler vectorizes when `f` is lane arithmetic).
 #[inline(always)]
-fn dual(d: DualMultiplier, bits: u8, a: &[i32], b: &[i32], out: &mut [i32]) {
+fn map2(a: &[i32], b: &[i32], out: &mut [i32], f: impl Fn(i32, i32) -> i32) {
     for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
-        *o = sat_signed(d.apply(x as i64, y as i64), bits);
+        *o = f(x, y);
     }
 }
 
-/// `out = sat_b(M · a · b)` (the products).
+/// `out = sat_b((A·a + B·b) >> s)` (the additions of ≤ 8-bit codes): in i32 lanes when the
+/// multiplier has an exact i32 form ([`Dual32`]), else in i64.
 #[inline(always)]
-fn mul(m: Multiplier, bits: u8, a: &[i32], b: &[i32], out: &mut [i32]) {
-    for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
-        *o = sat_signed(m.apply(x as i64 * y as i64), bits);
+fn dual(d: DualMultiplier, d32: Option<Dual32>, bits: u8, a: &[i32], b: &[i32], out: &mut [i32]) {
+    let (lo, hi) = (-qmax_signed(bits) - 1, qmax_signed(bits));
+    match d32 {
+        Some(f) => map2(a, b, out, |x, y| f.apply(x, y).max(lo).min(hi)),
+        None => map2(a, b, out, |x, y| {
+            sat_signed(d.apply(x as i64, y as i64), bits)
+        }),
+    }
+}
+
+/// `out = sat_b(M · a · b)` (the products of ≤ 8-bit codes, |a·b| ≤ 2^15): in i32 lanes when
+/// the multiplier has an exact i32 form ([`Mul32`]), else in i64.
+#[inline(always)]
+fn mul(m: Multiplier, m32: Option<Mul32>, bits: u8, a: &[i32], b: &[i32], out: &mut [i32]) {
+    let (lo, hi) = (-qmax_signed(bits) - 1, qmax_signed(bits));
+    match m32 {
+        Some(f) => map2(a, b, out, |x, y| f.apply(x * y).max(lo).min(hi)),
+        None => map2(a, b, out, |x, y| {
+            sat_signed(m.apply(x as i64 * y as i64), bits)
+        }),
     }
 }
 
@@ -656,24 +793,35 @@ fn cell<G: Gemm, const OBS: bool>(
     requant(mh[1], bh[1], &ah[hs..2 * hs], hz);
     requant(mh[2], bh[2], &ah[2 * hs..3 * hs], hn);
     let (b_ar, b_az, b_an) = (b(Gene::AddR), b(Gene::AddZ), b(Gene::AddN));
-    dual(c.add_r, b_ar, ir, hr, ar);
-    dual(c.add_z, b_az, iz, hz, az);
+    let ([a_r, a_z, a_n, a_h], [m_rh, m_zn, m_zh]) = (c.add32, c.mul32);
+    dual(c.add_r, a_r, b_ar, ir, hr, ar);
+    dual(c.add_z, a_z, b_az, iz, hz, az);
     G::lookup(&c.lut_r, &c.lut_bytes[0], false, 1 << (b_ar - 1), ar, r);
     G::lookup(&c.lut_z, &c.lut_bytes[1], false, 1 << (b_az - 1), az, z);
-    mul(c.mul_rh, b(Gene::MulRh), r, hn, mrh);
-    dual(c.add_n, b_an, inn, mrh, an);
+    mul(c.mul_rh, m_rh, b(Gene::MulRh), r, hn, mrh);
+    dual(c.add_n, a_n, b_an, inn, mrh, an);
     G::lookup(&c.lut_n, &c.lut_bytes[2], true, 1 << (b_an - 1), an, nn);
-    let z_max = qmax_unsigned(b(Gene::SigZ)) as i64;
+    let z_max = qmax_unsigned(b(Gene::SigZ));
     let b_sz = b(Gene::SubZ);
-    for (o, &zj) in sz.iter_mut().zip(z.iter()) {
-        *o = sat_unsigned(c.sub_z.apply(z_max - zj as i64), b_sz);
+    match c.sub_z32 {
+        Some(f) => {
+            let q = qmax_unsigned(b_sz);
+            for (o, &zj) in sz.iter_mut().zip(z.iter()) {
+                *o = f.apply(z_max - zj).max(0).min(q);
+            }
+        }
+        None => {
+            for (o, &zj) in sz.iter_mut().zip(z.iter()) {
+                *o = sat_unsigned(c.sub_z.apply((z_max - zj) as i64), b_sz);
+            }
+        }
     }
-    mul(c.mul_zn, b(Gene::MulZn), sz, nn, mzn);
+    mul(c.mul_zn, m_zn, b(Gene::MulZn), sz, nn, mzn);
     for (o, &x) in hprev.iter_mut().zip(h.iter()) {
         *o = x as i32;
     }
-    mul(c.mul_zh, b(Gene::MulZh), z, hprev, mzh);
-    dual(c.add_h, b(Gene::AddH), mzn, mzh, hnew);
+    mul(c.mul_zh, m_zh, b(Gene::MulZh), z, hprev, mzh);
+    dual(c.add_h, a_h, b(Gene::AddH), mzn, mzh, hnew);
     for (o, &x) in h.iter_mut().zip(hnew.iter()) {
         *o = x as i8;
     }

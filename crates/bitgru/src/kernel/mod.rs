@@ -21,7 +21,7 @@ mod wasm;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 
-pub use batch::{BatchScratch, PackedGru, StreamState};
+pub use batch::{BatchScratch, PackedGru, Stage, StreamState};
 pub use reference::Scratch;
 
 /// An implementation of the batch kernel. All variants give identical codes.

@@ -10,9 +10,7 @@ pub(super) use imp::*;
 
 #[cfg(target_feature = "simd128")]
 mod imp {
-    use super::super::batch::{
-        run_tile, step_block, BatchScratch, GateMatrix, Gemm, Observe, PackedGru,
-    };
+    use super::super::batch::{run_job, BatchScratch, GateMatrix, Gemm, Job, PackedGru};
     use core::arch::wasm32::*;
 
     struct Simd128;
@@ -78,21 +76,8 @@ mod imp {
         }
     }
 
-    /// The batch tile loop with the simd128 product.
-    pub(in crate::kernel) fn run_simd128<const OBS: bool>(
-        p: &PackedGru,
-        x: &[i8],
-        n: usize,
-        steps: usize,
-        s: &mut BatchScratch,
-        out: &mut [i32],
-        obs: &mut Observe<'_>,
-    ) {
-        run_tile::<Simd128, OBS>(p, x, n, steps, s, out, obs)
-    }
-
-    /// One streaming step with the simd128 product.
-    pub(in crate::kernel) fn step_simd128(p: &PackedGru, x_t: &[i8], s: &mut BatchScratch) {
-        step_block::<Simd128, false>(p, &|_| x_t, 1, s)
+    /// Every job of the simd128 variant.
+    pub(in crate::kernel) fn simd128(p: &PackedGru, job: Job<'_, '_>, s: &mut BatchScratch) {
+        run_job::<Simd128>(p, job, s)
     }
 }

@@ -12,7 +12,7 @@
 //! Everything unsafe is here; each block states why it is sound.
 #![allow(unsafe_code)]
 
-use super::batch::{run_tile, step_block, BatchScratch, GateMatrix, Gemm, Lut, Observe, PackedGru};
+use super::batch::{run_job, BatchScratch, GateMatrix, Gemm, Job, Lut, PackedGru};
 use core::arch::x86_64::*;
 
 pub(super) fn has_avx2() -> bool {
@@ -36,6 +36,25 @@ fn check(m: &GateMatrix, x: &[i8], acc: &[i32]) {
     assert!(m.rows_pad.is_multiple_of(16) && m.cols_pad.is_multiple_of(4));
 }
 
+/// The entry point of a variant: checks its CPU features, then runs the job inside a
+/// `#[target_feature]` function, so that the whole tile loop (products and the shared
+/// element-wise code, inlined) is compiled for those features.
+macro_rules! entry_point {
+    ($(#[$doc:meta])* $name:ident, $gemm:ty, $features:literal, $has:ident) => {
+        $(#[$doc])*
+        pub(super) fn $name(p: &PackedGru, job: Job<'_, '_>, s: &mut BatchScratch) {
+            #[target_feature(enable = $features)]
+            unsafe fn with_features(p: &PackedGru, job: Job<'_, '_>, s: &mut BatchScratch) {
+                run_job::<$gemm>(p, job, s)
+            }
+            assert!($has(), "{} called without its CPU features", stringify!($name));
+            // SAFETY: the CPU features were just checked; `$gemm` is private to this module and
+            // only used here.
+            unsafe { with_features(p, job, s) }
+        }
+    };
+}
+
 // ---------------------------------------------------------------------------------------------
 // AVX-512 VNNI
 
@@ -49,6 +68,27 @@ impl Gemm for Vnni {
         // which are only called after `has_avx512_vnni()` returned true (see
         // `Variant::available`, checked by every public entry point). Bounds: `check` above.
         unsafe { gemm_vnni(m, x, acc) }
+    }
+
+    #[inline(always)]
+    fn gemm_many(m: &GateMatrix, x: &[i8], xs: usize, acc: &mut [i32], accs: usize, n: usize) {
+        let quads = n / 4;
+        if quads > 0 {
+            assert!(xs >= m.cols_pad && accs >= m.rows_pad);
+            assert!(x.len() >= (4 * quads - 1) * xs + m.cols_pad);
+            assert!(acc.len() >= (4 * quads - 1) * accs + m.rows_pad);
+            check(m, &x[..m.cols_pad], &acc[..m.rows_pad]);
+            // SAFETY: CPU features as for `gemm`; the asserts above bound every sequence's
+            // inputs and accumulators.
+            unsafe { gemm_vnni_quads(m, x, xs, acc, accs, quads) };
+        }
+        for b in 4 * quads..n {
+            Self::gemm(
+                m,
+                &x[b * xs..(b + 1) * xs],
+                &mut acc[b * accs..(b + 1) * accs],
+            );
+        }
     }
 
     #[inline(always)]
@@ -116,6 +156,78 @@ unsafe fn gemm_vnni(m: &GateMatrix, x: &[i8], acc: &mut [i32]) {
     }
 }
 
+/// Products of `4 · quads` sequences, four at a time: every 64-byte weight load feeds four
+/// sequences' `vpdpbusd` (a quarter of the weight traffic of one sequence at a time, which
+/// matters once `[3H, H]` outgrows L1, e.g. H = 128).
+#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,avx512vbmi")]
+unsafe fn gemm_vnni_quads(
+    m: &GateMatrix,
+    x: &[i8],
+    xs: usize,
+    acc: &mut [i32],
+    accs: usize,
+    quads: usize,
+) {
+    let nv = m.rows_pad / 16;
+    for q in 0..quads {
+        let (xq, aq) = (&x[4 * q * xs..], &mut acc[4 * q * accs..]);
+        let mut v = 0;
+        // SAFETY (all calls): v + NV ≤ nv; the caller bounds the four sequences.
+        while v + 4 <= nv {
+            unsafe { vnni_quad::<4>(m, xq, xs, aq, accs, v) };
+            v += 4;
+        }
+        while v < nv {
+            unsafe { vnni_quad::<1>(m, xq, xs, aq, accs, v) };
+            v += 1;
+        }
+    }
+}
+
+/// Rows `[16 v0, 16 (v0 + NV))` of sequences 0–3 (`x[s · xs..]`, `acc[s · accs..]`).
+#[allow(clippy::needless_range_loop)] // `a[s][i]`: one weight load, four accumulators
+#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,avx512vbmi")]
+#[inline]
+unsafe fn vnni_quad<const NV: usize>(
+    m: &GateMatrix,
+    x: &[i8],
+    xs: usize,
+    acc: &mut [i32],
+    accs: usize,
+    v0: usize,
+) {
+    let rp = m.rows_pad;
+    let w = m.packed.as_ptr();
+    let mut a = [[_mm512_setzero_si512(); NV]; 4];
+    for row in a.iter_mut() {
+        for (i, ai) in row.iter_mut().enumerate() {
+            // SAFETY: 16 (v0 + i) + 16 ≤ rows_pad = bias_u8.len().
+            *ai = unsafe { _mm512_loadu_si512(m.bias_u8.as_ptr().add((v0 + i) * 16).cast()) };
+        }
+    }
+    for k in 0..m.cols_pad / 4 {
+        let xb: [__m512i; 4] = std::array::from_fn(|s| {
+            let c = &x[s * xs + 4 * k..s * xs + 4 * k + 4];
+            let x4 = u32::from_le_bytes([c[0] as u8, c[1] as u8, c[2] as u8, c[3] as u8]);
+            _mm512_set1_epi32((x4 ^ 0x8080_8080) as i32)
+        });
+        for i in 0..NV {
+            // SAFETY: offset (k · rows_pad + 16 (v0 + i)) · 4 + 64 ≤ cols_pad · rows_pad.
+            let wv = unsafe { _mm512_loadu_si512(w.add((k * rp + (v0 + i) * 16) * 4).cast()) };
+            for s in 0..4 {
+                a[s][i] = _mm512_dpbusd_epi32(a[s][i], xb[s], wv);
+            }
+        }
+    }
+    for (s, row) in a.iter().enumerate() {
+        let out = &mut acc[s * accs + v0 * 16..s * accs + (v0 + NV) * 16];
+        for (i, ai) in row.iter().enumerate() {
+            // SAFETY: `out` holds NV · 16 i32 (bounds-checked slice above).
+            unsafe { _mm512_storeu_si512(out.as_mut_ptr().add(i * 16).cast(), *ai) };
+        }
+    }
+}
+
 /// Rows `[16 v0, 16 (v0 + NV))`.
 #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,avx512vbmi")]
 #[inline]
@@ -147,51 +259,13 @@ unsafe fn vnni_block<const NV: usize>(m: &GateMatrix, x: &[i8], acc: &mut [i32],
     }
 }
 
-/// The batch tile loop with the VNNI product.
-pub(super) fn run_vnni<const OBS: bool>(
-    p: &PackedGru,
-    x: &[i8],
-    n: usize,
-    steps: usize,
-    s: &mut BatchScratch,
-    out: &mut [i32],
-    obs: &mut Observe<'_>,
-) {
-    assert!(
-        has_avx512_vnni(),
-        "AVX-512 VNNI variant called without the CPU features"
-    );
-    // SAFETY: the CPU features were just checked.
-    unsafe { run_vnni_tf::<OBS>(p, x, n, steps, s, out, obs) }
-}
-
-#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,avx512vbmi")]
-unsafe fn run_vnni_tf<const OBS: bool>(
-    p: &PackedGru,
-    x: &[i8],
-    n: usize,
-    steps: usize,
-    s: &mut BatchScratch,
-    out: &mut [i32],
-    obs: &mut Observe<'_>,
-) {
-    run_tile::<Vnni, OBS>(p, x, n, steps, s, out, obs)
-}
-
-/// One streaming step with the VNNI product.
-pub(super) fn step_vnni(p: &PackedGru, x_t: &[i8], s: &mut BatchScratch) {
-    assert!(
-        has_avx512_vnni(),
-        "AVX-512 VNNI variant called without the CPU features"
-    );
-    // SAFETY: the CPU features were just checked.
-    unsafe { step_vnni_tf(p, x_t, s) }
-}
-
-#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,avx512vbmi")]
-unsafe fn step_vnni_tf(p: &PackedGru, x_t: &[i8], s: &mut BatchScratch) {
-    step_block::<Vnni, false>(p, &|_| x_t, 1, s)
-}
+entry_point!(
+    /// Every job of the VNNI variant (products and element-wise stages compiled for AVX-512).
+    vnni,
+    Vnni,
+    "avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,avx512vbmi",
+    has_avx512_vnni
+);
 
 // ---------------------------------------------------------------------------------------------
 // AVX2
@@ -259,42 +333,10 @@ unsafe fn avx2_block<const NG: usize>(m: &GateMatrix, x: &[i8], acc: &mut [i32],
     }
 }
 
-/// The batch tile loop with the AVX2 product.
-pub(super) fn run_avx2<const OBS: bool>(
-    p: &PackedGru,
-    x: &[i8],
-    n: usize,
-    steps: usize,
-    s: &mut BatchScratch,
-    out: &mut [i32],
-    obs: &mut Observe<'_>,
-) {
-    assert!(has_avx2(), "AVX2 variant called without the CPU feature");
-    // SAFETY: the CPU feature was just checked.
-    unsafe { run_avx2_tf::<OBS>(p, x, n, steps, s, out, obs) }
-}
-
-#[target_feature(enable = "avx2")]
-unsafe fn run_avx2_tf<const OBS: bool>(
-    p: &PackedGru,
-    x: &[i8],
-    n: usize,
-    steps: usize,
-    s: &mut BatchScratch,
-    out: &mut [i32],
-    obs: &mut Observe<'_>,
-) {
-    run_tile::<Avx2, OBS>(p, x, n, steps, s, out, obs)
-}
-
-/// One streaming step with the AVX2 product.
-pub(super) fn step_avx2(p: &PackedGru, x_t: &[i8], s: &mut BatchScratch) {
-    assert!(has_avx2(), "AVX2 variant called without the CPU feature");
-    // SAFETY: the CPU feature was just checked.
-    unsafe { step_avx2_tf(p, x_t, s) }
-}
-
-#[target_feature(enable = "avx2")]
-unsafe fn step_avx2_tf(p: &PackedGru, x_t: &[i8], s: &mut BatchScratch) {
-    step_block::<Avx2, false>(p, &|_| x_t, 1, s)
-}
+entry_point!(
+    /// Every job of the AVX2 variant.
+    avx2,
+    Avx2,
+    "avx2",
+    has_avx2
+);
