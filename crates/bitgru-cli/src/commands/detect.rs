@@ -114,6 +114,15 @@ impl Source {
         .with_context(|| format!("building the detector for {}", self.name))
     }
 
+    /// The sample rate of the model's MFCC front end.
+    fn rate(&self) -> Result<u32> {
+        self.meta
+            .features
+            .mfcc()
+            .map(|m| m.sample_rate)
+            .with_context(|| format!("model {} has no mfcc front end", self.name))
+    }
+
     fn model_label(&self) -> String {
         match &self.genome {
             Some(g) => format!("integer {g}"),
@@ -185,12 +194,7 @@ pub fn run(a: &DetectArgs) -> Result<()> {
 
 fn detect_file(a: &DetectArgs, path: &Path, src: &Source, cfg: &DetectorConfig) -> Result<()> {
     let bytes = util::read(path, "audio file")?;
-    let rate = src
-        .meta
-        .features
-        .mfcc()
-        .map(|m| m.sample_rate)
-        .unwrap_or(bitgru::audio::SPEECH_COMMANDS_RATE);
+    let rate = src.rate()?;
     let clip = bitgru::audio::decode(&bytes, &bitgru::audio::DecodeOptions::converting(rate))
         .with_context(|| format!("decoding {} (WAV or FLAC)", path.display()))?;
     let mut det = src.detector(cfg, clip.sample_rate)?;
@@ -240,12 +244,7 @@ fn eval(a: &DetectArgs, src: &Source, cfg: &DetectorConfig) -> Result<()> {
             classes.join(", ")
         );
     }
-    let rate = src
-        .meta
-        .features
-        .mfcc()
-        .map(|m| m.sample_rate)
-        .context("the model has no mfcc front end")?;
+    let rate = src.rate()?;
     let dir = bitgru::task::task_dir(task, data);
     let t0 = Instant::now();
     let set = bitgru::data::speech::load_split(
@@ -430,12 +429,7 @@ fn per_hop_us(det: &mut Detector, signal: &[f32], reps: usize) -> Result<f64> {
 }
 
 fn bench(a: &DetectArgs, src: &Source, cfg: &DetectorConfig) -> Result<()> {
-    let rate = src
-        .meta
-        .features
-        .mfcc()
-        .map(|m| m.sample_rate)
-        .context("the model has no mfcc front end")?;
+    let rate = src.rate()?;
     let signal = bitgru::detect::bench_signal(a.seed, rate, 20.0);
     let mut rows = Vec::new();
     let mut run = |label: String, mut det: Detector| -> Result<()> {
@@ -502,13 +496,8 @@ fn bench(a: &DetectArgs, src: &Source, cfg: &DetectorConfig) -> Result<()> {
 /// Detection rate against false alarms per hour (log axis), one curve for unknown speech and
 /// one for noise, the configured threshold marked.
 fn det_svg(task: &str, model: &str, curve: &[OperatingPoint], chosen: &OperatingPoint) -> String {
+    use super::plot::{esc, frame_and_labels, B, H, L, R, T, W};
     use std::fmt::Write;
-    const W: f64 = 760.0;
-    const H: f64 = 480.0;
-    const L: f64 = 70.0;
-    const R: f64 = 200.0;
-    const T: f64 = 50.0;
-    const B: f64 = 55.0;
     // x: log10 of FA/h from 0.1 (0 is drawn at the left edge) to the next power of ten.
     let max_fa = curve
         .iter()
@@ -525,7 +514,9 @@ fn det_svg(task: &str, model: &str, curve: &[OperatingPoint], chosen: &Operating
     let _ = writeln!(s, r#"<rect width="100%" height="100%" fill="white"/>"#);
     let _ = writeln!(
         s,
-        r#"<text x="{L}" y="22" font-size="15" font-weight="bold">{task} detector ({model}) — detection rate vs false alarms</text>"#
+        r#"<text x="{L}" y="22" font-size="15" font-weight="bold">{} detector ({}) — detection rate vs false alarms</text>"#,
+        esc(task),
+        esc(model)
     );
     let _ = writeln!(
         s,
@@ -564,22 +555,10 @@ fn det_svg(task: &str, model: &str, curve: &[OperatingPoint], chosen: &Operating
         );
         e += 1;
     }
-    let _ = writeln!(
-        s,
-        r##"<rect x="{L}" y="{T}" width="{:.1}" height="{:.1}" fill="none" stroke="#888"/>"##,
-        W - L - R,
-        H - T - B
-    );
-    let _ = writeln!(
-        s,
-        r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">false alarms per hour (log scale)</text>"#,
-        (L + W - R) / 2.0,
-        H - 12.0
-    );
-    let _ = writeln!(
-        s,
-        r#"<text transform="translate(18 {:.1}) rotate(-90)" text-anchor="middle">keywords detected (%)</text>"#,
-        (T + H - B) / 2.0
+    frame_and_labels(
+        &mut s,
+        "false alarms per hour (log scale)",
+        "keywords detected (%)",
     );
     let series: [(&str, &str, fn(&OperatingPoint) -> f64); 2] = [
         ("unknown speech", "#1f77b4", |p| p.fa_per_hour_unknown),

@@ -66,7 +66,7 @@ pub struct DetectorConfig {
     pub mode: Mode,
     /// Frames of one window in [`Mode::Window`]; 0 = the front end's steps (49 for 1 s clips).
     pub window: usize,
-    /// Probability vectors averaged (moving mean). Default 3 (60 ms).
+    /// Probability vectors averaged (moving mean). Default 20 (400 ms; docs/DETECTOR.md).
     pub smooth_frames: usize,
     /// Probability threshold of every keyword without its own entry in `thresholds`.
     /// Default [`DEFAULT_THRESHOLD`] (chosen on the DET curve, docs/DETECTOR.md).
@@ -83,14 +83,14 @@ pub struct DetectorConfig {
 }
 
 /// The default keyword threshold (docs/DETECTOR.md: the operating point on the kws10 DET curve).
-pub const DEFAULT_THRESHOLD: f32 = 0.7;
+pub const DEFAULT_THRESHOLD: f32 = 0.9;
 
 impl Default for DetectorConfig {
     fn default() -> Self {
         DetectorConfig {
             mode: Mode::Window { every: 2 },
             window: 0,
-            smooth_frames: 3,
+            smooth_frames: 20,
             threshold: DEFAULT_THRESHOLD,
             thresholds: BTreeMap::new(),
             refractory_s: 1.0,
