@@ -560,7 +560,9 @@ fn det_svg(task: &str, model: &str, curve: &[OperatingPoint], chosen: &Operating
         "false alarms per hour (log scale)",
         "keywords detected (%)",
     );
-    let series: [(&str, &str, fn(&OperatingPoint) -> f64); 2] = [
+    /// `(name, colour, false-alarm rate of a point)`.
+    type Series = (&'static str, &'static str, fn(&OperatingPoint) -> f64);
+    let series: [Series; 2] = [
         ("unknown speech", "#1f77b4", |p| p.fa_per_hour_unknown),
         ("background noise", "#d62728", |p| p.fa_per_hour_noise),
     ];
@@ -588,7 +590,7 @@ fn det_svg(task: &str, model: &str, curve: &[OperatingPoint], chosen: &Operating
         let ly = T + 20.0 + 20.0 * i as f64;
         let _ = writeln!(
             s,
-            r#"<line x1="{0:.1}" x2="{1:.1}" y1="{ly:.1}" y2="{ly:.1}" stroke="{color}" stroke-width="2"/><text x="{2:.1}" y="{3:.1}">FA/h on {name}</text>"#,
+            r#"<line x1="{0:.1}" x2="{1:.1}" y1="{ly:.1}" y2="{ly:.1}" stroke="{color}" stroke-width="2"/><text x="{2:.1}" y="{3:.1}">{name}</text>"#,
             W - R + 12.0,
             W - R + 36.0,
             W - R + 42.0,

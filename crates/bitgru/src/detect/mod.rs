@@ -110,7 +110,7 @@ impl DetectorConfig {
     pub fn validate(&self, classes: &[String]) -> Result<()> {
         let bad = |d: String| Err(Error::invalid("DetectorConfig", d));
         match self.mode {
-            Mode::Window { every } if every == 0 => return bad("mode.every must be ≥ 1".into()),
+            Mode::Window { every: 0 } => return bad("mode.every must be ≥ 1".into()),
             Mode::Stateful { decay } if !(decay > 0.0 && decay <= 1.0) => {
                 return bad(format!("mode.decay {decay} must be in (0, 1]"))
             }

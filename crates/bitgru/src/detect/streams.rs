@@ -142,15 +142,23 @@ fn secs(rate: u32, s: f64) -> usize {
     (s * f64::from(rate)).round() as usize
 }
 
+/// A clip placed in the current piece.
+struct Item {
+    at: usize,
+    clip: Vec<f32>,
+    /// `Some(class)` for keywords.
+    class: Option<usize>,
+    /// `Some(SNR dB)` for clips scaled against the bed.
+    snr: Option<f64>,
+}
+
 /// Pieces of at most `stream_s`, in order, each keeping whole clips.
 struct Builder {
     rate: u32,
     max: usize,
     kind: StreamKind,
     done: Vec<LabeledStream>,
-    /// `(offset, clip samples, Some(class) for keywords, Some(SNR dB) for scaled clips)` of
-    /// the current piece.
-    items: Vec<(usize, Vec<f32>, Option<usize>, Option<f64>)>,
+    items: Vec<Item>,
     cursor: usize,
 }
 
@@ -182,7 +190,12 @@ impl Builder {
             self.flush(cfg, noise, rng)?;
         }
         let at = self.cursor + gap;
-        self.items.push((at, clip.to_vec(), class, snr));
+        self.items.push(Item {
+            at,
+            clip: clip.to_vec(),
+            class,
+            snr,
+        });
         self.cursor = at + clip.len();
         Ok(())
     }
@@ -199,7 +212,13 @@ impl Builder {
         };
         let mut samples = bed(noise, len, gain, rng)?;
         let mut placements = Vec::new();
-        for (at, clip, class, snr) in self.items.drain(..) {
+        for Item {
+            at,
+            clip,
+            class,
+            snr,
+        } in self.items.drain(..)
+        {
             let mut g = 1.0;
             if let Some(snr_db) = snr {
                 let (ps, pn) = (power(&clip), power(&samples[at..at + clip.len()]));
