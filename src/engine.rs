@@ -180,11 +180,8 @@ impl Engine {
 
         let t0 = now_ms();
         let q = QuantGru::prepare(model, &self.bundle.calibration, &genome)?;
-        let codes = seqs
-            .iter()
-            .map(|x| q.quantize_input(x))
-            .collect::<bitgru::Result<Vec<_>>>()?;
-        let predictions = bitgru::eval::predict_batch(&q, &codes)?;
+        let predictions =
+            bitgru::eval::IntegerEvaluator::new(&q.input_scales, &seqs, None)?.predictions(&q)?;
         let t1 = now_ms();
         let (float_predictions, threads_used) = float_predictions(model, &seqs)?;
         let t2 = now_ms();
