@@ -57,6 +57,16 @@ impl Task {
     pub fn is_kws(self) -> bool {
         matches!(self, Task::Kws4 | Task::Kws10)
     }
+
+    /// The front end recorded with the task's models (how raw input becomes features).
+    pub fn front_end(self) -> crate::frontend::FrontEnd {
+        use crate::frontend::FrontEnd;
+        match self {
+            Task::RowMnist => FrontEnd::MnistRows,
+            Task::PixelMnist => FrontEnd::MnistPixels,
+            Task::Kws4 | Task::Kws10 => FrontEnd::default_mfcc(),
+        }
+    }
 }
 
 impl std::str::FromStr for Task {
@@ -351,25 +361,6 @@ mod native {
         }
     }
 
-    /// The feature configuration recorded with a model (how to turn raw input into features).
-    pub fn feature_config(task: Task) -> serde_json::Value {
-        match task {
-            Task::RowMnist => {
-                serde_json::json!({"kind": "mnist-rows", "scale": "pixel / 255", "steps": 28, "input": 28})
-            }
-            Task::PixelMnist => {
-                serde_json::json!({"kind": "mnist-pixels", "scale": "pixel / 255", "order": "raster", "steps": 784, "input": 1})
-            }
-            Task::Kws4 | Task::Kws10 => serde_json::json!({
-                "kind": "mfcc",
-                "mfcc": crate::audio::mfcc::MfccConfig::default(),
-                "clip_samples": crate::audio::CLIP_SAMPLES,
-                "steps": 49,
-                "input": 10,
-            }),
-        }
-    }
-
     /// Class names of a task's data, in label order.
     pub fn class_names(task: Task) -> Vec<String> {
         if task.is_kws() {
@@ -410,13 +401,15 @@ mod native {
                 ),
             ));
         }
-        let want = feature_config(task);
-        if !meta.features.is_null() && meta.features != want {
+        let want = task.front_end();
+        if meta.features != crate::frontend::FrontEnd::Raw && meta.features != want {
+            let show = |f: &crate::frontend::FrontEnd| serde_json::to_string(f).unwrap_or_default();
             return Err(Error::invalid(
                 "model feature front end",
                 format!(
-                    "the model was trained on features {}, {task}'s data are {want}",
-                    meta.features
+                    "the model was trained on features {}, {task}'s data are {}",
+                    show(&meta.features),
+                    show(&want)
                 ),
             ));
         }

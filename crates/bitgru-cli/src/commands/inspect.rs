@@ -129,15 +129,19 @@ fn print_text(out: &Value, file: &ModelFile, full: bool) {
         if let Some(g) = m.qat_genome {
             println!("QAT genome:  {g} (the genome the weights were fine-tuned for; eval and export use it by default)");
         }
-        if !m.features.is_null() {
+        if m.features != bitgru::frontend::FrontEnd::Raw {
             if full {
-                println!("features:    {}", m.features);
+                println!(
+                    "features:    {}",
+                    serde_json::to_string(&m.features).unwrap_or_default()
+                );
             } else {
+                let opt = |v: Option<usize>| v.map_or("?".to_string(), |v| v.to_string());
                 println!(
                     "features:    {} ({} steps x {} inputs)",
-                    m.features["kind"].as_str().unwrap_or("?"),
-                    m.features["steps"],
-                    m.features["input"]
+                    m.features.kind().unwrap_or("raw"),
+                    opt(m.features.steps()),
+                    opt(m.features.input())
                 );
             }
         }

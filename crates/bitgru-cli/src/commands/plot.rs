@@ -4,14 +4,37 @@ use bitgru::search::run::Point;
 use bitgru::search::SearchResult;
 use std::fmt::Write;
 
-const W: f64 = 760.0;
-const H: f64 = 480.0;
-const L: f64 = 70.0; // left margin
-const R: f64 = 180.0; // right margin (legend)
-const T: f64 = 50.0;
-const B: f64 = 55.0;
+pub(crate) const W: f64 = 760.0;
+pub(crate) const H: f64 = 480.0;
+pub(crate) const L: f64 = 70.0; // left margin
+pub(crate) const R: f64 = 180.0; // right margin (legend)
+pub(crate) const T: f64 = 50.0;
+pub(crate) const B: f64 = 55.0;
 
-fn esc(s: &str) -> String {
+/// The plot area's frame and the two axis labels.
+pub(crate) fn frame_and_labels(s: &mut String, x_label: &str, y_label: &str) {
+    let _ = writeln!(
+        s,
+        r##"<rect x="{L}" y="{T}" width="{:.1}" height="{:.1}" fill="none" stroke="#888"/>"##,
+        W - L - R,
+        H - T - B
+    );
+    let _ = writeln!(
+        s,
+        r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
+        (L + W - R) / 2.0,
+        H - 12.0,
+        esc(x_label)
+    );
+    let _ = writeln!(
+        s,
+        r#"<text transform="translate(18 {:.1}) rotate(-90)" text-anchor="middle">{}</text>"#,
+        (T + H - B) / 2.0,
+        esc(y_label)
+    );
+}
+
+pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -99,22 +122,10 @@ pub fn front_svg<'a>(r: &SearchResult, all: impl Iterator<Item = &'a Point>) -> 
             H - B + 18.0
         );
     }
-    let _ = writeln!(
-        s,
-        r##"<rect x="{L}" y="{T}" width="{:.1}" height="{:.1}" fill="none" stroke="#888"/>"##,
-        W - L - R,
-        H - T - B
-    );
-    let _ = writeln!(
-        s,
-        r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">model size / size of the all-8 model</text>"#,
-        (L + W - R) / 2.0,
-        H - 12.0
-    );
-    let _ = writeln!(
-        s,
-        r#"<text transform="translate(18 {:.1}) rotate(-90)" text-anchor="middle">accuracy on the fitness subset (%)</text>"#,
-        (T + H - B) / 2.0
+    frame_and_labels(
+        &mut s,
+        "model size / size of the all-8 model",
+        "accuracy on the fitness subset (%)",
     );
     // Every evaluation.
     for p in &all {

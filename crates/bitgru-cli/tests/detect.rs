@@ -1,0 +1,197 @@
+//! `bitgru detect`: detections of a file (`--wav`, any rate and channel count, JSON events),
+//! clear errors, and the seeded `--eval` measurement (real data; skips without ../shared).
+#[path = "../../bitgru/tests/support/mod.rs"]
+mod support;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bitgru(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bitgru"))
+        .args(args)
+        .output()
+        .expect("running bitgru")
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("bitgru-detect-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// A 16-bit PCM WAV file (interleaved channels).
+fn write_wav(path: &Path, rate: u32, channels: u16, samples: &[f32]) {
+    let data: Vec<u8> = samples
+        .iter()
+        .flat_map(|&x| ((x.clamp(-1.0, 1.0) * 32767.0).round() as i16).to_le_bytes())
+        .collect();
+    let mut b = Vec::new();
+    b.extend_from_slice(b"RIFF");
+    b.extend_from_slice(&(36 + data.len() as u32).to_le_bytes());
+    b.extend_from_slice(b"WAVEfmt ");
+    b.extend_from_slice(&16u32.to_le_bytes());
+    b.extend_from_slice(&1u16.to_le_bytes());
+    b.extend_from_slice(&channels.to_le_bytes());
+    b.extend_from_slice(&rate.to_le_bytes());
+    b.extend_from_slice(&(rate * 2 * u32::from(channels)).to_le_bytes());
+    b.extend_from_slice(&(2 * channels).to_le_bytes());
+    b.extend_from_slice(&16u16.to_le_bytes());
+    b.extend_from_slice(b"data");
+    b.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    b.extend_from_slice(&data);
+    std::fs::write(path, b).unwrap();
+}
+
+fn events(out: &Output) -> Vec<serde_json::Value> {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v.as_array().expect("a JSON list of events").clone()
+}
+
+#[test]
+fn detect_wav_quiet_file_has_no_events_and_errors_are_clear() {
+    let dir = tmp("quiet");
+    let wav = dir.join("quiet.wav");
+    // 3 s of faint hiss at 48 kHz, stereo: decoded, mixed, resampled, no keyword.
+    let hiss: Vec<f32> = (0..3 * 48_000 * 2)
+        .map(|k: u64| ((k * 7919 % 1009) as f32 / 1009.0 - 0.5) * 0.002)
+        .collect();
+    write_wav(&wav, 48_000, 2, &hiss);
+    let w = wav.to_str().unwrap();
+    assert!(events(&bitgru(&["detect", "--wav", w, "--json"])).is_empty());
+    assert!(events(&bitgru(&["detect", "--wav", w, "--json", "--float"])).is_empty());
+    let text = bitgru(&["detect", "--wav", w]);
+    assert!(String::from_utf8_lossy(&text.stdout).contains("no keyword detected"));
+
+    let err = |args: &[&str]| {
+        let o = bitgru(args);
+        assert!(!o.status.success(), "{args:?} should fail");
+        String::from_utf8_lossy(&o.stderr).to_string()
+    };
+    let missing = dir.join("missing.wav");
+    let e = err(&["detect", "--wav", missing.to_str().unwrap()]);
+    assert!(e.contains("missing.wav"), "{e}");
+    let junk = dir.join("junk.wav");
+    std::fs::write(&junk, b"not audio at all").unwrap();
+    let e = err(&["detect", "--wav", junk.to_str().unwrap()]);
+    assert!(e.contains("decoding") && e.contains("RIFF"), "{e}");
+    let e = err(&["detect", "--wav", w, "--threshold", "2"]);
+    assert!(e.contains("threshold 2"), "{e}");
+    let e = err(&["detect", "--wav", w, "--genome", "12345"]);
+    assert!(e.contains("genome"), "{e}");
+    let e = err(&["detect", "--wav", w, "--every", "2", "--decay", "0.9"]);
+    assert!(e.contains("--every"), "{e}");
+    let e = err(&["detect", "--eval", "--task", "kws10"]);
+    assert!(e.contains("--data") || e.contains("--out"), "{e}");
+    let e = err(&["detect"]);
+    assert!(e.contains("--wav"), "{e}");
+    // A model without an audio front end.
+    let demo = dir.join("demo.safetensors");
+    let o = bitgru(&["demo-model", "--out", demo.to_str().unwrap()]);
+    assert!(o.status.success());
+    let e = err(&["detect", "--wav", w, "--model", demo.to_str().unwrap()]);
+    assert!(e.contains("mfcc"), "{e}");
+}
+
+#[test]
+fn detect_wav_finds_real_keywords_at_any_rate() {
+    let Some(data) = support::shared_data("detect_wav_finds_real_keywords_at_any_rate") else {
+        return;
+    };
+    let dir = tmp("real");
+    // Two validation clips ("yes", then "stop") with a second of faint noise between them.
+    let clip = |word: &str| -> Vec<f32> {
+        let list =
+            std::fs::read_to_string(data.join("speech_commands/validation_list.txt")).unwrap();
+        let path = list
+            .lines()
+            .find(|l| l.starts_with(&format!("{word}/")))
+            .unwrap()
+            .to_string();
+        let bytes = std::fs::read(data.join("speech_commands").join(path)).unwrap();
+        bitgru::audio::decode(&bytes, &bitgru::audio::DecodeOptions::default())
+            .unwrap()
+            .samples
+    };
+    let mut x: Vec<f32> = vec![0.0; 8000];
+    x.extend(clip("yes"));
+    x.extend(vec![0.0; 16000]);
+    x.extend(clip("stop"));
+    x.extend(vec![0.0; 8000]);
+    let gap = 0.5f64;
+    let at16 = dir.join("two16k.wav");
+    write_wav(&at16, 16_000, 1, &x);
+    let hi = bitgru::audio::resample(&x, 16_000, 44_100);
+    let stereo: Vec<f32> = hi.iter().flat_map(|&v| [v, v]).collect();
+    let at44 = dir.join("two44k.wav");
+    write_wav(&at44, 44_100, 2, &stereo);
+    for wav in [&at16, &at44] {
+        let ev = events(&bitgru(&[
+            "detect",
+            "--wav",
+            wav.to_str().unwrap(),
+            "--json",
+        ]));
+        let words: Vec<&str> = ev.iter().map(|e| e["keyword"].as_str().unwrap()).collect();
+        assert_eq!(words, ["yes", "stop"], "{}: {ev:?}", wav.display());
+        let t0 = ev[0]["time_s"].as_f64().unwrap();
+        let t1 = ev[1]["time_s"].as_f64().unwrap();
+        assert!((gap..=gap + 1.25).contains(&t0), "{t0}");
+        assert!((gap + 2.0..=gap + 3.25).contains(&t1), "{t1}");
+    }
+}
+
+#[test]
+fn detect_eval_writes_a_seeded_report_and_curve() {
+    let Some(data) = support::shared_data("detect_eval_writes_a_seeded_report_and_curve") else {
+        return;
+    };
+    let out = tmp("eval");
+    let run = |sub: &str| {
+        let dir = out.join(sub);
+        let o = bitgru(&[
+            "detect",
+            "--task",
+            "kws10",
+            "--model",
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../assets/models/kws10.safetensors"
+            ),
+            "--data",
+            data.to_str().unwrap(),
+            "--eval",
+            "--limit",
+            "20",
+            "--seed",
+            "3",
+            "--out",
+            dir.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let r: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("detect.json")).unwrap()).unwrap();
+        let svg = std::fs::read_to_string(dir.join("det.svg")).unwrap();
+        (r, svg)
+    };
+    let (a, svg) = run("a");
+    assert_eq!(a["counts"]["keyword_clips"], 20);
+    assert_eq!(a["seed"], 3);
+    let curve = a["curve"].as_array().unwrap();
+    assert_eq!(curve.len(), 19);
+    for p in curve {
+        let d = p["detection_rate"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&d));
+        assert_eq!(p["per_keyword"].as_array().unwrap().len(), 10);
+        assert!(p["fa_per_hour_unknown"].as_f64().unwrap() >= 0.0);
+    }
+    assert!(a["durations_s"]["unknown_only"].as_f64().unwrap() > 60.0);
+    assert!(
+        svg.starts_with("<svg") && svg.contains("polyline") && svg.trim_end().ends_with("</svg>")
+    );
+    let (b, _) = run("b");
+    assert_eq!(a["curve"], b["curve"], "same seed, same figures");
+}
