@@ -707,12 +707,9 @@ impl Compute {
             }
             _ => {
                 let q = Self::prepared(m, genome)?;
-                let codes = set
-                    .sequences
-                    .iter()
-                    .map(|x| q.quantize_input(x))
-                    .collect::<bitgru::Result<Vec<_>>>()?;
-                let pred = bitgru::eval::predict_batch(&q, &codes)?;
+                let pred =
+                    bitgru::eval::IntegerEvaluator::new(&q.input_scales, &set.sequences, None)?
+                        .predictions(&q)?;
                 (pred, f64::NAN, f64::NAN)
             }
         };
@@ -807,7 +804,7 @@ impl Compute {
             let q = Self::prepared(m, g)?;
             let codes = q.quantize_input(&x)?;
             let logits = bitgru::eval::logits_batch(&q, &[codes])?;
-            let scale = q.head.w_scale * q.scales[Gene::AddH.index()];
+            let scale = q.logit_scale();
             let real: Vec<f64> = logits[0].iter().map(|&l| l as f64 * scale).collect();
             let probs = softmax(&real);
             let class = bitgru::model::argmax_i32(&logits[0]);
@@ -864,11 +861,10 @@ impl Compute {
             settings.pop,
             settings.gens,
             settings.seed,
-        );
+        )
+        .with_objectives(settings.objectives.clone());
         config.split = set.name.clone();
         config.subset = settings.subset;
-        config.objectives = settings.objectives.clone();
-        config.reference_point = vec![1.1; settings.objectives.len()];
         config.validate()?;
         let problem = QuantProblem::new(
             b.model.clone(),

@@ -162,19 +162,10 @@ impl Engine {
 
         let t0 = now_ms();
         let q = QuantGru::prepare(model, &self.bundle.calibration, &genome)?;
-        let codes = seqs
-            .iter()
-            .map(|x| q.quantize_input(x))
-            .collect::<bitgru::Result<Vec<_>>>()?;
         // `threads_used` is measured on this integer pass: the pool threads that ran a chunk.
-        let batch = bitgru::eval::CodeBatch::from_seqs(&codes, dims.input)?;
-        let packed = bitgru::kernel::PackedGru::pack(&q)?;
-        let (logits, threads_used) =
-            bitgru::eval::logits_packed_counted(&packed, &batch, bitgru::kernel::Variant::best())?;
-        let predictions: Vec<usize> = logits
-            .chunks(dims.classes)
-            .map(bitgru::math::argmax)
-            .collect();
+        let (predictions, threads_used) =
+            bitgru::eval::IntegerEvaluator::new(&q.input_scales, &seqs, None)?
+                .predictions_counted(&q)?;
         let t1 = now_ms();
         let float_predictions = float_predictions(model, &seqs)?;
         let t2 = now_ms();

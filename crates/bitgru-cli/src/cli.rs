@@ -13,6 +13,9 @@ INPUTS FILE (--inputs, --calib):
   - labels: optional, one class index per sequence; when present, accuracy is reported.
   - steps: optional; when present every sequence must hold exactly T*I values, otherwise
     any positive multiple of I is accepted (sequences may differ in length).
+  Each sequence may also be nested, [[f32; I]; T] (one array per time step).
+  NumPy: a .npy float32/float64 array [N, T, I] or [N, T*I] (no labels), or a .npz
+  (np.savez(f, sequences=X, labels=y.astype(np.float64))) with optional labels [N].
   Instead of a file, --random N [--steps T] [--seed S] generates N seeded N(0,1) sequences
   (bitgru::synth::random_sequences), without labels.";
 
@@ -38,9 +41,11 @@ GENOME: 17 digits 2..=8, one bit width per operator, in the order
     version,
     about = "Mixed-precision integer-only GRU: calibrate, evaluate, export, inspect, benchmark",
     long_about = "Mixed-precision integer-only GRU (one bit width 2..=8 per operator, 17 operators).\n\n\
-        Typical flow: `bitgru calibrate` a float model on representative inputs into a bundle, \
-        `bitgru eval` genomes on it with the integer kernel, `bitgru export` the chosen genome \
-        as a .bitgru file or C source.",
+        Typical flow on a task's data: `bitgru train` a float model into a bundle, `bitgru \
+        search` the Pareto front of accuracy against size, `bitgru eval` the chosen genomes \
+        (several at once), `bitgru qat` fine-tune the chosen genome, `bitgru export` it as a \
+        .bitgru file or C source. For your own model: `bitgru calibrate` float weights on \
+        representative inputs into a bundle, then eval, search and export as above.",
     after_help = "Run `bitgru <COMMAND> --help` for the details of a command."
 )]
 pub struct Cli {
@@ -60,17 +65,23 @@ pub enum Command {
     )]
     Calibrate(CalibrateArgs),
 
-    /// Evaluate a genome (integer kernel) or the float reference on inputs.
+    /// Evaluate genomes (integer kernel) and the float reference on inputs.
     #[command(
-        long_about = "Prepares the integer model for a genome, quantizes the inputs to 8-bit codes \
-            and runs the integer-only kernel on every sequence; prints one prediction per \
-            sequence, the accuracy when the inputs have labels, the agreement with the float \
-            model and the size metrics. With --float the float reference runs instead. With \
-            --json one JSON object is printed: genome, n, accuracy (null without labels), \
-            predictions, size_bits, size_bytes, size_normalized, bitops_per_step, \
-            agreement_with_float (null without a float model), seed (random inputs only), \
-            elapsed_ms (prepare + quantize + evaluate, without file loading). For --float the \
-            size is that of 32-bit float parameters and bitops_per_step is null.",
+        long_about = "Prepares the integer model for each genome, quantizes the inputs to 8-bit \
+            codes and runs the integer-only kernel on every sequence, and runs the float model \
+            too (unless --no-float). Prints a summary: accuracy of each integer model next to \
+            the float model's, agreement with the float model, size, per-class accuracy and the \
+            confusion matrix (with labels); --predictions lists every prediction. With --task, \
+            the model's task, classes and feature front end must be the task's. A bundle written \
+            by `bitgru qat` is evaluated at its QAT genome by default. With --json one JSON \
+            object per genome (an array for several): genome, n, accuracy (null without \
+            labels), float_accuracy, agreement_with_float (null with --no-float or a .bitgru \
+            model), predictions, per_class, confusion (m[label][prediction]), size {bits, \
+            bytes, normalized, weight_bits, bitops_per_step} (the `bitgru size` report), seed \
+            (random inputs only), elapsed_ms (prepare + quantize + integer kernel + float model, \
+            without file loading), float_ms; with --logits also float_logits, logits \
+            (dequantized) and logits_codes. For --float the size is that of 32-bit float \
+            parameters and bitops_per_step is null.",
         after_help = sections(&[MODEL_HELP, INPUTS_HELP, GENOME_HELP])
     )]
     Eval(EvalArgs),
@@ -293,9 +304,10 @@ pub struct SearchArgs {
     /// Per-gene mutation probability (default 1/17).
     #[arg(long)]
     pub mutation: Option<f64>,
-    /// Smallest and largest bit width searched.
+    /// Smallest bit width searched.
     #[arg(long, default_value_t = 2)]
     pub min_bits: u8,
+    /// Largest bit width searched.
     #[arg(long, default_value_t = 8)]
     pub max_bits: u8,
     /// Continue the search checkpointed in DIR (DIR/checkpoint.json); the configuration must
@@ -311,7 +323,9 @@ pub struct SearchArgs {
     /// QAT epochs per front genome after the search (0: no QAT refinement; needs --task).
     #[arg(long, default_value_t = 0)]
     pub qat_epochs: usize,
-    /// Training samples for the QAT refinement (evenly spaced subset of the training split).
+    /// Training samples for the QAT refinement (evenly spaced subset of the training split);
+    /// a quarter as many validation samples (MNIST; KWS: a quarter + 1) pick each genome's
+    /// epoch, and the kept model is scored on the whole search split.
     #[arg(long, default_value_t = 4000)]
     pub qat_limit: usize,
     /// Refine at most this many front genomes, evenly spaced along the front by size (0: all).
@@ -425,20 +439,44 @@ pub struct EvalArgs {
     #[arg(long, value_name = "X2")]
     pub calib: Option<PathBuf>,
 
-    /// Genome to evaluate (not needed for a .bitgru model, which holds its genome).
-    #[arg(long, value_name = "G", value_parser = parse_genome)]
-    pub genome: Option<Genome>,
+    /// Genome(s) to evaluate: repeat the option or separate by commas to compare several in one
+    /// run [default: a .bitgru file's genome, or the QAT genome a `bitgru qat` bundle records].
+    #[arg(long, value_name = "G", value_parser = parse_genome, value_delimiter = ',')]
+    pub genome: Vec<Genome>,
 
-    /// Evaluate the float reference instead of a genome.
+    /// Evaluate the float reference only, no genome.
     #[arg(long, conflicts_with = "genome")]
     pub float: bool,
+
+    /// Skip the float model (no float accuracy, no agreement): saves its time on large sets.
+    #[arg(long, conflicts_with = "float")]
+    pub no_float: bool,
+
+    /// Evaluate a genome other than the QAT genome a bundle was fine-tuned for (warns instead
+    /// of refusing).
+    #[arg(long)]
+    pub force: bool,
+
+    /// Text output: also list the prediction of every sequence (the summary is always printed).
+    #[arg(long)]
+    pub predictions: bool,
+
+    /// JSON output: also include the logits of every sequence, the float model's
+    /// (float_logits) and the integer model's dequantized to real units (logits; raw i32 codes
+    /// in logits_codes), to check an imported model numerically.
+    #[arg(long, requires = "json")]
+    pub logits: bool,
 
     #[command(flatten)]
     pub inputs: InputArgs,
 
-    /// Print one JSON object instead of text.
+    /// Print JSON instead of text: one object, or an array of objects for several genomes.
     #[arg(long)]
     pub json: bool,
+
+    /// No progress bar (it is drawn on a terminal only, for evaluations longer than a second).
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// Export formats.
@@ -460,9 +498,15 @@ pub struct ExportArgs {
     #[arg(long, value_name = "X2")]
     pub calib: Option<PathBuf>,
 
-    /// Genome to export (not needed for a .bitgru model).
+    /// Genome to export [default: a .bitgru file's genome, or the QAT genome a `bitgru qat`
+    /// bundle records].
     #[arg(long, value_name = "G", value_parser = parse_genome)]
     pub genome: Option<Genome>,
+
+    /// Export a genome other than the QAT genome a bundle was fine-tuned for (warns instead of
+    /// refusing).
+    #[arg(long)]
+    pub force: bool,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = ExportFormat::Bitgru)]
@@ -526,6 +570,11 @@ pub struct InspectArgs {
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
+
+    /// Text output: print everything (training history, notes, provenance, feature front
+    /// end) instead of a summary.
+    #[arg(long)]
+    pub full: bool,
 }
 
 #[derive(Debug, Args)]
@@ -760,54 +809,74 @@ pub struct TrainArgs {
     /// Data root (holds mnist/ and speech_commands/, or is one of them).
     #[arg(long, value_name = "DIR")]
     pub data: PathBuf,
-    /// Output bundle (.safetensors).
+    /// Output bundle (.safetensors); checked to be writable before training starts.
     #[arg(long, value_name = "M")]
     pub out: PathBuf,
-    /// Hidden size (default: 128 for row-mnist, 64 otherwise).
+    /// Hidden size [default: 128 for row-mnist, 64 otherwise].
     #[arg(long)]
     pub hidden: Option<usize>,
+    /// Epochs in total (with --resume: may grow or shrink; the cosine schedule is re-planned).
     #[arg(long, default_value_t = 20)]
     pub epochs: usize,
-    #[arg(long, default_value_t = 128)]
-    pub batch: usize,
-    #[arg(long, default_value_t = 3e-3)]
-    pub lr: f32,
-    #[arg(long, default_value_t = 1e-5)]
-    pub min_lr: f32,
-    #[arg(long, default_value_t = 200)]
-    pub warmup: usize,
-    /// Global gradient-norm clip (0 = off).
-    #[arg(long, default_value_t = 1.0)]
-    pub clip: f32,
-    #[arg(long, default_value_t = 0.0)]
-    pub weight_decay: f32,
-    /// Seed of initialization, shuffling and augmentation.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
-    /// Early stopping: epochs without validation improvement (0 = off).
-    #[arg(long, default_value_t = 0)]
-    pub patience: usize,
-    /// Truncated BPTT: back-propagate through the last K steps only.
+    /// Sequences per optimizer step [default: 128].
+    #[arg(long)]
+    pub batch: Option<usize>,
+    /// Peak learning rate of Adam [default: 3e-3].
+    #[arg(long)]
+    pub lr: Option<f32>,
+    /// Final learning rate of the cosine schedule [default: 1e-5].
+    #[arg(long)]
+    pub min_lr: Option<f32>,
+    /// Linear warmup steps before the cosine schedule [default: 200].
+    #[arg(long)]
+    pub warmup: Option<usize>,
+    /// Global gradient-norm clip, 0 = off [default: 1.0].
+    #[arg(long)]
+    pub clip: Option<f32>,
+    /// Decoupled (AdamW) weight decay [default: 0].
+    #[arg(long)]
+    pub weight_decay: Option<f32>,
+    /// Seed of initialization, shuffling and augmentation [default: 0].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Early stopping: epochs without validation improvement, 0 = off [default: 0].
+    #[arg(long)]
+    pub patience: Option<usize>,
+    /// Truncated BPTT: back-propagate through the last K steps only [default: full BPTT].
     #[arg(long, value_name = "K")]
     pub tbptt: Option<usize>,
-    /// Data-parallel shards per batch (fixed: results do not depend on the core count).
-    #[arg(long, default_value_t = 4)]
-    pub shards: usize,
-    /// Use only this many training examples (quick runs).
+    /// Data-parallel shards per batch (fixed: results do not depend on the core count)
+    /// [default: 4].
     #[arg(long)]
+    pub shards: Option<usize>,
+    /// Use only this many training examples, evenly spaced (quick runs); the validation split
+    /// is not shrunk (see --val-limit).
+    #[arg(long, value_name = "N", value_parser = positive)]
     pub limit: Option<usize>,
-    /// Checkpoint file (trainer state, JSON).
+    /// Use only this many validation examples, evenly spaced [default: the whole split].
+    #[arg(long, value_name = "N", value_parser = positive)]
+    pub val_limit: Option<usize>,
+    /// Checkpoint file (full trainer state, JSON), written every --checkpoint-every steps, at
+    /// every epoch and on Ctrl-C [default on Ctrl-C: OUT with extension .ckpt.json].
     #[arg(long, value_name = "FILE")]
     pub checkpoint: Option<PathBuf>,
-    /// Continue from --checkpoint.
+    /// Continue from --checkpoint (bit-identically). Settings given again must equal the
+    /// checkpoint's (only --epochs may change); settings left out are taken from it.
     #[arg(long, requires = "checkpoint")]
     pub resume: bool,
+    /// Start over even though --checkpoint exists (it is overwritten).
+    #[arg(long, conflicts_with = "resume")]
+    pub force: bool,
     /// Steps between checkpoints.
     #[arg(long, default_value_t = 200)]
     pub checkpoint_every: u64,
     /// Stop (with a checkpoint) after this many minutes; resume later with --resume.
     #[arg(long)]
     pub max_minutes: Option<f64>,
+    /// Write per-epoch metrics as CSV (epoch, step, train/validation loss and accuracy, lr,
+    /// seconds, improved), rewritten after every epoch.
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
     /// No progress bar (log lines only).
     #[arg(long)]
     pub quiet: bool,
@@ -815,47 +884,68 @@ pub struct TrainArgs {
 
 #[derive(Debug, Args)]
 pub struct QatArgs {
+    /// Task whose training split fine-tunes the model and whose validation split picks the
+    /// epoch: row-mnist, pixel-mnist, kws4, kws10 (must be the bundle's task).
     #[arg(long, value_parser = parse_task)]
     pub task: bitgru::task::Task,
     /// Trained bundle (from `bitgru train`).
     #[arg(long, value_name = "M")]
     pub model: PathBuf,
+    /// The genome whose 17 quantizers the fine-tuning trains through; recorded in the output
+    /// bundle, where `bitgru eval` and `bitgru export` use it by default.
     #[arg(long, value_name = "G", value_parser = parse_genome)]
     pub genome: Genome,
+    /// Data root (holds mnist/ and speech_commands/, or is one of them).
     #[arg(long, value_name = "DIR")]
     pub data: PathBuf,
     /// Output bundle (.safetensors).
     #[arg(long, value_name = "Q")]
     pub out: PathBuf,
+    /// Fine-tuning epochs.
     #[arg(long, default_value_t = 3)]
     pub epochs: usize,
+    /// Sequences per optimizer step.
     #[arg(long, default_value_t = 128)]
     pub batch: usize,
+    /// Peak learning rate (cosine decay to 5 % of it).
     #[arg(long, default_value_t = 5e-4)]
     pub lr: f32,
+    /// Seed of shuffling and augmentation.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Training samples used to re-calibrate after each epoch.
     #[arg(long, default_value_t = 512)]
     pub recalibrate: usize,
+    /// Data-parallel shards per batch.
     #[arg(long, default_value_t = 4)]
     pub shards: usize,
-    #[arg(long)]
+    /// Use only this many training examples, evenly spaced (quick runs); the validation split
+    /// is not shrunk (see --val-limit).
+    #[arg(long, value_name = "N", value_parser = positive)]
     pub limit: Option<usize>,
+    /// Use only this many validation examples, evenly spaced [default: the whole split].
+    #[arg(long, value_name = "N", value_parser = positive)]
+    pub val_limit: Option<usize>,
+    /// No progress bar (log lines only).
     #[arg(long)]
     pub quiet: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct BenchTrainArgs {
+    /// Input size of the synthetic model.
     #[arg(long, default_value_t = 10)]
     pub input: usize,
+    /// Hidden size.
     #[arg(long, default_value_t = 64)]
     pub hidden: usize,
+    /// Number of classes.
     #[arg(long, default_value_t = 12)]
     pub classes: usize,
+    /// Time steps per sequence.
     #[arg(long, default_value_t = 49)]
     pub steps: usize,
+    /// Sequences per optimizer step.
     #[arg(long, default_value_t = 128)]
     pub batch: usize,
     /// Timed optimizer steps (after one warm-up step).
@@ -864,6 +954,7 @@ pub struct BenchTrainArgs {
     /// Data-parallel shards per batch.
     #[arg(long, default_value_t = 4)]
     pub shards: usize,
+    /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
 }

@@ -220,3 +220,41 @@ pub fn prepare(path: &Path, c: &Calibrated, genome: &Genome) -> Result<QuantGru>
     QuantGru::prepare(&c.model, &c.calibration, genome)
         .with_context(|| format!("preparing genome {genome} for {}", path.display()))
 }
+
+/// The genomes to run on a model: the given ones, or else the genome a QAT bundle was
+/// fine-tuned for. A genome other than the QAT genome is refused unless `force` (then a warning
+/// says so): the weights were trained through that genome's quantizers.
+pub fn resolve_genomes(
+    path: &Path,
+    meta: Option<&ModelMeta>,
+    given: &[Genome],
+    force: bool,
+) -> Result<Vec<Genome>> {
+    let qat = meta.and_then(|m| m.qat_genome);
+    let Some(qg) = qat else {
+        return Ok(given.to_vec());
+    };
+    if given.is_empty() {
+        eprintln!(
+            "genome {qg}: the QAT genome recorded in {} (give --genome to choose another)",
+            path.display()
+        );
+        return Ok(vec![qg]);
+    }
+    for g in given.iter().filter(|g| **g != qg) {
+        if !force {
+            bail!(
+                "model {} was fine-tuned (QAT) for genome {qg}, but --genome is {g}: its weights \
+                 were trained through {qg}'s quantizers. Drop --genome to use {qg}, or pass \
+                 --force to use {g} anyway",
+                path.display()
+            );
+        }
+        eprintln!(
+            "warning: model {} was fine-tuned (QAT) for genome {qg}; using genome {g} because of \
+             --force",
+            path.display()
+        );
+    }
+    Ok(given.to_vec())
+}

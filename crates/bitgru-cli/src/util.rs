@@ -28,6 +28,36 @@ pub fn read_limited(path: &Path, what: &str, limit: usize) -> Result<Vec<u8>> {
 }
 
 /// Writes a file, creating its parent directories.
+/// Checks that `path` can be written (its directory is created if needed), without changing an
+/// existing file; `what` names the option in the error.
+pub fn check_writable(path: &Path, what: &str) -> Result<()> {
+    if path.is_dir() {
+        anyhow::bail!(
+            "{what} {} is a directory, expected a file path",
+            path.display()
+        );
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| {
+            format!(
+                "{what} {}: cannot create directory {}",
+                path.display(),
+                dir.display()
+            )
+        })?;
+    }
+    let existed = path.exists();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .with_context(|| format!("{what} {} is not writable", path.display()))?;
+    if !existed {
+        let _ = std::fs::remove_file(path);
+    }
+    Ok(())
+}
+
 pub fn write(path: &Path, bytes: &[u8]) -> Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
@@ -44,7 +74,7 @@ pub fn command_line() -> String {
         .join(" ")
 }
 
-fn shell_quote(a: &str) -> String {
+pub(crate) fn shell_quote(a: &str) -> String {
     let plain = !a.is_empty()
         && a.chars()
             .all(|c| c.is_ascii_alphanumeric() || "-_.,/=:+@%".contains(c));

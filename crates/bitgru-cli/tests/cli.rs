@@ -1,59 +1,16 @@
 //! End-to-end tests of the `bitgru` binary on temporary files.
+mod common;
 use bitgru::io::{load_bundle, qfile::load_quant};
 use bitgru::{FloatGru, Genome, QuantGru, Scratch};
+use common::*;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 const MIXED: &str = "64576888548886757";
 const INPUT: usize = 10;
 const HIDDEN: usize = 8;
 const CLASSES: usize = 6;
-
-fn bitgru(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bitgru"))
-        .args(args)
-        .output()
-        .expect("the bitgru binary runs")
-}
-
-/// Runs and expects success; returns stdout.
-fn ok(args: &[&str]) -> String {
-    let out = bitgru(args);
-    assert!(
-        out.status.success(),
-        "bitgru {args:?} failed ({:?}):\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8 stdout")
-}
-
-/// Runs and expects failure; returns stderr.
-fn fails(args: &[&str]) -> String {
-    let out = bitgru(args);
-    assert!(
-        !out.status.success(),
-        "bitgru {args:?} should fail, stdout:\n{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    let err = String::from_utf8(out.stderr).expect("utf-8 stderr");
-    assert!(!err.trim().is_empty(), "no error message for {args:?}");
-    err
-}
-
-/// A fresh directory for one test under cargo's per-target temp dir.
-fn tmp(name: &str) -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("bitgru-cli-{name}"));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("create temp dir");
-    d
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
 
 /// The demo model (small), made once per test process with `bitgru demo-model`.
 fn demo() -> &'static Path {
@@ -154,10 +111,11 @@ fn demo_model_then_eval_json_with_labels() {
 
     // Size fields.
     let r = bitgru::size::report(&g, b.model.dims());
-    assert_eq!(v["size_bits"], r.bits);
-    assert_eq!(v["size_bytes"], r.bytes);
-    assert_eq!(v["bitops_per_step"], r.bitops_per_step);
-    assert!((v["size_normalized"].as_f64().unwrap() - r.normalized).abs() < 1e-12);
+    assert_eq!(
+        v["size"],
+        serde_json::to_value(r).unwrap(),
+        "the `bitgru size` report"
+    );
     assert!(r.normalized < 1.0);
     assert!(v["elapsed_ms"].as_f64().unwrap() >= 0.0);
 
@@ -171,8 +129,16 @@ fn demo_model_then_eval_json_with_labels() {
         "--inputs",
         s(&inputs),
     ]);
-    assert!(text.contains("accuracy: "), "{text}");
-    assert!(text.contains("(c"), "class names shown: {text}");
+    assert!(text.contains("accuracy") && text.contains(MIXED), "{text}");
+    assert!(
+        text.contains("per-class accuracy") && text.contains("0 c0"),
+        "class names: {text}"
+    );
+    assert!(text.contains("confusion matrix of"), "{text}");
+    assert!(
+        !text.contains("predictions of"),
+        "predictions only on request: {text}"
+    );
 }
 
 #[test]
@@ -218,7 +184,8 @@ fn eval_random_inputs_and_float_reference() {
         .map(|x| b.model.predict(x).unwrap())
         .collect();
     assert_eq!(predictions(&f), want);
-    assert_eq!(f["size_bits"], 32 * b.model.n_params() as u64);
+    assert_eq!(f["size"]["bits"], 32 * b.model.n_params() as u64);
+    assert!(f["size"]["bitops_per_step"].is_null());
 }
 
 /// Plain float weights in safetensors with PyTorch names (no bitgru metadata).
@@ -694,4 +661,266 @@ fn bench_tiny_prints_json() {
         table.contains("available parallelism") && table.contains("vs float"),
         "{table}"
     );
+}
+
+/// The committed default model of a task.
+fn asset(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../assets/models/{name}.safetensors"))
+}
+
+#[test]
+fn eval_refuses_another_tasks_model_and_explains_the_missing_test_list() {
+    let d = tmp("task-check");
+    // The example: a kws4 model on kws10 data is an error naming both (before any data
+    // is read: the directory is empty).
+    let e = fails(&[
+        "eval",
+        "--task",
+        "kws10",
+        "--data",
+        s(&d),
+        "--model",
+        s(&asset("kws4")),
+        "--genome",
+        "88888888888888888",
+    ]);
+    assert!(
+        e.contains("trained for kws4") && e.contains("the data is kws10"),
+        "{e}"
+    );
+    assert!(e.contains("_unknown_"), "class names listed: {e}");
+    // Class names that are not the task's.
+    let b = d.join("renamed.safetensors");
+    let names = "a,b,c,d,e,f,g,h,i,j,k,l";
+    let calib = d.join("calib.json");
+    write_inputs(&calib, 4, 3, false);
+    let w = d.join("w.safetensors");
+    write_plain_weights(
+        &w,
+        &load_bundle(&std::fs::read(asset("kws10")).unwrap())
+            .unwrap()
+            .model,
+    );
+    ok(&[
+        "calibrate",
+        "--model",
+        s(&w),
+        "--inputs",
+        s(&calib),
+        "--out",
+        s(&b),
+        "--classes",
+        names,
+    ]);
+    let e = fails(&[
+        "eval",
+        "--task",
+        "kws10",
+        "--data",
+        s(&d),
+        "--model",
+        s(&b),
+        "--genome",
+        MIXED,
+    ]);
+    assert!(
+        e.contains("model's classes are a,b,c") && e.contains("kws10's are yes,no"),
+        "{e}"
+    );
+    // --split test on Speech Commands explains that the test list is not shipped.
+    std::fs::create_dir_all(d.join("speech_commands")).unwrap();
+    let e = fails(&[
+        "eval",
+        "--task",
+        "kws4",
+        "--data",
+        s(&d),
+        "--model",
+        s(&asset("kws4")),
+        "--split",
+        "test",
+        "--genome",
+        MIXED,
+    ]);
+    assert!(
+        e.contains("test list is not shipped") && e.contains("--split validation"),
+        "{e}"
+    );
+}
+
+#[test]
+fn eval_summary_several_genomes_logits_and_skipped_float() {
+    let d = tmp("summary");
+    let inputs = d.join("x.json");
+    let seqs = write_inputs(&inputs, 40, 5, true);
+    let g8 = "88888888888888888";
+    // Several genomes in one run (comma-separated and repeated): one JSON object each.
+    let out = ok(&[
+        "eval",
+        "--model",
+        s(demo()),
+        "--inputs",
+        s(&inputs),
+        "--genome",
+        &format!("{g8},{MIXED}"),
+        "--genome",
+        "44444444444444444",
+        "--json",
+    ]);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let arr = v.as_array().expect("an array for several genomes");
+    assert_eq!(arr.len(), 3);
+    assert_eq!(arr[1]["genome"], MIXED);
+    let b = load_bundle(&std::fs::read(demo()).unwrap()).unwrap();
+    let labels: Vec<usize> = (0..40).map(|k| k % CLASSES).collect();
+    let fp: Vec<usize> = seqs.iter().map(|x| b.model.predict(x).unwrap()).collect();
+    let facc = fp.iter().zip(&labels).filter(|(a, b)| a == b).count() as f64 / 40.0;
+    for o in arr {
+        assert!((o["float_accuracy"].as_f64().unwrap() - facc).abs() < 1e-12);
+        // Per-class counts add up to the accuracy; the confusion matrix to n.
+        let correct: u64 = o["per_class"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["correct"].as_u64().unwrap())
+            .sum();
+        assert!((correct as f64 / 40.0 - o["accuracy"].as_f64().unwrap()).abs() < 1e-12);
+        let total: u64 = o["confusion"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|r| r.as_array().unwrap())
+            .map(|x| x.as_u64().unwrap())
+            .sum();
+        assert_eq!(total, 40);
+        assert!(
+            o["elapsed_ms"].as_f64().unwrap() >= o["float_ms"].as_f64().unwrap(),
+            "float time counted"
+        );
+    }
+    // --no-float skips the float model; --logits gives float and dequantized integer logits.
+    let out = ok(&[
+        "eval",
+        "--model",
+        s(demo()),
+        "--inputs",
+        s(&inputs),
+        "--genome",
+        g8,
+        "--no-float",
+        "--json",
+    ]);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert!(
+        v["agreement_with_float"].is_null()
+            && v["float_accuracy"].is_null()
+            && v["float_ms"].is_null()
+    );
+    let out = ok(&[
+        "eval",
+        "--model",
+        s(demo()),
+        "--inputs",
+        s(&inputs),
+        "--genome",
+        g8,
+        "--logits",
+        "--json",
+    ]);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let fl = v["float_logits"].as_array().unwrap();
+    let il = v["logits"].as_array().unwrap();
+    assert_eq!((fl.len(), il.len()), (40, 40));
+    let want = b.model.forward(&seqs[0]).unwrap();
+    let q = QuantGru::prepare(&b.model, &b.calibration, &g8.parse().unwrap()).unwrap();
+    for c in 0..CLASSES {
+        assert_eq!(fl[0][c].as_f64().unwrap(), want[c] as f64);
+        let code = v["logits_codes"][0][c].as_i64().unwrap();
+        assert_eq!(il[0][c].as_f64().unwrap(), code as f64 * q.logit_scale());
+        // At 8 bits the dequantized integer logits track the float ones.
+        assert!(
+            (il[0][c].as_f64().unwrap() - want[c] as f64).abs() < 0.5,
+            "class {c}"
+        );
+    }
+    // Text: summary first, predictions only on request.
+    let text = ok(&[
+        "eval",
+        "--model",
+        s(demo()),
+        "--inputs",
+        s(&inputs),
+        "--genome",
+        g8,
+        "--genome",
+        MIXED,
+    ]);
+    assert!(
+        text.contains("float") && text.contains("g1") && text.contains("g2"),
+        "{text}"
+    );
+    assert!(!text.contains("predictions of"), "{text}");
+    let text = ok(&[
+        "eval",
+        "--model",
+        s(demo()),
+        "--inputs",
+        s(&inputs),
+        "--genome",
+        g8,
+        "--predictions",
+    ]);
+    assert!(text.contains("predictions of 88888888888888888"), "{text}");
+}
+
+/// Every subcommand builds its parser (clap's debug assertions run in test builds) and every
+/// option says what it does.
+#[test]
+fn every_option_has_help() {
+    let top = ok(&["--help"]);
+    assert!(
+        top.contains("`bitgru train`") && top.contains("`bitgru qat`"),
+        "typical flow: {top}"
+    );
+    let cmds = [
+        "calibrate",
+        "eval",
+        "export",
+        "inspect",
+        "size",
+        "demo-model",
+        "bench",
+        "train",
+        "qat",
+        "bench-train",
+        "search",
+        "report",
+        "bench-search",
+    ];
+    for cmd in cmds {
+        let h = ok(&[cmd, "-h"]);
+        let lines: Vec<&str> = h.lines().collect();
+        let start = lines
+            .iter()
+            .position(|l| l.starts_with("Options:"))
+            .expect("options");
+        for (k, l) in lines.iter().enumerate().skip(start + 1) {
+            if l.trim().is_empty() {
+                break; // the end of the options section
+            }
+            let t = l.trim_start();
+            if !t.starts_with('-') {
+                continue;
+            }
+            // "  -x, --name <V>  Description [default: ...]": the description is what follows
+            // the option and its value name, or the next line when clap wraps.
+            let rest = t.split_once("  ").map_or("", |x| x.1).trim();
+            let rest = rest.split("[default").next().unwrap().trim();
+            let next = lines.get(k + 1).map_or("", |n| n.trim());
+            assert!(
+                !rest.is_empty() || (!next.is_empty() && !next.starts_with('-')),
+                "bitgru {cmd}: option without help: {l:?}"
+            );
+        }
+    }
 }

@@ -1,41 +1,8 @@
 //! The CLI on hostile or mistaken inputs (issue 10): every case ends in a specific error, never a
 //! panic, an abort or an unbounded read.
+mod common;
+use common::*;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn bitgru(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bitgru"))
-        .args(args)
-        .output()
-        .expect("the bitgru binary runs")
-}
-
-/// Runs, expects a clean failure (exit 1 or clap's 2, no panic); returns stderr.
-fn fails(args: &[&str]) -> String {
-    let out = bitgru(args);
-    let err = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(
-        matches!(out.status.code(), Some(1) | Some(2)),
-        "bitgru {args:?}: status {:?}, stderr:\n{err}",
-        out.status
-    );
-    assert!(
-        !err.contains("panicked"),
-        "bitgru {args:?} panicked:\n{err}"
-    );
-    err
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("bitgru-hard-{name}"));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
 
 fn demo(dir: &Path) -> PathBuf {
     let p = dir.join("demo.safetensors");
@@ -127,8 +94,7 @@ fn size_dims_overflow_is_refused() {
 #[test]
 fn empty_evaluation_set_is_an_error() {
     let d = tmp("empty");
-    let m = demo(&d);
-    // An MNIST-layout directory whose test split holds 0 images.
+    // A row-mnist model (the task check passes) on an MNIST-layout directory whose test split holds 0 images.
     let mnist = d.join("mnist");
     std::fs::create_dir_all(&mnist).unwrap();
     std::fs::write(
@@ -141,6 +107,7 @@ fn empty_evaluation_set_is_an_error() {
         [0u8, 0, 8, 1, 0, 0, 0, 0],
     )
     .unwrap();
+    let m = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/models/row-mnist.safetensors");
     let e = fails(&[
         "eval",
         "--model",
@@ -184,9 +151,12 @@ fn stored_zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
     for (name, data) in entries {
         let offset = out.len() as u32;
         let (n, len) = (name.len() as u16, data.len() as u32);
+        let mut crc = flate2::Crc::new();
+        crc.update(data);
+        let crc = crc.sum();
         out.extend(b"PK\x03\x04");
         out.extend([20, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-        out.extend(0u32.to_le_bytes());
+        out.extend(crc.to_le_bytes());
         out.extend(len.to_le_bytes());
         out.extend(len.to_le_bytes());
         out.extend(n.to_le_bytes());
@@ -195,7 +165,7 @@ fn stored_zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
         out.extend(*data);
         central.extend(b"PK\x01\x02");
         central.extend([20, 0, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-        central.extend(0u32.to_le_bytes());
+        central.extend(crc.to_le_bytes());
         central.extend(len.to_le_bytes());
         central.extend(len.to_le_bytes());
         central.extend(n.to_le_bytes());
@@ -213,4 +183,124 @@ fn stored_zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
     out.extend(cd_at.to_le_bytes());
     out.extend(0u16.to_le_bytes());
     out
+}
+
+/// A little-endian float32 .npy file.
+fn npy(shape: &[usize], data: &[f32]) -> Vec<u8> {
+    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+    let tuple = if dims.len() == 1 {
+        format!("({},)", dims[0])
+    } else {
+        format!("({})", dims.join(", "))
+    };
+    let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {tuple}, }}");
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend((header.len() as u16).to_le_bytes());
+    out.extend(header.as_bytes());
+    for v in data {
+        out.extend(v.to_le_bytes());
+    }
+    out
+}
+
+#[test]
+fn npy_and_npz_inputs_match_the_json_form() {
+    let d = tmp("npy");
+    let m = demo(&d);
+    // 3 sequences of 5 steps x 4 features.
+    let x: Vec<f32> = (0..60)
+        .map(|k| ((k * 37 % 23) as f32 - 11.0) / 7.0)
+        .collect();
+    let seqs: Vec<Vec<f32>> = x.chunks(20).map(<[f32]>::to_vec).collect();
+    let labels = [2usize, 0, 1];
+    let json_in = d.join("x.json");
+    std::fs::write(
+        &json_in,
+        serde_json::json!({"sequences": seqs, "labels": labels}).to_string(),
+    )
+    .unwrap();
+    let eval = |inputs: &Path| -> serde_json::Value {
+        let out = ok(&[
+            "eval",
+            "--model",
+            s(&m),
+            "--genome",
+            "88888888888888888",
+            "--inputs",
+            s(inputs),
+            "--json",
+        ]);
+        serde_json::from_str(&out).unwrap()
+    };
+    let want = eval(&json_in);
+    for (name, bytes) in [
+        ("x3.npy", npy(&[3, 5, 4], &x)),
+        ("x2.npy", npy(&[3, 20], &x)),
+    ] {
+        let p = d.join(name);
+        std::fs::write(&p, bytes).unwrap();
+        let v = eval(&p);
+        assert_eq!(v["predictions"], want["predictions"], "{name}");
+        assert!(v["accuracy"].is_null(), "a .npy file has no labels");
+    }
+    let lab: Vec<f32> = labels.iter().map(|&l| l as f32).collect();
+    let z = d.join("x.npz");
+    std::fs::write(
+        &z,
+        stored_zip(&[
+            ("sequences.npy", &npy(&[3, 5, 4], &x)),
+            ("labels.npy", &npy(&[3], &lab)),
+        ]),
+    )
+    .unwrap();
+    let v = eval(&z);
+    assert_eq!(v["predictions"], want["predictions"]);
+    assert_eq!(v["accuracy"], want["accuracy"]);
+    // Strict: wrong feature count, missing array, bad labels.
+    let bad = d.join("bad.npy");
+    std::fs::write(&bad, npy(&[3, 4, 5], &x)).unwrap();
+    let e = fails(&[
+        "eval",
+        "--model",
+        s(&m),
+        "--genome",
+        "88888888888888888",
+        "--inputs",
+        s(&bad),
+    ]);
+    assert!(e.contains("input size 4"), "{e}");
+    std::fs::write(&z, stored_zip(&[("x.npy", &npy(&[3, 20], &x))])).unwrap();
+    let e = fails(&[
+        "eval",
+        "--model",
+        s(&m),
+        "--genome",
+        "88888888888888888",
+        "--inputs",
+        s(&z),
+    ]);
+    assert!(e.contains("no \"sequences\" array"), "{e}");
+    let half = [0.5f32, 0.0, 1.0];
+    std::fs::write(
+        &z,
+        stored_zip(&[
+            ("sequences.npy", &npy(&[3, 20], &x)),
+            ("labels.npy", &npy(&[3], &half)),
+        ]),
+    )
+    .unwrap();
+    let e = fails(&[
+        "eval",
+        "--model",
+        s(&m),
+        "--genome",
+        "88888888888888888",
+        "--inputs",
+        s(&z),
+    ]);
+    assert!(e.contains("label 0 is 0.5"), "{e}");
 }

@@ -1,58 +1,21 @@
 //! End-to-end tests of `bitgru search` and `bitgru report` on a small synthetic task (no data
 //! needed): determinism, resume == uninterrupted, Ctrl-C, the result files, and bad input that
 //! must fail with a specific message and change nothing on disk.
+mod common;
+use common::*;
 #[path = "../../bitgru/tests/support/mod.rs"]
 mod support;
 
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::OnceLock;
 
 const INPUT: usize = 6;
 const HIDDEN: usize = 12;
 const CLASSES: usize = 4;
 const STEPS: usize = 10;
-
-fn bitgru(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bitgru"))
-        .args(args)
-        .output()
-        .expect("the bitgru binary runs")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = bitgru(args);
-    assert!(
-        out.status.success(),
-        "bitgru {args:?} failed ({:?}):\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8 stdout")
-}
-
-fn fails(args: &[&str]) -> String {
-    let out = bitgru(args);
-    assert!(
-        !out.status.success(),
-        "bitgru {args:?} should fail, stdout:\n{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    String::from_utf8(out.stderr).expect("utf-8 stderr")
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("bitgru-search-{name}"));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("create temp dir");
-    d
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
 
 /// A synthetic model bundle and a labelled inputs file of its task, made once.
 fn fixture() -> &'static (PathBuf, PathBuf) {

@@ -144,7 +144,7 @@ fn train_eval_qat_resume_on_synthetic_mnist() {
     assert_eq!(e8["split"], "test");
     assert_eq!(e8["n"], 400);
     assert_eq!(e8["genome"], "88888888888888888");
-    assert_eq!(e8["size_normalized"], 1.0);
+    assert_eq!(e8["size"]["normalized"], 1.0);
     let acc8 = e8["accuracy"].as_f64().unwrap();
     let accf = eval_json(&model, &dir.0, None)["accuracy"]
         .as_f64()
@@ -186,6 +186,97 @@ fn train_eval_qat_resume_on_synthetic_mnist() {
         .arg(&q));
     assert!(ok, "{err}");
     assert!(err.contains("PTQ") && err.contains("QAT"), "{err}");
+    // The QAT bundle remembers its genome: inspect shows it, eval and export use it by default
+    // and refuse another one without --force.
+    let (ok, text, e) = run(bin().arg("inspect").arg("--model").arg(&q));
+    assert!(
+        ok && text.contains(&format!("QAT genome:  {g3}")),
+        "{text}{e}"
+    );
+    let (ok, out, e) = run(bin()
+        .args([
+            "eval",
+            "--task",
+            "row-mnist",
+            "--split",
+            "test",
+            "--json",
+            "--no-float",
+            "--data",
+        ])
+        .arg(&dir.0)
+        .arg("--model")
+        .arg(&q));
+    assert!(ok, "{e}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["genome"], g3);
+    assert!(e.contains("QAT genome"), "{e}");
+    let mut other = bin();
+    other
+        .args([
+            "eval",
+            "--task",
+            "row-mnist",
+            "--limit",
+            "10",
+            "--genome",
+            "88888888888888888",
+            "--data",
+        ])
+        .arg(&dir.0)
+        .arg("--model")
+        .arg(&q);
+    let (ok, _, e) = run(&mut other);
+    assert!(
+        !ok && e.contains("fine-tuned (QAT) for genome 33333333333333333") && e.contains("--force"),
+        "{e}"
+    );
+    let (ok, _, e) = run(other.arg("--force"));
+    assert!(ok && e.contains("warning"), "{e}");
+    let exp = dir.0.join("exp");
+    let (ok, _, e) = run(bin()
+        .arg("export")
+        .arg("--model")
+        .arg(&q)
+        .arg("--out")
+        .arg(&exp));
+    assert!(ok, "{e}");
+    let (ok, text, _) = run(bin()
+        .arg("inspect")
+        .arg("--model")
+        .arg(exp.join("model.bitgru")));
+    assert!(ok && text.contains(&format!("genome:      {g3}")), "{text}");
+    // A QAT run that cannot improve (learning rate 0, scales kept) says so plainly.
+    let (ok, _, e) = run(bin()
+        .args([
+            "qat",
+            "--task",
+            "row-mnist",
+            "--genome",
+            g3,
+            "--epochs",
+            "1",
+            "--limit",
+            "200",
+            "--val-limit",
+            "100",
+            "--quiet",
+            "--lr",
+            "0",
+            "--recalibrate",
+            "0",
+        ])
+        .arg("--data")
+        .arg(&dir.0)
+        .arg("--model")
+        .arg(&model)
+        .arg("--out")
+        .arg(dir.0.join("flat.safetensors")));
+    assert!(ok, "{e}");
+    assert!(
+        e.contains("QAT did not improve on PTQ") && !e.contains("->"),
+        "{e}"
+    );
     let ptq = eval_json(&model, &dir.0, Some(g3))["accuracy"]
         .as_f64()
         .unwrap();
@@ -292,28 +383,6 @@ fn resume_with_other_batch_or_limit_is_refused() {
     );
 }
 
-/// Every subcommand builds its parser (clap's debug assertions run in test builds).
-#[test]
-fn every_subcommand_has_help() {
-    for c in [
-        "calibrate",
-        "eval",
-        "export",
-        "inspect",
-        "size",
-        "demo-model",
-        "bench",
-        "train",
-        "qat",
-        "bench-train",
-    ] {
-        let (ok, out, err) = run(bin().args([c, "--help"]));
-        assert!(ok && out.contains("Usage"), "{c}: {err}");
-    }
-}
-
-/// On the real data when ../shared/data is present: a short row-MNIST training run, integer
-/// evaluation on the real test set and a QAT pass (kept small: a few seconds).
 #[test]
 fn real_mnist_quick_train_eval_qat() {
     const TEST: &str = "real_mnist_quick_train_eval_qat";
@@ -425,4 +494,227 @@ fn real_mnist_quick_train_eval_qat() {
     let qacc = v["accuracy"].as_f64().unwrap();
     eprintln!("real row-mnist after 1 QAT epoch, all-6 integer test accuracy {qacc}");
     assert!(qacc > 0.7, "all-6 accuracy after QAT {qacc}");
+}
+
+/// `train` on the synthetic MNIST with the given extra arguments; returns (ok, stderr).
+fn train_args(dir: &Path, extra: &[&str]) -> (bool, String) {
+    let mut c = bin();
+    c.args([
+        "train",
+        "--task",
+        "row-mnist",
+        "--hidden",
+        "8",
+        "--batch",
+        "32",
+        "--quiet",
+        "--warmup",
+        "2",
+    ]);
+    for (opt, default) in [("--limit", "200"), ("--val-limit", "50")] {
+        if !extra.contains(&opt) {
+            c.args([opt, default]);
+        }
+    }
+    c.arg("--data").arg(dir).args(extra);
+    let (ok, _, err) = run(&mut c);
+    (ok, err)
+}
+
+#[test]
+fn train_checks_settings_and_files_before_training() {
+    let dir = TempDir(std::env::temp_dir().join(format!("bitgru-train-b-{}", std::process::id())));
+    std::fs::create_dir_all(dir.0.join("mnist")).unwrap();
+    synthetic_mnist(&dir.0.join("mnist"));
+    let p = |n: &str| dir.0.join(n).to_str().unwrap().to_string();
+    let (out, ck, log) = (p("m.safetensors"), p("m.ckpt.json"), p("metrics.csv"));
+
+    // An unwritable --out fails before any training (no epoch line).
+    std::fs::write(dir.0.join("file"), b"x").unwrap();
+    let bad = p("file/sub/m.safetensors");
+    let (ok, err) = train_args(&dir.0, &["--epochs", "1", "--out", &bad]);
+    assert!(
+        !ok && err.contains("--out") && !err.contains("epoch "),
+        "{err}"
+    );
+
+    // --limit shrinks training only; --val-limit the validation split; --log writes the metrics.
+    let (ok, err) = train_args(
+        &dir.0,
+        &[
+            "--epochs",
+            "2",
+            "--out",
+            &out,
+            "--checkpoint",
+            &ck,
+            "--log",
+            &log,
+            "--lr",
+            "0.01",
+        ],
+    );
+    assert!(ok, "{err}");
+    assert!(err.contains("200 training / 50 validation"), "{err}");
+    let csv = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "epoch,train_loss,train_accuracy,val_loss,val_accuracy,lr,improved"
+    );
+    assert_eq!(lines.len(), 3, "{csv}");
+    assert!(lines[2].starts_with("1,"), "{csv}");
+    let (ok, err) = train_args(
+        &dir.0,
+        &[
+            "--epochs",
+            "1",
+            "--out",
+            &p("n.safetensors"),
+            "--limit",
+            "300",
+        ],
+    );
+    assert!(ok && err.contains("300 training / 50 validation"), "{err}");
+
+    // The checkpoint exists: a fresh run refuses to overwrite it unless --force.
+    let before = std::fs::read(&ck).unwrap();
+    let (ok, err) = train_args(
+        &dir.0,
+        &["--epochs", "2", "--out", &out, "--checkpoint", &ck],
+    );
+    assert!(
+        !ok && err.contains("already exists") && err.contains("--force"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&ck).unwrap(), before, "checkpoint untouched");
+
+    // --resume with another --lr (or seed) is refused, naming both values.
+    let (ok, err) = train_args(
+        &dir.0,
+        &[
+            "--epochs",
+            "3",
+            "--out",
+            &out,
+            "--checkpoint",
+            &ck,
+            "--resume",
+            "--lr",
+            "0.02",
+            "--seed",
+            "5",
+        ],
+    );
+    assert!(!ok, "{err}");
+    assert!(
+        err.contains("--lr 0.01") && err.contains("--lr 0.02"),
+        "{err}"
+    );
+    assert!(
+        err.contains("--seed 0") && err.contains("--seed 5"),
+        "{err}"
+    );
+    // Without the options, the checkpoint's settings are used; the log gets the new epoch.
+    let (ok, err) = train_args(
+        &dir.0,
+        &[
+            "--epochs",
+            "3",
+            "--out",
+            &out,
+            "--checkpoint",
+            &ck,
+            "--resume",
+            "--log",
+            &log,
+        ],
+    );
+    assert!(ok && err.contains("resumed from"), "{err}");
+    assert_eq!(std::fs::read_to_string(&log).unwrap().lines().count(), 4);
+    let (ok, err) = train_args(
+        &dir.0,
+        &[
+            "--epochs",
+            "1",
+            "--out",
+            &out,
+            "--checkpoint",
+            &ck,
+            "--force",
+        ],
+    );
+    assert!(ok, "--force starts over: {err}");
+}
+
+#[test]
+fn ctrl_c_saves_checkpoint_and_best_bundle() {
+    let dir = TempDir(std::env::temp_dir().join(format!("bitgru-train-c-{}", std::process::id())));
+    std::fs::create_dir_all(dir.0.join("mnist")).unwrap();
+    synthetic_mnist(&dir.0.join("mnist"));
+    let out = dir.0.join("m.safetensors");
+    let log = dir.0.join("metrics.csv");
+    let child = bin()
+        .args([
+            "train",
+            "--task",
+            "row-mnist",
+            "--hidden",
+            "8",
+            "--limit",
+            "200",
+            "--val-limit",
+            "50",
+            "--batch",
+            "32",
+            "--quiet",
+            "--epochs",
+            "100000",
+        ])
+        .arg("--data")
+        .arg(&dir.0)
+        .arg("--out")
+        .arg(&out)
+        .arg("--log")
+        .arg(&log)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait for the first epoch, then interrupt.
+    let t0 = std::time::Instant::now();
+    while !log.exists() {
+        assert!(t0.elapsed().as_secs() < 300, "no epoch after 300 s");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    let o = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains("interrupted (Ctrl-C)") && err.contains("--resume"),
+        "{err}"
+    );
+    let ck = dir.0.join("m.ckpt.json");
+    assert!(ck.exists() && out.exists(), "{err}");
+    assert!(
+        err.contains(ck.to_str().unwrap()),
+        "names the checkpoint: {err}"
+    );
+    // inspect flags the unfinished run.
+    let (ok, text, e) = run(bin().arg("inspect").arg("--model").arg(&out));
+    assert!(ok, "{e}");
+    assert!(
+        text.contains("UNFINISHED") && text.contains("--resume"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("\"history\""),
+        "summary, not the raw history: {text}"
+    );
+    let (ok, full, _) = run(bin().args(["inspect", "--full", "--model"]).arg(&out));
+    assert!(ok && full.contains("\"history\""), "{full}");
 }

@@ -166,6 +166,10 @@ fn main() {
         "nested",
         br#"{"sequences": [[[0.1, 0.2, 0.3], [1, 2, 3]]], "steps": 2}"#,
     );
+    // NumPy inputs: [N, T, I] and [N, T*I] arrays; the npz seed (sequences + labels) was
+    // written by np.savez (a deflate-free stored archive) and is committed as seed-npz.
+    write(&dir, "inputs", "npy3", &npy(&[2, 4, 3], &[0.25; 24]));
+    write(&dir, "inputs", "npy2", &npy(&[2, 12], &[-0.5; 24]));
     // A checkpoint of a tiny trainer (8 samples, batch 4).
     let task = SynthTask::new(3, 2, 2, 1, 0.5);
     let (xs, ys) = task.sample(4, 8);

@@ -229,6 +229,13 @@ impl Calibration {
         })
     }
 
+    /// Quantizes float features `[T, I]` to the kernel's 8-bit input codes. Every genome
+    /// prepared from this calibration quantizes inputs identically, so a data set is quantized
+    /// once, without preparing a model.
+    pub fn quantize_input(&self, x: &[f32]) -> Result<Vec<i8>> {
+        crate::quant::quantize_input_codes(&self.input_scales, x)
+    }
+
     /// Checks the tables against a model's shape.
     pub fn validate(&self, model: &FloatGru) -> Result<()> {
         if self.input_scales.len() != model.input_size {

@@ -73,6 +73,21 @@ impl Error {
             detail: detail.into(),
         }
     }
+    /// The same error, its subject prefixed with "sequence k: " (input errors of one sequence
+    /// of a set).
+    pub(crate) fn in_sequence(self, k: usize) -> Self {
+        match self {
+            Error::Invalid { what, detail } => Error::Invalid {
+                what: format!("sequence {k}: {what}"),
+                detail,
+            },
+            Error::NonFinite { what, index } => Error::NonFinite {
+                what: format!("sequence {k}: {what}"),
+                index,
+            },
+            e => e,
+        }
+    }
     pub(crate) fn length(what: impl Into<String>, expected: usize, got: usize) -> Self {
         Error::Length {
             what: what.into(),

@@ -14,6 +14,13 @@ pub fn predict_batch(q: &QuantGru, seqs: &[Vec<i8>]) -> Result<Vec<usize>> {
 /// Logits of every sequence of input codes. Sequences are grouped by length and every group runs
 /// through the batch kernel ([`logits_codes`]).
 pub fn logits_batch(q: &QuantGru, seqs: &[Vec<i8>]) -> Result<Vec<Vec<i32>>> {
+    Ok(logits_batch_counted(q, seqs)?.0)
+}
+
+/// [`logits_batch`], also returning the most pool threads one length group ran on (see
+/// [`logits_packed_counted`]).
+pub fn logits_batch_counted(q: &QuantGru, seqs: &[Vec<i8>]) -> Result<(Vec<Vec<i32>>, usize)> {
+    let mut threads = 1;
     let mut order: Vec<usize> = (0..seqs.len()).collect();
     order.sort_by_key(|&k| seqs[k].len());
     let mut out = vec![Vec::new(); seqs.len()];
@@ -37,13 +44,14 @@ pub fn logits_batch(q: &QuantGru, seqs: &[Vec<i8>]) -> Result<Vec<Vec<i32>>> {
             steps,
             input: q.input_size,
         };
-        let logits = logits_packed(&p, &batch)?;
+        let (logits, used) = logits_packed_counted(&p, &batch, Variant::best())?;
+        threads = threads.max(used);
         for (&k, l) in order[lo..hi].iter().zip(logits.chunks(q.classes)) {
             out[k] = l.to_vec();
         }
         lo = hi;
     }
-    Ok(out)
+    Ok((out, threads))
 }
 
 /// Fraction of sequences whose prediction equals the label.
@@ -81,10 +89,13 @@ impl CodeBatch {
         let mut codes = Vec::with_capacity(first * seqs.len());
         for (k, s) in seqs.iter().enumerate() {
             if s.len() != first {
-                return Err(crate::error::Error::length(
-                    format!("code batch sequence {k}"),
-                    first,
-                    s.len(),
+                return Err(crate::error::Error::invalid(
+                    "code batch",
+                    format!(
+                        "sequence {k} has {} values, sequence 0 has {first}; a batch holds \
+                         sequences of one length",
+                        s.len()
+                    ),
                 ));
             }
             codes.extend_from_slice(s);
@@ -183,6 +194,122 @@ pub fn predict_codes(q: &QuantGru, batch: &CodeBatch) -> Result<Vec<usize>> {
     Ok(logits.chunks(q.classes).map(crate::math::argmax).collect())
 }
 
+/// A data set quantized once to 8-bit input codes (sequences of any lengths), with optional
+/// labels: the one path "quantize → prepare → batch predict → count". Input codes depend only on
+/// the calibration's input scales, so every genome prepared from that calibration is scored on
+/// the same codes; [`crate::search::QuantProblem`], the trainer's integer validation, the CLI's
+/// `eval` and the browser engine all evaluate through it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IntegerEvaluator {
+    codes: Vec<Vec<i8>>,
+    labels: Option<Vec<usize>>,
+    input_scales: Vec<f32>,
+}
+
+impl IntegerEvaluator {
+    /// Quantizes `sequences` with per-channel `input_scales` (a calibration's or a prepared
+    /// model's); errors name the sequence. `labels`, when given, must match in number.
+    pub fn new<S: AsRef<[f32]>>(
+        input_scales: &[f32],
+        sequences: &[S],
+        labels: Option<Vec<usize>>,
+    ) -> Result<IntegerEvaluator> {
+        if let Some(l) = &labels {
+            if l.len() != sequences.len() {
+                return Err(crate::error::Error::length(
+                    "labels",
+                    sequences.len(),
+                    l.len(),
+                ));
+            }
+        }
+        let codes = sequences
+            .iter()
+            .enumerate()
+            .map(|(k, x)| {
+                crate::quant::quantize_input_codes(input_scales, x.as_ref())
+                    .map_err(|e| e.in_sequence(k))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(IntegerEvaluator {
+            codes,
+            labels,
+            input_scales: input_scales.to_vec(),
+        })
+    }
+
+    /// Number of sequences.
+    pub fn len(&self) -> usize {
+        self.codes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.codes.is_empty()
+    }
+
+    pub fn labels(&self) -> Option<&[usize]> {
+        self.labels.as_deref()
+    }
+
+    /// The quantized sequences.
+    pub fn codes(&self) -> &[Vec<i8>] {
+        &self.codes
+    }
+
+    /// Checks that `q` quantizes inputs with the scales these codes were made with.
+    fn check(&self, q: &QuantGru) -> Result<()> {
+        if q.input_scales != self.input_scales {
+            return Err(crate::error::Error::invalid(
+                "integer evaluation",
+                "the model's input scales differ from those the inputs were quantized with \
+                 (prepare the genome from the same calibration)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Integer logits of every sequence (batch kernel).
+    pub fn logits(&self, q: &QuantGru) -> Result<Vec<Vec<i32>>> {
+        self.check(q)?;
+        logits_batch(q, &self.codes)
+    }
+
+    /// Predicted class of every sequence.
+    pub fn predictions(&self, q: &QuantGru) -> Result<Vec<usize>> {
+        Ok(self.predictions_counted(q)?.0)
+    }
+
+    /// [`Self::predictions`] and how many pool threads ran them ([`logits_batch_counted`]).
+    pub fn predictions_counted(&self, q: &QuantGru) -> Result<(Vec<usize>, usize)> {
+        self.check(q)?;
+        let (logits, threads) = logits_batch_counted(q, &self.codes)?;
+        Ok((
+            logits.iter().map(|l| crate::math::argmax(l)).collect(),
+            threads,
+        ))
+    }
+
+    /// Correct predictions among `pred` (0 without labels).
+    pub fn correct(&self, pred: &[usize]) -> usize {
+        self.labels
+            .as_ref()
+            .map_or(0, |l| pred.iter().zip(l).filter(|(a, b)| a == b).count())
+    }
+
+    /// Fraction of labelled sequences `q` classifies correctly (`None` without labels).
+    pub fn accuracy(&self, q: &QuantGru) -> Result<Option<f64>> {
+        if self.labels.is_none() {
+            return Ok(None);
+        }
+        let pred = self.predictions(q)?;
+        Ok(Some(if pred.is_empty() {
+            0.0
+        } else {
+            self.correct(&pred) as f64 / pred.len() as f64
+        }))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,5 +357,46 @@ mod tests {
             assert!((1..=2).contains(&used), "{used}");
         }
         assert!(threads >= 1);
+    }
+
+    #[test]
+    fn integer_evaluator_is_the_prepared_models_path() {
+        let m = random_model(3, 4, 8, 3);
+        let mut seqs = random_sequences(4, 20, 6, 4);
+        seqs.extend(random_sequences(5, 7, 3, 4)); // two lengths
+        let refs: Vec<&[f32]> = seqs.iter().map(Vec::as_slice).collect();
+        let cal = Calibration::compute(&m, &refs).unwrap();
+        let labels: Vec<usize> = (0..seqs.len()).map(|k| k % 3).collect();
+        let ev = IntegerEvaluator::new(&cal.input_scales, &seqs, Some(labels.clone())).unwrap();
+        for g in [
+            "88888888888888888",
+            "44444444444444444",
+            "64576888548886757",
+        ] {
+            let q = QuantGru::prepare(&m, &cal, &g.parse::<Genome>().unwrap()).unwrap();
+            // Codes without preparing a model are the prepared model's codes.
+            for (x, c) in seqs.iter().zip(ev.codes()) {
+                assert_eq!(&cal.quantize_input(x).unwrap(), c);
+                assert_eq!(&q.quantize_input(x).unwrap(), c);
+            }
+            let codes: Vec<Vec<i8>> = ev.codes().to_vec();
+            assert_eq!(
+                ev.predictions(&q).unwrap(),
+                predict_batch(&q, &codes).unwrap()
+            );
+            let acc = accuracy(&q, &codes, &labels).unwrap();
+            assert_eq!(ev.accuracy(&q).unwrap(), Some(acc));
+        }
+        // Another calibration's model is refused, not scored on the wrong codes.
+        let other = Calibration::compute(&m, &refs[..2]).unwrap();
+        assert_ne!(other.input_scales, cal.input_scales);
+        let q = QuantGru::prepare(&m, &other, &Genome::uniform(8).unwrap()).unwrap();
+        assert!(ev.predictions(&q).is_err());
+        // Errors name the sequence; labels must match in number.
+        let mut bad = seqs.clone();
+        bad[5][2] = f32::NAN;
+        let e = IntegerEvaluator::new(&cal.input_scales, &bad, None).unwrap_err();
+        assert!(e.to_string().contains("sequence 5"), "{e}");
+        assert!(IntegerEvaluator::new(&cal.input_scales, &seqs, Some(vec![0])).is_err());
     }
 }

@@ -216,17 +216,14 @@ impl QuantGru {
 
     /// Quantizes float features `[T, I]` to the kernel's 8-bit input codes (front-end step,
     /// outside the integer kernel).
+    /// The real value of one unit of an integer logit (`head w_scale · s_h`): multiply the
+    /// kernel's i32 logits by it to compare them with the float model's.
+    pub fn logit_scale(&self) -> f64 {
+        self.head.w_scale * self.scales[Gene::AddH.index()]
+    }
+
     pub fn quantize_input(&self, x: &[f32]) -> Result<Vec<i8>> {
-        crate::math::steps_of("input sequence", x.len(), self.input_size)?;
-        crate::error::check_finite("input sequence", x)?;
-        let q = qmax_signed(INPUT_BITS) as f32;
-        Ok(x.iter()
-            .enumerate()
-            .map(|(k, &v)| {
-                let s = self.input_scales[k % self.input_size];
-                (v / s).round().clamp(-q - 1.0, q) as i8
-            })
-            .collect())
+        quantize_input_codes(&self.input_scales, x)
     }
 
     /// Checks internal consistency (shapes, code ranges, table sizes); used after import.
@@ -336,4 +333,19 @@ impl QuantGru {
         }
         Ok(())
     }
+}
+
+/// Quantizes float features `[T, I]` to 8-bit input codes with per-channel `scales` (`I` of
+/// them): the one input quantizer, shared by [`QuantGru::quantize_input`] and
+/// [`crate::Calibration::quantize_input`] (input codes depend on the calibration only, never on
+/// the genome).
+pub fn quantize_input_codes(scales: &[f32], x: &[f32]) -> Result<Vec<i8>> {
+    let input = scales.len();
+    crate::math::steps_of("input sequence", x.len(), input)?;
+    crate::error::check_finite("input sequence", x)?;
+    let q = qmax_signed(INPUT_BITS) as f32;
+    Ok(x.iter()
+        .enumerate()
+        .map(|(k, &v)| (v / scales[k % input]).round().clamp(-q - 1.0, q) as i8)
+        .collect())
 }

@@ -361,6 +361,61 @@ mod native {
         }
     }
 
+    /// Class names of a task's data, in label order.
+    pub fn class_names(task: Task) -> Vec<String> {
+        if task.is_kws() {
+            kws_task(task).classes()
+        } else {
+            mnist::classes()
+        }
+    }
+
+    /// Checks a model's metadata against a task's data: the task it was trained for (when it
+    /// names one of the four tasks), its class names and its feature front end (when recorded)
+    /// must be the task's. A mismatch is an error naming both sides, never a silent evaluation
+    /// of a model on another task's data.
+    pub fn check_meta(task: Task, meta: &crate::io::ModelMeta) -> Result<()> {
+        if let Ok(trained) = meta.task.parse::<Task>() {
+            if trained != task {
+                return Err(Error::invalid(
+                    "model task",
+                    format!(
+                        "the model was trained for {trained} (classes {}), the data is {task} \
+                         (classes {}); use --task {trained} or a {task} model",
+                        meta.classes.join(","),
+                        class_names(task).join(",")
+                    ),
+                ));
+            }
+        }
+        let names = class_names(task);
+        if !meta.classes.is_empty() && meta.classes != names {
+            return Err(Error::invalid(
+                "model classes",
+                format!(
+                    "the model's classes are {} ({}), {task}'s are {} ({})",
+                    meta.classes.join(","),
+                    meta.classes.len(),
+                    names.join(","),
+                    names.len()
+                ),
+            ));
+        }
+        let want = task.front_end();
+        if meta.features != crate::frontend::FrontEnd::Raw && meta.features != want {
+            let show = |f: &crate::frontend::FrontEnd| serde_json::to_string(f).unwrap_or_default();
+            return Err(Error::invalid(
+                "model feature front end",
+                format!(
+                    "the model was trained on features {}, {task}'s data are {}",
+                    show(&meta.features),
+                    show(&want)
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// Raw features of an evaluation split (`limit`: evenly spaced subset, for quick runs).
     pub fn load_eval_split(
         task: Task,
@@ -397,18 +452,19 @@ mod native {
     }
 
     /// Training set (MNIST: the first 55,000 images; KWS: `train_list.txt`, with kws4's
-    /// `_unknown_` capped at the mean keyword count) and the validation split.
+    /// `_unknown_` capped at the mean keyword count) and the validation split. `limit` and
+    /// `val_limit` take evenly spaced subsets of each (quick runs); neither affects the other.
     pub fn load_training(
         task: Task,
         root: &Path,
         limit: Option<usize>,
+        val_limit: Option<usize>,
     ) -> Result<(TrainingSet, Dataset)> {
         let dir = task_dir(task, root);
         if task.is_kws() {
             let kt = kws_task(task);
             let set = speech::load_split(&dir, kt, SpeechSplit::Train, limit)?;
-            let val =
-                speech::load_split(&dir, kt, SpeechSplit::Validation, limit.map(|l| l / 4 + 1))?;
+            let val = speech::load_split(&dir, kt, SpeechSplit::Validation, val_limit)?;
             let mfcc = default_mfcc()?;
             let mut keep: Vec<usize> = (0..set.len()).collect();
             if task == Task::Kws4 {
@@ -446,9 +502,9 @@ mod native {
                 }
                 _ => train,
             };
-            let val = match limit {
-                Some(l) if l / 4 < val.len() => {
-                    let n = (l / 4).max(1);
+            let val = match val_limit {
+                Some(n) if n < val.len() => {
+                    let n = n.max(1);
                     val.subset(&(0..n).map(|j| j * val.len() / n).collect::<Vec<_>>())?
                 }
                 _ => val,

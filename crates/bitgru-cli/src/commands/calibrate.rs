@@ -52,6 +52,7 @@ pub fn run(a: &CalibrateArgs) -> Result<()> {
         } else {
             format!("{}; {note}", old.notes)
         },
+        qat_genome: old.qat_genome,
     };
     let bundle = ModelBundle {
         meta,

@@ -30,6 +30,7 @@ pub fn run(a: &DemoModelArgs) -> Result<()> {
              (seed {calib_seed}, steps {}); labelled samples: task_of_model(..).sample(seed, n)",
             a.seed, a.input, a.hidden, a.classes, a.n_calib, a.steps
         ),
+        qat_genome: None,
     };
     let bundle = ModelBundle {
         meta,

@@ -29,13 +29,16 @@ pub fn run(a: &ExportArgs) -> Result<()> {
             (q, p)
         }
         file => {
-            let g = a.genome.with_context(|| {
-                format!(
-                    "no genome: give --genome G (17 digits 2..=8) to export {}",
-                    a.model.display()
-                )
-            })?;
             let c = models::calibrated(&a.model, file, a.calib.as_deref())?;
+            let given: Vec<_> = a.genome.into_iter().collect();
+            let g = *models::resolve_genomes(&a.model, Some(&c.meta), &given, a.force)?
+                .first()
+                .with_context(|| {
+                    format!(
+                        "no genome: give --genome G (17 digits 2..=8) to export {}",
+                        a.model.display()
+                    )
+                })?;
             let q = models::prepare(&a.model, &c, &g)?;
             let p = json!({
                 "source": a.model.display().to_string(),

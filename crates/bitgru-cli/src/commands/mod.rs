@@ -34,15 +34,3 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::BenchSearch(a) => search::bench(&a),
     }
 }
-
-/// Size metrics of a genome as JSON fields.
-pub(crate) fn size_json(genome: &bitgru::Genome, dims: bitgru::Dims) -> serde_json::Value {
-    let r = bitgru::size::report(genome, dims);
-    serde_json::json!({
-        "size_bits": r.bits,
-        "size_bytes": r.bytes,
-        "size_normalized": r.normalized,
-        "weight_bits": r.weight_bits,
-        "bitops_per_step": r.bitops_per_step,
-    })
-}

@@ -4,6 +4,7 @@ use super::train::{qat_genome, QatData, QatRun};
 use crate::cli::{FitnessArgs, ReportArgs, SearchArgs};
 use crate::{inputs, models, util};
 use anyhow::{bail, Context, Result};
+use bitgru::eval::IntegerEvaluator;
 use bitgru::io::ModelBundle;
 use bitgru::search::analysis;
 use bitgru::search::problem::stratified_subset;
@@ -144,15 +145,6 @@ fn fitness(f: &FitnessArgs, c: &models::Calibrated) -> Result<Fitness> {
             dims.classes
         );
     }
-    if let Some(len) = split.sequences.first().map(Vec::len) {
-        if let Some(k) = split.sequences.iter().position(|s| s.len() != len) {
-            bail!(
-                "{}: sequence {k} has {} values, sequence 0 has {len}; the search needs sequences of one length",
-                split.name,
-                split.sequences[k].len()
-            );
-        }
-    }
     let n_split = split.labels.len();
     let subset: usize = subset.unwrap_or_else(|| default_subset(task, n_split));
     if subset == 0 || subset > n_split {
@@ -198,11 +190,10 @@ pub fn run(a: &SearchArgs) -> Result<()> {
         a.pop,
         a.gens,
         a.seed,
-    );
+    )
+    .with_objectives(objectives.clone());
     config.split = split.name.clone();
     config.subset = subset;
-    config.reference_point = vec![1.1; objectives.len()];
-    config.objectives = objectives.clone();
     config.crossover_prob = a.crossover;
     config.mutation_prob = a.mutation;
     config.min_bits = a.min_bits;
@@ -248,7 +239,8 @@ pub fn run(a: &SearchArgs) -> Result<()> {
         &fit_seqs,
         fit_labels,
         objectives.clone(),
-    )?;
+    )
+    .with_context(|| format!("fitness set ({})", split.name))?;
     let mut search = match resumed {
         Some(s) => s,
         None => Search::new(config, &problem)?,
@@ -376,15 +368,7 @@ pub fn run(a: &SearchArgs) -> Result<()> {
             a.fit.task.expect("checked"),
             a.fit.data.as_ref().expect("checked"),
         );
-        result.qat = Some(qat_refine(
-            a,
-            task,
-            data,
-            &c,
-            &splits[0],
-            &result,
-            &objectives,
-        )?);
+        result.qat = Some(qat_refine(a, task, data, &c, &splits[0], &result)?);
     }
     let search_seconds: f64 = search.generations().iter().map(|g| g.seconds).sum();
     result.timings = Timings {
@@ -472,10 +456,16 @@ fn qat_refine(
     c: &models::Calibrated,
     split: &Split,
     result: &SearchResult,
-    objectives: &[Objective],
 ) -> Result<QatRefinement> {
     let t0 = Instant::now();
-    let qd = QatData::load(task, data, Some(a.qat_limit), &c.model)?;
+    // The refinement's validation subset is a quarter of --qat-limit (as documented there);
+    // it picks each genome's epoch, and the kept model is scored on the whole search split.
+    let val_limit = if task.is_kws() {
+        a.qat_limit / 4 + 1
+    } else {
+        (a.qat_limit / 4).max(1)
+    };
+    let qd = QatData::load(task, data, Some(a.qat_limit), Some(val_limit), &c.model)?;
     let bundle = ModelBundle {
         meta: c.meta.clone(),
         model: c.model.clone(),
@@ -519,14 +509,16 @@ fn qat_refine(
             );
         }
         let out = qat_genome(&qd, &bundle, &s.genome, &run)?;
-        let refined = QuantProblem::new(
-            out.model,
-            out.calibration,
+        // Integer accuracy only: no float pass over the split. The codes are made with the
+        // refined calibration (QAT re-calibrates, so its input scales may differ).
+        let q = bitgru::QuantGru::prepare(&out.model, &out.calibration, &s.genome)?;
+        let acc = IntegerEvaluator::new(
+            &out.calibration.input_scales,
             &split.sequences,
-            split.labels.clone(),
-            objectives.to_vec(),
-        )?;
-        let acc = refined.evaluate(&s.genome)?.accuracy;
+            Some(split.labels.clone()),
+        )?
+        .accuracy(&q)?
+        .context("labelled split")?;
         front.push(QatPoint {
             genome: s.genome,
             size_normalized: s.size_normalized,

@@ -12,6 +12,8 @@ use bitgru::{Calibration, FloatGru};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// A training source plus what it needs to live.
@@ -101,9 +103,130 @@ fn log_epoch(pb: &ProgressBar, r: &EpochRecord, t0: &Instant) {
     }
 }
 
+/// Settings of `train` that a checkpoint fixes: (option, value given now, checkpoint's value).
+fn resume_differences(a: &TrainArgs, t: &Trainer) -> Vec<(&'static str, String, String)> {
+    let c = &t.config;
+    let mut d = Vec::new();
+    let mut check = |name: &'static str, given: Option<String>, was: String| {
+        if let Some(g) = given {
+            if g != was {
+                d.push((name, g, was));
+            }
+        }
+    };
+    check(
+        "--hidden",
+        a.hidden.map(|v| v.to_string()),
+        t.model.hidden.to_string(),
+    );
+    check(
+        "--batch",
+        a.batch.map(|v| v.to_string()),
+        c.batch_size.to_string(),
+    );
+    check("--lr", a.lr.map(|v| v.to_string()), c.lr.to_string());
+    check(
+        "--min-lr",
+        a.min_lr.map(|v| v.to_string()),
+        c.min_lr.to_string(),
+    );
+    check(
+        "--warmup",
+        a.warmup.map(|v| v.to_string()),
+        c.warmup_steps.to_string(),
+    );
+    check(
+        "--clip",
+        a.clip.map(|v| v.to_string()),
+        c.clip_norm.to_string(),
+    );
+    check(
+        "--weight-decay",
+        a.weight_decay.map(|v| v.to_string()),
+        c.weight_decay.to_string(),
+    );
+    check("--seed", a.seed.map(|v| v.to_string()), c.seed.to_string());
+    check(
+        "--patience",
+        a.patience.map(|v| v.to_string()),
+        c.patience.to_string(),
+    );
+    check(
+        "--tbptt",
+        a.tbptt.map(|v| v.to_string()),
+        c.tbptt.map_or("off".into(), |v| v.to_string()),
+    );
+    check(
+        "--shards",
+        a.shards.map(|v| v.to_string()),
+        c.shards.to_string(),
+    );
+    d
+}
+
+/// Per-epoch metrics as CSV.
+fn metrics_csv(history: &[EpochRecord]) -> String {
+    let mut out =
+        String::from("epoch,train_loss,train_accuracy,val_loss,val_accuracy,lr,improved\n");
+    let opt = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
+    for r in history {
+        out += &format!(
+            "{},{},{},{},{},{},{}\n",
+            r.epoch,
+            r.train_loss,
+            r.train_accuracy,
+            opt(r.val_loss),
+            opt(r.val_accuracy),
+            r.lr,
+            r.improved
+        );
+    }
+    out
+}
+
 pub fn run(a: &TrainArgs) -> Result<()> {
     let t0 = Instant::now();
-    let (set, val) = task::load_training(a.task, &a.data, a.limit)
+    // Everything that can be checked cheaply fails before the data is loaded and trained on.
+    util::check_writable(&a.out, "--out")?;
+    if let Some(log) = &a.log {
+        util::check_writable(log, "--log")?;
+    }
+    let resumed = match (&a.checkpoint, a.resume) {
+        (Some(ck), true) => {
+            if !ck.exists() {
+                bail!("--resume: checkpoint {} does not exist", ck.display());
+            }
+            let t = Trainer::restore(&util::read(ck, "checkpoint")?)
+                .with_context(|| format!("checkpoint {}", ck.display()))?;
+            let diff = resume_differences(a, &t);
+            if !diff.is_empty() {
+                let list = |f: &dyn Fn(&(&str, String, String)) -> String| {
+                    diff.iter().map(f).collect::<Vec<_>>().join(", ")
+                };
+                bail!(
+                    "checkpoint {} was made with {}; this run asks for {}. A resumed run keeps \
+                     its checkpoint's settings (only --epochs may change): drop these options \
+                     or give the checkpoint's values, or start over with --force (without \
+                     --resume)",
+                    ck.display(),
+                    list(&|(n, _, was)| format!("{n} {was}")),
+                    list(&|(n, now, _)| format!("{n} {now}"))
+                );
+            }
+            Some(t.config.clone())
+        }
+        (Some(ck), false) if ck.exists() && !a.force => bail!(
+            "checkpoint {} already exists: continue it with --resume, start over with --force \
+             (it is overwritten), or choose another --checkpoint",
+            ck.display()
+        ),
+        _ => None,
+    };
+    if let Some(ck) = &a.checkpoint {
+        util::check_writable(ck, "--checkpoint")?;
+    }
+
+    let (set, val) = task::load_training(a.task, &a.data, a.limit, a.val_limit)
         .with_context(|| format!("loading {} training data from {}", a.task, a.data.display()))?;
     let features = set.features().clone();
     let norm = Normalization::from_dataset(&features);
@@ -118,62 +241,40 @@ pub fn run(a: &TrainArgs) -> Result<()> {
             features.input
         );
     }
-    let hidden = a.hidden.unwrap_or(a.task.default_hidden());
-    eprintln!(
-        "{}: {} training / {} validation examples, {} classes, hidden {hidden}; loaded in {:.1}s",
-        a.task,
-        features.len(),
-        val.len(),
-        classes.len(),
-        t0.elapsed().as_secs_f64()
-    );
     let src = source(&a.data, set, Some(&norm))?;
     let train = src.as_dyn();
     let val_src = &val_n;
     let config = TrainConfig {
         epochs: a.epochs,
-        batch_size: a.batch,
-        lr: a.lr,
-        min_lr: a.min_lr,
-        warmup_steps: a.warmup,
+        batch_size: a.batch.unwrap_or(128),
+        lr: a.lr.unwrap_or(3e-3),
+        min_lr: a.min_lr.unwrap_or(1e-5),
+        warmup_steps: a.warmup.unwrap_or(200),
         schedule: bitgru::train::Schedule::Cosine,
-        clip_norm: a.clip,
-        weight_decay: a.weight_decay,
-        seed: a.seed,
-        patience: a.patience,
+        clip_norm: a.clip.unwrap_or(1.0),
+        weight_decay: a.weight_decay.unwrap_or(0.0),
+        seed: a.seed.unwrap_or(0),
+        patience: a.patience.unwrap_or(0),
         tbptt: a.tbptt,
-        shards: a.shards,
+        shards: a.shards.unwrap_or(4),
         balance_classes: a.task.is_kws(),
     };
-    let mut trainer = match (&a.checkpoint, a.resume) {
-        (Some(ck), true) if ck.exists() => {
-            let t = Trainer::restore_for(&util::read(ck, "checkpoint")?, train)
+    let mut trainer = match (&a.checkpoint, resumed) {
+        (Some(ck), Some(_)) => {
+            let mut t = Trainer::restore_for(&util::read(ck, "checkpoint")?, train)
                 .with_context(|| format!("checkpoint {}", ck.display()))?;
-            if t.config.batch_size != a.batch {
+            if t.model.input_size != input || t.model.classes != classes.len() {
                 bail!(
-                    "checkpoint {} was made with --batch {}, this run asks for --batch {}: \
-                     resume with --batch {} (the epoch plan and the optimizer state depend on it)",
-                    ck.display(),
-                    t.config.batch_size,
-                    a.batch,
-                    t.config.batch_size
-                );
-            }
-            if t.model.hidden != hidden
-                || t.model.input_size != input
-                || t.model.classes != classes.len()
-            {
-                bail!(
-                    "checkpoint {} holds a {}x{}x{} model, this run wants {input}x{hidden}x{}",
+                    "checkpoint {} holds a model with {} inputs and {} classes, {} data has {input} \
+                     and {}",
                     ck.display(),
                     t.model.input_size,
-                    t.model.hidden,
                     t.model.classes,
+                    a.task,
                     classes.len()
                 );
             }
             // --epochs may extend a finished or running schedule (the cosine is re-planned).
-            let mut t = t;
             t.config.epochs = a.epochs;
             eprintln!(
                 "resumed from {} at epoch {}, step {}",
@@ -183,22 +284,43 @@ pub fn run(a: &TrainArgs) -> Result<()> {
             );
             t
         }
-        (Some(ck), true) => bail!("--resume: checkpoint {} does not exist", ck.display()),
         _ => {
-            let init = bitgru::synth::pytorch_init(a.seed, input, hidden, classes.len());
+            let hidden = a.hidden.unwrap_or(a.task.default_hidden());
+            let init = bitgru::synth::pytorch_init(config.seed, input, hidden, classes.len());
             Trainer::new(init, config, train)?
         }
     };
+    let hidden = trainer.model.hidden;
+    let seed = trainer.config.seed;
+    eprintln!(
+        "{}: {} training / {} validation examples, {} classes, hidden {hidden}; loaded in {:.1}s",
+        a.task,
+        features.len(),
+        val.len(),
+        classes.len(),
+        t0.elapsed().as_secs_f64()
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        // Only one handler per process; without it Ctrl-C keeps its default behaviour.
+        let _ = ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst));
+    }
     let total = (trainer.config.epochs * trainer.steps_per_epoch()) as u64;
     let pb = bar(total, a.quiet);
     pb.set_position(trainer.steps());
-    let save_ck = |t: &Trainer| -> Result<()> {
-        if let Some(ck) = &a.checkpoint {
+    // On an interruption the checkpoint goes to --checkpoint, or next to the bundle.
+    let interrupt_ck = a
+        .checkpoint
+        .clone()
+        .unwrap_or_else(|| a.out.with_extension("ckpt.json"));
+    let save_ck = |t: &Trainer, path: Option<&Path>| -> Result<()> {
+        if let Some(ck) = path {
             write_atomic(ck, &t.checkpoint())?;
         }
         Ok(())
     };
-    let mut stopped_early = false;
+    let mut stopped: Option<&str> = None;
     while !trainer.finished() {
         let s: StepReport = trainer.step(train)?;
         pb.set_position(s.step);
@@ -209,15 +331,23 @@ pub fn run(a: &TrainArgs) -> Result<()> {
         if s.epoch_done {
             let rec = trainer.end_epoch(Some(val_src))?;
             log_epoch(&pb, &rec, &t0);
-            save_ck(&trainer)?;
+            save_ck(&trainer, a.checkpoint.as_deref())?;
+            if let Some(log) = &a.log {
+                write_atomic(log, metrics_csv(&trainer.history).as_bytes())?;
+            }
         } else if a.checkpoint.is_some() && s.step.is_multiple_of(a.checkpoint_every.max(1)) {
-            save_ck(&trainer)?;
+            save_ck(&trainer, a.checkpoint.as_deref())?;
         }
         if a.max_minutes
             .is_some_and(|m| t0.elapsed().as_secs_f64() > m * 60.0)
         {
-            save_ck(&trainer)?;
-            stopped_early = true;
+            stopped = Some("stopped at --max-minutes");
+        }
+        if stop.load(Ordering::SeqCst) {
+            stopped = Some("interrupted (Ctrl-C)");
+        }
+        if stopped.is_some() {
+            save_ck(&trainer, Some(&interrupt_ck))?;
             break;
         }
     }
@@ -232,6 +362,7 @@ pub fn run(a: &TrainArgs) -> Result<()> {
         json!({
             "hidden": hidden,
             "validation_accuracy_float": best_acc,
+            "validation_examples": val.len(),
             "epochs_done": trainer.epoch,
             "steps": trainer.steps(),
             "train_seconds_this_run": t0.elapsed().as_secs_f64(),
@@ -240,26 +371,40 @@ pub fn run(a: &TrainArgs) -> Result<()> {
             "finished": trainer.finished(),
             "normalization_folded": norm,
         }),
-        a.seed,
+        seed,
     )?;
     util::write(&a.out, &bitgru::io::save_bundle(&bundle)?)?;
-    eprintln!(
-        "{} {}: best validation accuracy {:.4}; wrote {} ({:.0}s){}",
-        a.task,
-        if stopped_early {
-            "stopped at --max-minutes"
-        } else {
-            "done"
-        },
-        best_acc,
-        a.out.display(),
-        t0.elapsed().as_secs_f64(),
-        if stopped_early {
-            "; continue with --resume"
-        } else {
-            ""
+    match stopped {
+        None => eprintln!(
+            "{} done: best validation accuracy {:.4}; wrote {} ({:.0}s)",
+            a.task,
+            best_acc,
+            a.out.display(),
+            t0.elapsed().as_secs_f64()
+        ),
+        Some(why) => {
+            let mut cont = util::command_line();
+            if !a.resume {
+                cont += " --resume";
+            }
+            if a.checkpoint.is_none() {
+                cont += &format!(
+                    " --checkpoint {}",
+                    util::shell_quote(&interrupt_ck.display().to_string())
+                );
+            }
+            eprintln!(
+                "{} {why} at epoch {}, step {} of {total}: wrote the best model so far (validation \
+                 accuracy {best_acc:.4}) to {} and the checkpoint to {} ({:.0}s). Continue with:\n  {cont}",
+                a.task,
+                trainer.epoch,
+                trainer.steps(),
+                a.out.display(),
+                interrupt_ck.display(),
+                t0.elapsed().as_secs_f64()
+            );
         }
-    );
+    }
     Ok(())
 }
 
@@ -287,6 +432,7 @@ fn finish_bundle(
             seed,
             command: util::command_line(),
             notes: notes.to_string(),
+            qat_genome: None,
         },
         model,
         calibration,
@@ -301,14 +447,16 @@ pub(crate) struct QatData {
 }
 
 impl QatData {
-    /// Loads `task`'s training data (`limit`: evenly spaced subset) and checks it fits `model`.
+    /// Loads `task`'s training data (`limit`, `val_limit`: evenly spaced subsets of the training
+    /// and validation splits) and checks it fits `model`.
     pub fn load(
         task: Task,
         data: &Path,
         limit: Option<usize>,
+        val_limit: Option<usize>,
         model: &FloatGru,
     ) -> Result<QatData> {
-        let (set, val) = task::load_training(task, data, limit)
+        let (set, val) = task::load_training(task, data, limit, val_limit)
             .with_context(|| format!("loading {} training data from {}", task, data.display()))?;
         let features = set.features();
         if features.input != model.input_size || features.classes.len() != model.classes {
@@ -349,6 +497,8 @@ pub(crate) struct QatRun {
 pub(crate) struct QatOutcome {
     pub ptq: f64,
     pub best: f64,
+    /// The best fine-tuned epoch's accuracy (`None`: no epoch ran).
+    pub qat_best: Option<f64>,
     pub model: FloatGru,
     pub calibration: Calibration,
     pub history: Vec<EpochRecord>,
@@ -399,6 +549,7 @@ pub(crate) fn qat_genome(
     Ok(QatOutcome {
         ptq,
         best,
+        qat_best: t.best.as_ref().map(|b| b.0),
         model,
         calibration,
         history: t.history.clone(),
@@ -409,7 +560,22 @@ pub fn qat(a: &QatArgs) -> Result<()> {
     let t0 = Instant::now();
     let bundle = bitgru::io::load_bundle(&util::read(&a.model, "model bundle")?)
         .with_context(|| format!("model bundle {}", a.model.display()))?;
-    let data = QatData::load(a.task, &a.data, a.limit, &bundle.model)?;
+    bitgru::task::check_meta(a.task, &bundle.meta).with_context(|| {
+        format!(
+            "model bundle {} does not fit the {} data",
+            a.model.display(),
+            a.task
+        )
+    })?;
+    if let Some(g) = bundle.meta.qat_genome.filter(|g| *g != a.genome) {
+        eprintln!(
+            "note: {} was already fine-tuned for genome {g}; fine-tuning it for {} now",
+            a.model.display(),
+            a.genome
+        );
+    }
+    util::check_writable(&a.out, "--out")?;
+    let data = QatData::load(a.task, &a.data, a.limit, a.val_limit, &bundle.model)?;
     let run = QatRun {
         epochs: a.epochs,
         batch: a.batch,
@@ -423,6 +589,7 @@ pub fn qat(a: &QatArgs) -> Result<()> {
     let (ptq, best) = (out.ptq, out.best);
     let mut meta = bundle.meta.clone();
     meta.command = util::command_line();
+    meta.qat_genome = Some(a.genome);
     meta.notes = json!({
         "qat": {"genome": a.genome.to_string(), "ptq_validation_accuracy": ptq, "qat_validation_accuracy": best,
                 "epochs": a.epochs, "lr": a.lr, "seed": a.seed, "history": out.history,
@@ -439,15 +606,27 @@ pub fn qat(a: &QatArgs) -> Result<()> {
             calibration: out.calibration,
         })?,
     )?;
-    eprintln!(
-        "{} genome {}: validation accuracy PTQ {:.4} -> QAT {:.4}; wrote {} ({:.0}s)",
-        a.task,
-        a.genome,
-        ptq,
-        best,
-        a.out.display(),
-        t0.elapsed().as_secs_f64()
-    );
+    let secs = t0.elapsed().as_secs_f64();
+    if best > ptq {
+        eprintln!(
+            "{} genome {}: QAT improved the validation accuracy from {ptq:.4} (PTQ) to {best:.4}; \
+             wrote {} ({secs:.0}s)",
+            a.task,
+            a.genome,
+            a.out.display()
+        );
+    } else {
+        eprintln!(
+            "{} genome {}: QAT did not improve on PTQ: validation accuracy {ptq:.4} before, best \
+             fine-tuned epoch {} after {} epochs. Wrote the PTQ weights unchanged to {} \
+             (try more --epochs, another --lr, or more data) ({secs:.0}s)",
+            a.task,
+            a.genome,
+            out.qat_best.map_or("none".into(), |v| format!("{v:.4}")),
+            a.epochs,
+            a.out.display()
+        );
+    }
     Ok(())
 }
 

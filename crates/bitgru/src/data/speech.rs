@@ -358,6 +358,15 @@ mod native {
         if let Some(list) = read_list(dir, split)? {
             return Ok(list);
         }
+        if split == SpeechSplit::Test {
+            return Err(Error::Missing(format!(
+                "split list {} in {}: the Speech Commands test list is not shipped with this \
+                 data (the data owner holds the speaker-disjoint test split back); evaluate on \
+                 the validation split (--split validation), whose speakers are not in training",
+                split.list_file(),
+                dir.display()
+            )));
+        }
         if split != SpeechSplit::Train {
             return Err(Error::Missing(format!(
                 "split list {} in {}",

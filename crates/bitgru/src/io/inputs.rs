@@ -13,6 +13,11 @@
 //!   otherwise any positive multiple of `I` is accepted.
 //!
 //! Other fields are ignored.
+//!
+//! NumPy arrays are read too (recognized by content): a `.npy` file holding the sequences as a
+//! little-endian float32/float64 C-order array `[N, T, I]` or `[N, T*I]` (no labels), or a `.npz`
+//! archive (`np.savez`) with a `sequences` array of that shape and an optional `labels` array
+//! `[N]` of whole non-negative numbers stored as float32/float64 (`y.astype(np.float64)`).
 use crate::error::{Error, Result};
 use serde::Deserialize;
 
@@ -46,6 +51,30 @@ pub type Parsed = (Vec<Vec<f32>>, Option<Vec<usize>>);
 pub fn parse_inputs(bytes: &[u8], input_size: usize) -> Result<Parsed> {
     if input_size == 0 {
         return Err(Error::invalid("input size", "0"));
+    }
+    if bytes.starts_with(b"\x93NUMPY") {
+        let a = super::npz::parse_npy("sequences", bytes)?;
+        return Ok((sequences_of(a, input_size)?, None));
+    }
+    if bytes.starts_with(b"PK\x03\x04") {
+        let mut arrays = super::npz::parse_npz(bytes)?;
+        let seqs = arrays.remove("sequences").ok_or_else(|| {
+            fmt(format!(
+                "the npz archive has no \"sequences\" array (it has {:?}); write it with \
+                 np.savez(f, sequences=X, labels=y)",
+                {
+                    let mut k: Vec<_> = arrays.keys().cloned().collect();
+                    k.sort();
+                    k
+                }
+            ))
+        })?;
+        let sequences = sequences_of(seqs, input_size)?;
+        let labels = match arrays.remove("labels") {
+            None => None,
+            Some(l) => Some(labels_of(l, sequences.len())?),
+        };
+        return Ok((sequences, labels));
     }
     let f: InputsFile = serde_json::from_slice(bytes).map_err(|e| {
         fmt(format!(
@@ -121,4 +150,50 @@ pub fn parse_inputs(bytes: &[u8], input_size: usize) -> Result<Parsed> {
         }
     }
     Ok((sequences, f.labels))
+}
+
+/// The sequences of a NumPy array `[N, T, I]` (I = `input_size`) or `[N, T*I]`.
+fn sequences_of(a: super::npz::NpyArray, input_size: usize) -> Result<Vec<Vec<f32>>> {
+    let len = match a.shape.as_slice() {
+        [n, t, i] if *i == input_size && *n > 0 && *t > 0 => t * i,
+        [_, _, _] => {
+            return Err(fmt(format!(
+                "sequences array has shape {:?}: the last dimension must be the input size \
+                 {input_size}, and N and T positive",
+                a.shape
+            )))
+        }
+        [n, l] if *n > 0 && *l > 0 && l % input_size == 0 => *l,
+        _ => {
+            return Err(fmt(format!(
+            "sequences array has shape {:?}, expected [N, T, {input_size}] or [N, T*{input_size}] \
+                 with N, T positive",
+            a.shape
+        )))
+        }
+    };
+    Ok(a.data.chunks_exact(len).map(<[f32]>::to_vec).collect())
+}
+
+/// Labels stored as a float array `[n]` of whole non-negative numbers.
+fn labels_of(a: super::npz::NpyArray, n: usize) -> Result<Vec<usize>> {
+    if a.shape != [n] {
+        return Err(fmt(format!(
+            "labels array has shape {:?}, expected [{n}] (one label per sequence)",
+            a.shape
+        )));
+    }
+    a.data
+        .iter()
+        .enumerate()
+        .map(|(k, &v)| {
+            if v >= 0.0 && v.fract() == 0.0 && v < 1e9 {
+                Ok(v as usize)
+            } else {
+                Err(fmt(format!(
+                    "label {k} is {v}, expected a whole non-negative number"
+                )))
+            }
+        })
+        .collect()
 }

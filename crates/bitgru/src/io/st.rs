@@ -49,6 +49,10 @@ pub struct ModelMeta {
     /// Free-form notes (e.g. measured accuracy).
     #[serde(default)]
     pub notes: String,
+    /// The genome the weights were fine-tuned for by quantization-aware training (`bitgru qat`),
+    /// if any: tools use it by default and warn about another one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qat_genome: Option<crate::genome::Genome>,
 }
 
 /// A float model with its calibration and metadata: everything needed to prepare any genome.

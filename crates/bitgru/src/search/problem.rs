@@ -9,13 +9,14 @@
 //! browser worker all go through it.
 use crate::calibrate::Calibration;
 use crate::error::{Error, Result};
-use crate::eval::{predict_codes, CodeBatch};
+use crate::eval::{predict_codes, CodeBatch, IntegerEvaluator};
 use crate::genome::{BitRange, Genome, N_GENES};
 use crate::math::par_map;
 use crate::model::FloatGru;
 use crate::quant::QuantGru;
 use crate::size::{self, Dims, SizeReport};
 use serde::{Deserialize, Serialize};
+use std::sync::OnceLock;
 
 /// An objective of the search; all are minimized.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -105,14 +106,17 @@ pub struct QuantProblem {
     dims: Dims,
     batch: CodeBatch,
     labels: Vec<usize>,
-    float_predictions: Vec<usize>,
+    /// The raw fitness sequences (for the float model's predictions, computed on first use).
+    sequences: Vec<Vec<f32>>,
+    float_predictions: OnceLock<Vec<usize>>,
     objectives: Vec<Objective>,
     bitops_all8: u64,
 }
 
 impl QuantProblem {
-    /// Builds the problem: validates the model and calibration, quantizes the (raw-feature)
-    /// sequences once and runs the float model once for the agreement.
+    /// Builds the problem: validates the labels, quantizes the (raw-feature) sequences once
+    /// with the calibration's input scales. The float model runs over them once, on first use
+    /// of the agreement or the float accuracy.
     pub fn new(
         model: FloatGru,
         calibration: Calibration,
@@ -143,29 +147,25 @@ impl QuantProblem {
                 ),
             ));
         }
+        model.validate()?;
+        calibration.validate(&model)?;
         // Input codes depend only on the calibration's input scales: any genome quantizes
-        // them identically, so prepare the all-8 model once for its input quantizer.
-        let all8 = Genome::uniform(8)?;
-        let q8 = QuantGru::prepare(&model, &calibration, &all8)?;
-        let mut codes = Vec::with_capacity(sequences.len());
-        for (k, x) in sequences.iter().enumerate() {
-            let c = q8.quantize_input(x).map_err(|e| match e {
+        // them identically.
+        let codes = IntegerEvaluator::new(&calibration.input_scales, sequences, None).map_err(
+            |e| match e {
                 Error::Invalid { what, detail } => Error::Invalid {
-                    what: format!("fitness sequence {k}: {what}"),
+                    what: format!("fitness {what}"),
                     detail,
                 },
                 Error::NonFinite { what, index } => Error::NonFinite {
-                    what: format!("fitness sequence {k}: {what}"),
+                    what: format!("fitness {what}"),
                     index,
                 },
                 e => e,
-            })?;
-            codes.push(c);
-        }
-        let batch = CodeBatch::from_seqs(&codes, model.input_size)?;
-        let float_predictions = par_map(sequences, |x| model.predict(x))
-            .into_iter()
-            .collect::<Result<Vec<_>>>()?;
+            },
+        )?;
+        let batch = CodeBatch::from_seqs(codes.codes(), model.input_size)?;
+        let all8 = Genome::uniform(8)?;
         let dims = model.dims();
         Ok(QuantProblem {
             bitops_all8: size::bitops_per_step(&all8, dims),
@@ -174,7 +174,8 @@ impl QuantProblem {
             dims,
             batch,
             labels,
-            float_predictions,
+            sequences: sequences.to_vec(),
+            float_predictions: OnceLock::new(),
             objectives,
         })
     }
@@ -218,12 +219,24 @@ impl QuantProblem {
 
     /// Accuracy of the float model on the fitness set.
     pub fn float_accuracy(&self) -> f64 {
-        fraction_equal(&self.float_predictions, &self.labels)
+        fraction_equal(self.float_predictions(), &self.labels)
     }
 
-    /// Predictions of the float model on the fitness set.
+    /// Predictions of the float model on the fitness set (computed once, on first use; the
+    /// sequences were validated when the problem was built).
     pub fn float_predictions(&self) -> &[usize] {
-        &self.float_predictions
+        self.float_predictions.get_or_init(|| {
+            par_map(&self.sequences, |x| self.model.predict(x))
+                .into_iter()
+                .collect::<Result<Vec<_>>>()
+                .expect("fitness sequences were validated when the problem was built")
+        })
+    }
+
+    /// Integer accuracy of `genome` on the fitness set (no float pass).
+    pub fn accuracy(&self, genome: &Genome) -> Result<f64> {
+        let pred = self.predictions(genome)?;
+        Ok(fraction_equal(&pred, &self.labels))
     }
 
     /// Prepares `genome` (no data pass).
@@ -256,7 +269,7 @@ impl QuantProblem {
             .filter(|(a, b)| a == b)
             .count();
         let accuracy = correct as f64 / n as f64;
-        let agreement = fraction_equal(pred, &self.float_predictions);
+        let agreement = fraction_equal(pred, self.float_predictions());
         let size = size::report(genome, self.dims);
         let bitops_normalized = size.bitops_per_step as f64 / self.bitops_all8 as f64;
         let objectives = self

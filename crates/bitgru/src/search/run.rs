@@ -84,6 +84,13 @@ impl SearchConfig {
         }
     }
 
+    /// Sets the objectives, and the reference point to 1.1 on each of them.
+    pub fn with_objectives(mut self, objectives: Vec<Objective>) -> Self {
+        self.reference_point = vec![1.1; objectives.len()];
+        self.objectives = objectives;
+        self
+    }
+
     /// Checks ranges; errors name the field and the accepted range.
     pub fn validate(&self) -> Result<()> {
         let bad = |what: &str, detail: String| Err(Error::invalid(what, detail));

@@ -631,14 +631,15 @@ pub fn evaluate_integer(
 ) -> Result<f64> {
     let q = crate::quant::QuantGru::prepare(model, calib, genome)?;
     let mut rng = ChaCha8Rng::seed_from_u64(0);
-    let mut codes = Vec::with_capacity(data.len());
+    let mut xs = Vec::with_capacity(data.len());
     let mut ys = Vec::with_capacity(data.len());
     for i in 0..data.len() {
-        codes.push(q.quantize_input(&data.get(i, &mut rng)?)?);
+        xs.push(data.get(i, &mut rng)?.into_owned());
         ys.push(data.label(i));
     }
-    // The batch kernel (sequences grouped by length, parallel chunks).
-    crate::eval::accuracy(&q, &codes, &ys)
+    // The one evaluation path (batch kernel, sequences grouped by length, parallel chunks).
+    let ev = crate::eval::IntegerEvaluator::new(&calib.input_scales, &xs, Some(ys))?;
+    Ok(ev.accuracy(&q)?.unwrap_or(0.0))
 }
 
 impl Trainer {

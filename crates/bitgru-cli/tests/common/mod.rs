@@ -1,0 +1,57 @@
+//! Helpers shared by the CLI's integration tests (`mod common;` in each test file).
+#![allow(dead_code)]
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Runs the `bitgru` binary with `args`.
+pub fn bitgru(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bitgru"))
+        .args(args)
+        .output()
+        .expect("the bitgru binary runs")
+}
+
+/// Runs and expects success; returns stdout.
+pub fn ok(args: &[&str]) -> String {
+    let out = bitgru(args);
+    assert!(
+        out.status.success(),
+        "bitgru {args:?} failed ({:?}):\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 stdout")
+}
+
+/// Runs and expects a clean failure (exit 1, or clap's 2; no panic, a message); returns stderr.
+pub fn fails(args: &[&str]) -> String {
+    let out = bitgru(args);
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(
+        matches!(out.status.code(), Some(1) | Some(2)),
+        "bitgru {args:?} should fail cleanly: status {:?}, stdout:\n{}\nstderr:\n{err}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(
+        !err.contains("panicked"),
+        "bitgru {args:?} panicked:\n{err}"
+    );
+    assert!(!err.trim().is_empty(), "no error message for {args:?}");
+    err
+}
+
+/// A fresh directory for one test under cargo's per-target temp dir (named after the test
+/// binary, so test files never share one).
+pub fn tmp(name: &str) -> PathBuf {
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("bitgru-{}-{name}", env!("CARGO_CRATE_NAME")));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("create temp dir");
+    d
+}
+
+/// A path as `&str` (test paths are UTF-8).
+pub fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
