@@ -801,6 +801,25 @@ pub fn parse_dims(s: &str) -> Result<bitgru::Dims, String> {
     })
 }
 
+fn parse_spec_augment(s: &str) -> Result<bitgru::data::augment::SpecAugment, String> {
+    s.parse().map_err(|e: bitgru::Error| e.to_string())
+}
+
+/// `LO,HI` in dB with LO <= HI.
+fn parse_snr(s: &str) -> Result<(f64, f64), String> {
+    let v: Vec<f64> = s
+        .split(',')
+        .map(|p| p.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("{s:?}: {e}"))?;
+    match v[..] {
+        [lo, hi] if lo.is_finite() && hi.is_finite() && lo <= hi => Ok((lo, hi)),
+        _ => Err(format!(
+            "{s:?}: expected LO,HI in dB with LO <= HI (e.g. 0,15)"
+        )),
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct TrainArgs {
     /// Task: row-mnist, pixel-mnist, kws4, kws10.
@@ -880,6 +899,60 @@ pub struct TrainArgs {
     /// No progress bar (log lines only).
     #[arg(long)]
     pub quiet: bool,
+    /// Label smoothing ε of the training loss: the target is (1 − ε)·one-hot + ε/classes
+    /// (0 = plain cross-entropy).
+    #[arg(long, default_value_t = 0.0, value_name = "EPS")]
+    pub label_smoothing: f32,
+    #[command(flatten)]
+    pub augment: KwsAugmentArgs,
+}
+
+/// Keyword-spotting augmentation (kws4, kws10 only; recorded in the checkpoint and the model).
+#[derive(Debug, Args)]
+pub struct KwsAugmentArgs {
+    /// KWS: largest random time shift of a clip either way, in ms (zero fill). Larger shifts
+    /// train for streaming, where a word starts anywhere in the window.
+    #[arg(
+        long,
+        default_value_t = 100.0,
+        value_name = "MS",
+        help_heading = "Keyword-spotting augmentation"
+    )]
+    pub shift_ms: f64,
+    /// KWS: probability that a clip gets a background-noise segment.
+    #[arg(
+        long,
+        default_value_t = 0.8,
+        value_name = "P",
+        help_heading = "Keyword-spotting augmentation"
+    )]
+    pub noise_prob: f64,
+    /// KWS: signal-to-noise range of the mixed background noise, LO,HI in dB (uniform).
+    #[arg(long, default_value = "5,20", value_parser = parse_snr, value_name = "LO,HI", help_heading = "Keyword-spotting augmentation")]
+    pub snr: (f64, f64),
+    /// KWS: SpecAugment masking of the (normalized) MFCC features,
+    /// TIME_MASKS,MAX_TIME_WIDTH,FREQ_MASKS,MAX_FREQ_WIDTH in frames / coefficients, e.g. 2,5,1,2
+    /// (masked values become the channel mean). Default: off.
+    #[arg(long, value_parser = parse_spec_augment, value_name = "T,TW,F,FW", help_heading = "Keyword-spotting augmentation")]
+    pub spec_augment: Option<bitgru::data::augment::SpecAugment>,
+    /// KWS: extra generated `_silence_` examples per epoch (training-noise segments at a random
+    /// gain), as a fraction of the training clips, e.g. 0.1 (0 = none).
+    #[arg(
+        long,
+        default_value_t = 0.0,
+        value_name = "F",
+        help_heading = "Keyword-spotting augmentation"
+    )]
+    pub silence_fraction: f64,
+    /// kws4: keep up to K × the mean keyword count of `_unknown_` clips (other words), e.g. 2
+    /// for more unknown speech.
+    #[arg(
+        long,
+        default_value_t = 1.0,
+        value_name = "K",
+        help_heading = "Keyword-spotting augmentation"
+    )]
+    pub unknown_cap: f64,
 }
 
 #[derive(Debug, Args)]

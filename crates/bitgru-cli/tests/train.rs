@@ -331,43 +331,60 @@ fn bench_train_reports_throughput() {
     assert!(v["samples_per_s"].as_f64().unwrap() > 0.0);
 }
 
-/// A checkpoint resumed with another --batch or another --limit is refused with the reason
-/// (before: the batch silently kept the checkpoint's, and a smaller --limit panicked).
-#[test]
-fn resume_with_other_batch_or_limit_is_refused() {
-    let dir = TempDir(std::env::temp_dir().join(format!("bitgru-resume-{}", std::process::id())));
+/// A temporary data root holding the synthetic MNIST, and a checkpoint path in it.
+fn synthetic_mnist_dir(tag: &str) -> (TempDir, PathBuf) {
+    let dir = TempDir(std::env::temp_dir().join(format!("{tag}-{}", std::process::id())));
     let data = dir.0.join("mnist");
     std::fs::create_dir_all(&data).unwrap();
     synthetic_mnist(&data);
     let ck = dir.0.join("ck.json");
+    (dir, ck)
+}
+
+/// `bitgru train` of a hidden-4 row-MNIST model on the synthetic data in `dir`, checkpointing to
+/// `ck`, with `extra` flags.
+fn train_tiny_row_mnist(
+    dir: &Path,
+    ck: &Path,
+    extra: &[&str],
+    resume: bool,
+) -> (bool, String, String) {
+    let mut c = bin();
+    c.args([
+        "train",
+        "--task",
+        "row-mnist",
+        "--hidden",
+        "4",
+        "--quiet",
+        "--seed",
+        "1",
+    ])
+    .args(extra)
+    .arg("--data")
+    .arg(dir)
+    .arg("--out")
+    .arg(dir.join("m.safetensors"))
+    .arg("--checkpoint")
+    .arg(ck);
+    if resume {
+        c.arg("--resume");
+    }
+    run(&mut c)
+}
+
+/// A checkpoint resumed with another --batch or another --limit is refused with the reason
+/// (before: the batch silently kept the checkpoint's, and a smaller --limit panicked).
+#[test]
+fn resume_with_other_batch_or_limit_is_refused() {
+    let (dir, ck) = synthetic_mnist_dir("bitgru-resume");
     let train = |limit: &str, batch: &str, resume: bool| {
-        let mut c = bin();
-        c.args([
-            "train",
-            "--task",
-            "row-mnist",
-            "--hidden",
-            "4",
-            "--limit",
-            limit,
-            "--batch",
-            batch,
-            "--quiet",
-            "--epochs",
-            "1",
-            "--seed",
-            "1",
-        ])
-        .arg("--data")
-        .arg(&dir.0)
-        .arg("--out")
-        .arg(dir.0.join("m.safetensors"))
-        .arg("--checkpoint")
-        .arg(&ck);
-        if resume {
-            c.arg("--resume");
-        }
-        run(&mut c)
+        train_tiny_row_mnist(
+            &dir.0,
+            &ck,
+            &["--limit", limit, "--batch", batch, "--epochs", "1"],
+            resume,
+        )
     };
     let (ok, _, err) = train("128", "32", false);
     assert!(ok, "{err}");
@@ -383,6 +400,52 @@ fn resume_with_other_batch_or_limit_is_refused() {
     );
 }
 
+/// --label-smoothing is recorded and a resume with another value is refused; the KWS
+/// augmentation flags are refused for MNIST and checked; `train --help` documents them.
+#[test]
+fn label_smoothing_and_augmentation_flags() {
+    let (dir, ck) = synthetic_mnist_dir("bitgru-smooth");
+    let train = |extra: &[&str], resume: bool| {
+        let mut args = vec!["--limit", "64", "--batch", "32"];
+        if !extra.contains(&"--epochs") {
+            args.extend(["--epochs", "1"]);
+        }
+        args.extend(extra);
+        train_tiny_row_mnist(&dir.0, &ck, &args, resume)
+    };
+    let (ok, _, err) = train(&["--label-smoothing", "0.1"], false);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&ck).unwrap()).unwrap();
+    assert!((v["config"]["label_smoothing"].as_f64().unwrap() - 0.1).abs() < 1e-6);
+    let (ok, _, err) = train(&["--epochs", "2"], true);
+    assert!(!ok && err.contains("label smoothing 0.1"), "{err}");
+    let (ok, _, err) = train(&["--label-smoothing", "0.1", "--epochs", "2"], true);
+    assert!(ok, "{err}");
+    let (ok, _, err) = train(&["--label-smoothing", "1"], false);
+    assert!(!ok && err.contains("label smoothing"), "{err}");
+    let (ok, _, err) = train(&["--spec-augment", "2,5,1,2"], false);
+    assert!(!ok && err.contains("kws4 and kws10 only"), "{err}");
+    let (ok, _, err) = train(&["--snr", "10,5"], false);
+    assert!(!ok && err.contains("LO <= HI"), "{err}");
+    let (ok, _, err) = train(&["--spec-augment", "2,5"], false);
+    assert!(!ok && err.contains("TIME_MASKS"), "{err}");
+    let (ok, out, err) = run(bin().args(["train", "--help"]));
+    assert!(ok, "{err}");
+    for flag in [
+        "--label-smoothing",
+        "--spec-augment",
+        "--snr",
+        "--noise-prob",
+        "--shift-ms",
+        "--silence-fraction",
+        "--unknown-cap",
+    ] {
+        assert!(out.contains(flag), "train --help lacks {flag}:\n{out}");
+    }
+}
+
+/// On the real data when ../shared/data is present: a short row-MNIST training run, integer
+/// evaluation on the real test set and a QAT pass (kept small: a few seconds).
 #[test]
 fn real_mnist_quick_train_eval_qat() {
     const TEST: &str = "real_mnist_quick_train_eval_qat";

@@ -2,7 +2,7 @@
 //! (trained on normalized features, folded into the input weights afterwards, so a model takes
 //! raw features), class balancing and, for keyword spotting, on-the-fly augmentation.
 use crate::audio::mfcc::{Mfcc, MfccConfig};
-use crate::data::augment::{AugmentConfig, Augmenter};
+use crate::data::augment::{Augmenter, KwsAugment, NoiseBank, SpecAugment};
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::model::FloatGru;
@@ -147,38 +147,94 @@ impl Normalization {
 }
 
 /// KWS training clips with on-the-fly augmentation (time shift, training-noise mixing, silence
-/// generated from training noise), MFCC and normalization per sample.
+/// generated from training noise), MFCC, normalization and optional feature masking per sample.
+/// Indexes past the clips are extra generated `_silence_` examples.
 pub struct KwsTrainSource {
-    pub clips: Vec<Vec<f32>>,
-    pub labels: Vec<usize>,
-    pub silence_label: usize,
-    pub augmenter: Augmenter,
-    pub mfcc: Mfcc,
-    pub norm: Option<Normalization>,
-    /// Probability that a `_silence_` example is generated from training noise instead of
-    /// using its clip.
-    pub generated_silence: f64,
+    clips: Vec<Vec<f32>>,
+    labels: Vec<usize>,
+    silence_label: usize,
+    augmenter: Augmenter,
+    mfcc: Mfcc,
+    norm: Option<Normalization>,
+    generated_silence: f64,
+    spec: SpecAugment,
+    extra_silence: usize,
+}
+
+impl KwsTrainSource {
+    /// A source over `clips` (all of one length) with the augmentation `aug` drawing from the
+    /// **training** noise bank; `norm` = None gives raw features (QAT of a folded model).
+    pub fn new(
+        clips: Vec<Vec<f32>>,
+        labels: Vec<usize>,
+        silence_label: usize,
+        aug: &KwsAugment,
+        training_noise: NoiseBank,
+        mfcc: Mfcc,
+        norm: Option<Normalization>,
+    ) -> Result<Self> {
+        aug.validate()?;
+        if clips.len() != labels.len() {
+            return Err(Error::length(
+                "KWS training labels",
+                clips.len(),
+                labels.len(),
+            ));
+        }
+        let len = clips.first().map_or(0, |c| c.len());
+        if let Some(k) = clips.iter().position(|c| c.len() != len) {
+            return Err(Error::length(
+                format!("KWS training clip {k}"),
+                len,
+                clips[k].len(),
+            ));
+        }
+        aug.spec.validate(mfcc.frames(len), mfcc.n_mfcc())?;
+        let extra_silence = aug.extra_silence_examples(clips.len());
+        Ok(KwsTrainSource {
+            augmenter: Augmenter::new(aug.waveform.clone(), training_noise)?,
+            clips,
+            labels,
+            silence_label,
+            mfcc,
+            norm,
+            generated_silence: aug.generated_silence,
+            spec: aug.spec,
+            extra_silence,
+        })
+    }
+
+    /// Generated `_silence_` examples after the clips.
+    pub fn extra_silence(&self) -> usize {
+        self.extra_silence
+    }
 }
 
 impl BatchSource for KwsTrainSource {
     fn len(&self) -> usize {
-        self.clips.len()
+        self.clips.len() + self.extra_silence
     }
     fn label(&self, idx: usize) -> usize {
-        self.labels[idx]
+        self.labels.get(idx).copied().unwrap_or(self.silence_label)
     }
     fn get(&self, idx: usize, rng: &mut ChaCha8Rng) -> Result<Cow<'_, [f32]>> {
-        let clip = &self.clips[idx];
-        let audio =
-            if self.labels[idx] == self.silence_label && rng.gen_bool(self.generated_silence) {
+        let audio = match self.clips.get(idx) {
+            None => self.augmenter.silence(self.clips[0].len(), rng)?,
+            Some(clip)
+                if self.labels[idx] == self.silence_label
+                    && rng.gen_bool(self.generated_silence) =>
+            {
                 self.augmenter.silence(clip.len(), rng)?
-            } else {
-                self.augmenter.augment(clip, rng)?
-            };
+            }
+            Some(clip) => self.augmenter.augment(clip, rng)?,
+        };
         let mut x = self.mfcc.compute(&audio);
         if let Some(n) = &self.norm {
             n.apply(&mut x);
         }
+        let channels = self.mfcc.n_mfcc();
+        let steps = x.len() / channels;
+        self.spec.apply(&mut x, steps, channels, rng)?;
         Ok(Cow::Owned(x))
     }
 }
@@ -189,8 +245,8 @@ pub fn default_mfcc() -> Result<Mfcc> {
 }
 
 /// The default augmentation.
-pub fn default_augment() -> AugmentConfig {
-    AugmentConfig::default()
+pub fn default_augment() -> KwsAugment {
+    KwsAugment::default()
 }
 
 /// Deterministically keeps at most `max_per_class` examples of each class listed in `classes`
@@ -460,6 +516,24 @@ mod native {
         limit: Option<usize>,
         val_limit: Option<usize>,
     ) -> Result<(TrainingSet, Dataset)> {
+        load_training_with(task, root, limit, val_limit, 1.0)
+    }
+
+    /// [`load_training`] with kws4's `_unknown_` capped at `unknown_cap` × the mean keyword
+    /// count (ignored by the other tasks; see [`KwsAugment::unknown_cap`]).
+    pub fn load_training_with(
+        task: Task,
+        root: &Path,
+        limit: Option<usize>,
+        val_limit: Option<usize>,
+        unknown_cap: f64,
+    ) -> Result<(TrainingSet, Dataset)> {
+        if !(unknown_cap.is_finite() && unknown_cap > 0.0) {
+            return Err(Error::invalid(
+                "unknown cap",
+                format!("{unknown_cap}, expected > 0"),
+            ));
+        }
         let dir = task_dir(task, root);
         if task.is_kws() {
             let kt = kws_task(task);
@@ -471,7 +545,8 @@ mod native {
                 let counts = set.class_counts();
                 let kw = kt.keywords().len();
                 let mean_kw = counts[..kw].iter().sum::<usize>() / kw.max(1);
-                keep = cap_classes(&set.labels, &[kt.unknown_label()], mean_kw.max(1));
+                let cap = (mean_kw as f64 * unknown_cap).round() as usize;
+                keep = cap_classes(&set.labels, &[kt.unknown_label()], cap.max(1));
             }
             let clips: Vec<Vec<f32>> = keep.iter().map(|&i| set.clips[i].samples.clone()).collect();
             let labels: Vec<usize> = keep.iter().map(|&i| set.labels[i]).collect();

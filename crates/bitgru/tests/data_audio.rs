@@ -1017,3 +1017,132 @@ fn truncated_mnist_labels_file_is_named() {
         "{e}"
     );
 }
+
+/// SpecAugment: masks whole time steps and whole channels, the same for the same generator,
+/// nothing (and no random draw) when off; the text form round-trips and bad forms are refused.
+#[test]
+fn spec_augment_masks_blocks_deterministically() {
+    use bitgru::data::augment::SpecAugment;
+    let sa: SpecAugment = "2,5,1,3".parse().unwrap();
+    assert_eq!(sa.to_string(), "2,5,1,3");
+    assert_eq!(
+        (
+            sa.time_masks,
+            sa.max_time_width,
+            sa.freq_masks,
+            sa.max_freq_width
+        ),
+        (2, 5, 1, 3)
+    );
+    for bad in ["2,5,1", "2,5,1,x", "", "1,2,3,4,5", "-1,2,3,4"] {
+        let e = bad.parse::<SpecAugment>().unwrap_err().to_string();
+        assert!(e.contains("SpecAugment"), "{bad}: {e}");
+    }
+    let (steps, ch) = (49, 10);
+    let mut masked_any = false;
+    for seed in 0..40 {
+        let mut x = vec![1.0f32; steps * ch];
+        let mut y = x.clone();
+        sa.apply(&mut x, steps, ch, &mut Augmenter::rng_for(seed, 0, 0))
+            .unwrap();
+        sa.apply(&mut y, steps, ch, &mut Augmenter::rng_for(seed, 0, 0))
+            .unwrap();
+        assert_eq!(x, y);
+        // Zeros are unions of full rows (time) and full columns (channels).
+        let zero_rows: Vec<bool> = x.chunks(ch).map(|r| r.iter().all(|&v| v == 0.0)).collect();
+        let zero_cols: Vec<bool> = (0..ch)
+            .map(|c| (0..steps).all(|t| x[t * ch + c] == 0.0))
+            .collect();
+        for t in 0..steps {
+            for c in 0..ch {
+                let z = x[t * ch + c] == 0.0;
+                assert_eq!(z, zero_rows[t] || zero_cols[c], "seed {seed} ({t}, {c})");
+            }
+        }
+        assert!(zero_rows.iter().filter(|&&z| z).count() <= 10);
+        assert!(zero_cols.iter().filter(|&&z| z).count() <= 3 || zero_rows.iter().all(|&z| z));
+        masked_any |= x.contains(&0.0);
+    }
+    assert!(masked_any);
+    // Off: unchanged, and the generator is untouched.
+    let off = SpecAugment::default();
+    let mut x = vec![1.0f32; steps * ch];
+    let mut r = Augmenter::rng_for(1, 0, 0);
+    off.apply(&mut x, steps, ch, &mut r).unwrap();
+    assert!(x.iter().all(|&v| v == 1.0));
+    assert_eq!(r.gen::<u64>(), Augmenter::rng_for(1, 0, 0).gen::<u64>());
+    // Widths beyond the sequence and wrong lengths are errors, not panics.
+    let wide: SpecAugment = "1,50,0,0".parse().unwrap();
+    let e = wide
+        .apply(&mut x, steps, ch, &mut r)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("max_time_width") && e.contains("49"), "{e}");
+    assert!(sa.apply(&mut x[..100], steps, ch, &mut r).is_err());
+}
+
+/// The KWS training source: extra generated `_silence_` examples after the clips, per-example
+/// results that depend only on the example's generator, and settings checked up front.
+#[test]
+fn kws_source_adds_silence_and_is_seeded() {
+    use bitgru::data::augment::KwsAugment;
+    use bitgru::task::{default_mfcc, KwsTrainSource};
+    use bitgru::train::BatchSource;
+    let recs = vec![ramp_recording("a", 60_000)];
+    let (train, _) = split_noise(&recs, 0.8).unwrap();
+    let clips: Vec<Vec<f32>> = (0..10)
+        .map(|k| {
+            (0..16000)
+                .map(|i| 0.2 * ((i * (k + 1)) as f32 * 0.01).sin())
+                .collect()
+        })
+        .collect();
+    let labels: Vec<usize> = (0..10).map(|k| k % 3).collect();
+    let aug = KwsAugment {
+        extra_silence: 0.3,
+        spec: "2,4,1,2".parse().unwrap(),
+        ..KwsAugment::default()
+    };
+    let make = |aug: &KwsAugment| {
+        KwsTrainSource::new(
+            clips.clone(),
+            labels.clone(),
+            1,
+            aug,
+            train.clone(),
+            default_mfcc().unwrap(),
+            None,
+        )
+    };
+    let src = make(&aug).unwrap();
+    assert_eq!((src.len(), src.extra_silence()), (13, 3));
+    assert_eq!((src.label(3), src.label(10), src.label(12)), (0, 1, 1));
+    for idx in [0, 4, 11] {
+        let a = src
+            .get(idx, &mut Augmenter::rng_for(3, 2, idx as u64))
+            .unwrap();
+        let b = src
+            .get(idx, &mut Augmenter::rng_for(3, 2, idx as u64))
+            .unwrap();
+        let c = src.get(idx, &mut Augmenter::rng_for(3, 2, 99)).unwrap();
+        assert_eq!(a.len(), 49 * 10);
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+    }
+    let bad = |aug: KwsAugment| make(&aug).err().map(|e| e.to_string()).unwrap_or_default();
+    let e = bad(KwsAugment {
+        extra_silence: -1.0,
+        ..KwsAugment::default()
+    });
+    assert!(e.contains("extra_silence"), "{e}");
+    let e = bad(KwsAugment {
+        spec: "1,2,1,11".parse().unwrap(),
+        ..KwsAugment::default()
+    });
+    assert!(e.contains("max_freq_width"), "{e}");
+    let e = bad(KwsAugment {
+        unknown_cap: 0.0,
+        ..KwsAugment::default()
+    });
+    assert!(e.contains("unknown_cap"), "{e}");
+}

@@ -1,13 +1,13 @@
 //! Float training: gradients against finite differences, learning a synthetic task, determinism,
 //! checkpoint/resume.
 use bitgru::synth::{random_model, SynthTask};
-use bitgru::train::{batch_grad, Grads, InMemory, TrainConfig, Trainer, Workspace};
+use bitgru::train::{batch_grad, Grads, InMemory, Loss, TrainConfig, Trainer, Workspace};
 use bitgru::FloatGru;
 
-fn loss(m: &FloatGru, xs: &[&[f32]], ys: &[usize], cw: Option<&[f32]>) -> f64 {
+fn loss(m: &FloatGru, xs: &[&[f32]], ys: &[usize], loss: Loss<'_>) -> f64 {
     let mut g = Grads::zeros_like(m);
     let mut ws = Workspace::default();
-    let s = batch_grad(m, xs, ys, cw, None, xs.len() as f32, &mut g, &mut ws).unwrap();
+    let s = batch_grad(m, xs, ys, loss, None, xs.len() as f32, &mut g, &mut ws).unwrap();
     s.loss_sum / xs.len() as f64
 }
 
@@ -22,46 +22,109 @@ fn params_mut(m: &mut FloatGru, k: usize) -> &mut Vec<f32> {
     }
 }
 
-#[test]
-fn gradients_match_finite_differences() {
+/// The analytic gradient of `spec`'s loss against central finite differences (every third
+/// parameter of every tensor); returns the analytic gradient.
+fn check_gradients(spec: Loss<'_>) -> Grads {
     let m = random_model(3, 3, 5, 4);
     let task = SynthTask::new(4, 4, 6, 3, 0.5);
     let (xs, ys) = task.sample(5, 7);
     let refs: Vec<&[f32]> = xs.iter().map(|v| v.as_slice()).collect();
-    let cw = [1.0f32, 2.0, 0.5, 1.5];
     let mut g = Grads::zeros_like(&m);
     let mut ws = Workspace::default();
-    batch_grad(
-        &m,
-        &refs,
-        &ys,
-        Some(&cw),
-        None,
-        xs.len() as f32,
-        &mut g,
-        &mut ws,
-    )
-    .unwrap();
-    let analytic = g.tensors().map(|t| t.clone());
+    batch_grad(&m, &refs, &ys, spec, None, xs.len() as f32, &mut g, &mut ws).unwrap();
     let eps = 1e-2f32;
     let mut worst = 0f64;
     let mut checked = 0;
-    for (k, grad) in analytic.iter().enumerate() {
+    for (k, grad) in g.tensors().iter().enumerate() {
         for i in (0..grad.len()).step_by(3) {
             let mut mp = m.clone();
             params_mut(&mut mp, k)[i] += eps;
             let mut mm = m.clone();
             params_mut(&mut mm, k)[i] -= eps;
-            let numeric = (loss(&mp, &refs, &ys, Some(&cw)) - loss(&mm, &refs, &ys, Some(&cw)))
-                / (2.0 * eps as f64);
+            let numeric =
+                (loss(&mp, &refs, &ys, spec) - loss(&mm, &refs, &ys, spec)) / (2.0 * eps as f64);
             let err = (numeric - grad[i] as f64).abs()
                 / (numeric.abs().max(grad[i].abs() as f64).max(1e-2));
             worst = worst.max(err);
             checked += 1;
         }
     }
-    eprintln!("finite differences: {checked} parameters, worst relative error {worst:.2e}");
+    eprintln!(
+        "finite differences ({spec:?}): {checked} parameters, worst relative error {worst:.2e}"
+    );
     assert!(worst < 2e-2, "worst relative error {worst}");
+    g
+}
+
+#[test]
+fn gradients_match_finite_differences() {
+    check_gradients(Loss::weighted(Some(&[1.0, 2.0, 0.5, 1.5])));
+}
+
+/// Label smoothing: the gradient of the smoothed loss matches finite differences (with and
+/// without class weights), differs from the plain one, and ε outside [0, 1) is refused.
+#[test]
+fn label_smoothing_gradients_match_finite_differences() {
+    let cw = [1.0f32, 2.0, 0.5, 1.5];
+    let plain = check_gradients(Loss::weighted(Some(&cw)));
+    let smooth = check_gradients(Loss {
+        class_weights: Some(&cw),
+        label_smoothing: 0.2,
+    });
+    check_gradients(Loss {
+        class_weights: None,
+        label_smoothing: 0.1,
+    });
+    assert_ne!(plain.w_fc, smooth.w_fc);
+    // Σ_c δlogit_c = w·(Σ p − Σ target) = 0 per sample, so the head-bias gradient sums to 0.
+    let sum: f32 = smooth.b_fc.iter().sum();
+    assert!(sum.abs() < 1e-5, "{sum}");
+    // Equal logits: the loss is ln C whatever ε (the target is a distribution).
+    let m0 = {
+        let mut m = random_model(3, 3, 5, 4);
+        m.w_fc.iter_mut().for_each(|v| *v = 0.0);
+        m.b_fc.iter_mut().for_each(|v| *v = 0.0);
+        m
+    };
+    let x = vec![0.5f32; 18];
+    for eps in [0.0, 0.3] {
+        let l = loss(
+            &m0,
+            &[&x],
+            &[2],
+            Loss {
+                class_weights: None,
+                label_smoothing: eps,
+            },
+        );
+        assert!((l - 4f64.ln()).abs() < 1e-5, "ε {eps}: {l}");
+    }
+    for bad in [1.0f32, -0.1, f32::NAN] {
+        let mut g = Grads::zeros_like(&m0);
+        let err = batch_grad(
+            &m0,
+            &[&x],
+            &[0],
+            Loss {
+                class_weights: None,
+                label_smoothing: bad,
+            },
+            None,
+            1.0,
+            &mut g,
+            &mut Workspace::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("label smoothing"), "{err}");
+        let cfg = TrainConfig {
+            label_smoothing: bad,
+            ..config(1)
+        };
+        let (xs, ys) = SynthTask::new(1, 4, 6, 3, 0.5).sample(2, 8);
+        let data = InMemory { xs: &xs, ys: &ys };
+        assert!(Trainer::new(random_model(1, 3, 4, 4), cfg, &data).is_err());
+    }
 }
 
 #[test]
@@ -73,7 +136,7 @@ fn truncated_bptt_only_changes_early_gradients() {
     let run = |k: Option<usize>| {
         let mut g = Grads::zeros_like(&m);
         let mut ws = Workspace::default();
-        batch_grad(&m, &refs, &ys, None, k, 5.0, &mut g, &mut ws).unwrap();
+        batch_grad(&m, &refs, &ys, Loss::default(), k, 5.0, &mut g, &mut ws).unwrap();
         g
     };
     let full = run(None);
@@ -137,10 +200,20 @@ fn learns_a_synthetic_task_deterministically() {
 
 #[test]
 fn checkpoint_resume_is_identical() {
+    for eps in [0.0, 0.1] {
+        resume_is_identical(eps);
+    }
+}
+
+fn resume_is_identical(label_smoothing: f32) {
     let task = SynthTask::new(31, 3, 8, 2, 0.8);
     let (xs, ys) = task.sample(32, 200);
     let train = InMemory { xs: &xs, ys: &ys };
-    let mut a = Trainer::new(random_model(2, 2, 8, 3), config(3), &train).unwrap();
+    let cfg = TrainConfig {
+        label_smoothing,
+        ..config(3)
+    };
+    let mut a = Trainer::new(random_model(2, 2, 8, 3), cfg, &train).unwrap();
     for _ in 0..9 {
         let s = a.step(&train).unwrap();
         if s.epoch_done {
@@ -149,6 +222,7 @@ fn checkpoint_resume_is_identical() {
     }
     let ck = a.checkpoint();
     let mut b = Trainer::restore(&ck).unwrap();
+    assert_eq!(b.config.label_smoothing, label_smoothing);
     for _ in 0..9 {
         let sa = a.step(&train).unwrap();
         let sb = b.step(&train).unwrap();
@@ -246,7 +320,7 @@ fn qat_gradient_tracks_float_gradient_at_8_bits() {
         &m,
         &refs,
         &ys,
-        None,
+        Loss::default(),
         None,
         64.0,
         &mut gf,
@@ -261,7 +335,7 @@ fn qat_gradient_tracks_float_gradient_at_8_bits() {
             &spec,
             &refs,
             &ys,
-            None,
+            Loss::default(),
             64.0,
             &mut gq,
             &mut QatWorkspace::default(),
@@ -281,4 +355,88 @@ fn qat_gradient_tracks_float_gradient_at_8_bits() {
     eprintln!("cosine(float grad, STE grad): 8-bit {c8:.4}, 2-bit {c2:.4}");
     assert!(c8 > 0.95, "{c8}");
     assert!(c2 < c8);
+}
+
+/// Keyword-spotting training stream (waveform augmentation, SpecAugment masks, extra generated
+/// silence) with label smoothing: a run resumed from a mid-epoch checkpoint is bit-identical to
+/// the uninterrupted run, and the checkpoint records the settings.
+#[test]
+fn kws_augmented_resume_is_identical_and_recorded() {
+    use bitgru::data::augment::{KwsAugment, NoiseBank, SpecAugment};
+    use bitgru::task::{default_mfcc, KwsTrainSource};
+    use bitgru::train::BatchSource;
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+    let labels: Vec<usize> = (0..12).map(|k| k % 3).collect();
+    let clips: Vec<Vec<f32>> = labels
+        .iter()
+        .map(|&l| {
+            (0..16000)
+                .map(|i| {
+                    0.3 * ((i as f32) * 0.02 * (l + 1) as f32).sin() + rng.gen_range(-0.01..0.01)
+                })
+                .collect()
+        })
+        .collect();
+    let noise = NoiseBank {
+        parts: vec![(
+            "n".into(),
+            (0..40_000).map(|_| rng.gen_range(-0.5..0.5)).collect(),
+        )],
+    };
+    let mut aug = KwsAugment {
+        spec: "2,5,1,2".parse::<SpecAugment>().unwrap(),
+        extra_silence: 0.5,
+        ..KwsAugment::default()
+    };
+    aug.waveform.max_shift_ms = 200.0;
+    aug.waveform.snr_db = (0.0, 10.0);
+    let src =
+        KwsTrainSource::new(clips, labels, 2, &aug, noise, default_mfcc().unwrap(), None).unwrap();
+    assert_eq!(src.len(), 18);
+    assert_eq!(src.label(15), 2, "extra examples are _silence_");
+    let cfg = |shards| TrainConfig {
+        epochs: 3,
+        batch_size: 4,
+        lr: 1e-2,
+        warmup_steps: 2,
+        seed: 9,
+        shards,
+        balance_classes: true,
+        label_smoothing: 0.1,
+        augment: Some(aug.clone()),
+        ..TrainConfig::default()
+    };
+    let mut a = Trainer::new(random_model(4, 10, 6, 3), cfg(2), &src).unwrap();
+    for _ in 0..7 {
+        if a.step(&src).unwrap().epoch_done {
+            a.end_epoch(None).unwrap();
+        }
+    }
+    let ck = a.checkpoint();
+    let v: serde_json::Value = serde_json::from_slice(&ck).unwrap();
+    assert_eq!(v["config"]["label_smoothing"].as_f64().unwrap() as f32, 0.1);
+    assert_eq!(v["config"]["augment"]["spec"]["max_time_width"], 5);
+    assert_eq!(v["config"]["augment"]["extra_silence"], 0.5);
+    assert_eq!(v["config"]["augment"]["waveform"]["snr_db"][1], 10.0);
+    let mut b = Trainer::restore_for(&ck, &src).unwrap();
+    assert_eq!(b.config, a.config);
+    let mut c = Trainer::new(random_model(4, 10, 6, 3), cfg(2), &src).unwrap();
+    for k in 0..7 {
+        let sa = a.step(&src).unwrap();
+        let sb = b.step(&src).unwrap();
+        assert_eq!(sa.loss, sb.loss, "step {k} after resuming");
+        if sa.epoch_done {
+            a.end_epoch(None).unwrap();
+            b.end_epoch(None).unwrap();
+        }
+    }
+    assert_eq!(a.model, b.model);
+    // Uninterrupted from scratch: identical to `a` (checkpointed and continued).
+    for _ in 0..14 {
+        if c.step(&src).unwrap().epoch_done {
+            c.end_epoch(None).unwrap();
+        }
+    }
+    assert_eq!(a.model, c.model);
 }

@@ -1,8 +1,8 @@
 //! `bitgru train`, `bitgru qat`, `bitgru bench-train`.
-use crate::cli::{BenchTrainArgs, QatArgs, TrainArgs};
+use crate::cli::{BenchTrainArgs, KwsAugmentArgs, QatArgs, TrainArgs};
 use crate::util;
 use anyhow::{bail, Context, Result};
-use bitgru::data::augment::Augmenter;
+use bitgru::data::augment::KwsAugment;
 use bitgru::io::{ModelBundle, ModelMeta};
 use bitgru::task::{self, KwsTrainSource, Normalization, Task, TrainingSet};
 use bitgru::train::{
@@ -32,7 +32,12 @@ impl Source {
 }
 
 /// Builds the training source; `norm` = None trains on raw features (QAT of a folded model).
-fn source(data: &Path, set: TrainingSet, norm: Option<&Normalization>) -> Result<Source> {
+fn source(
+    data: &Path,
+    set: TrainingSet,
+    norm: Option<&Normalization>,
+    aug: &KwsAugment,
+) -> Result<Source> {
     Ok(match set {
         TrainingSet::Features(d) => Source::Features(match norm {
             Some(n) => n.apply_dataset(&d),
@@ -49,17 +54,46 @@ fn source(data: &Path, set: TrainingSet, norm: Option<&Normalization>) -> Result
                 .iter()
                 .position(|c| c == "_silence_")
                 .context("no _silence_ class")?;
-            Source::Kws(Box::new(KwsTrainSource {
+            Source::Kws(Box::new(KwsTrainSource::new(
                 clips,
                 labels,
                 silence_label,
-                augmenter: Augmenter::new(task::default_augment(), noise)?,
-                mfcc: task::default_mfcc()?,
-                norm: norm.cloned(),
-                generated_silence: 0.5,
-            }))
+                aug,
+                noise,
+                task::default_mfcc()?,
+                norm.cloned(),
+            )?))
         }
     })
+}
+
+impl KwsAugmentArgs {
+    /// The augmentation these flags ask for: `Some` for keyword spotting, `None` for MNIST
+    /// (where any non-default flag is an error: MNIST is not augmented).
+    fn for_task(&self, task: Task) -> Result<Option<KwsAugment>> {
+        let d = KwsAugment::default();
+        let mut a = d.clone();
+        a.waveform.max_shift_ms = self.shift_ms;
+        a.waveform.noise_prob = self.noise_prob;
+        a.waveform.snr_db = self.snr;
+        a.spec = self.spec_augment.unwrap_or_default();
+        a.extra_silence = self.silence_fraction;
+        a.unknown_cap = self.unknown_cap;
+        if !task.is_kws() {
+            if a != d {
+                bail!(
+                    "--shift-ms, --noise-prob, --snr, --spec-augment, --silence-fraction and \
+                     --unknown-cap apply to kws4 and kws10 only, not {task}"
+                );
+            }
+            return Ok(None);
+        }
+        if task != Task::Kws4 && a.unknown_cap != d.unknown_cap {
+            bail!("--unknown-cap applies to kws4 only (kws10 keeps every _unknown_ clip)");
+        }
+        a.validate().context("KWS augmentation")?;
+        Ok(Some(a))
+    }
 }
 
 fn bar(total: u64, quiet: bool) -> ProgressBar {
@@ -226,8 +260,13 @@ pub fn run(a: &TrainArgs) -> Result<()> {
         util::check_writable(ck, "--checkpoint")?;
     }
 
-    let (set, val) = task::load_training(a.task, &a.data, a.limit, a.val_limit)
-        .with_context(|| format!("loading {} training data from {}", a.task, a.data.display()))?;
+    let augment = a.augment.for_task(a.task)?;
+    bitgru::train::check_label_smoothing(a.label_smoothing).context("--label-smoothing")?;
+    let unknown_cap = augment.as_ref().map_or(1.0, |g| g.unknown_cap);
+    let (set, val) = task::load_training_with(a.task, &a.data, a.limit, a.val_limit, unknown_cap)
+        .with_context(|| {
+        format!("loading {} training data from {}", a.task, a.data.display())
+    })?;
     let features = set.features().clone();
     let norm = Normalization::from_dataset(&features);
     let val_n = norm.apply_dataset(&val);
@@ -241,8 +280,21 @@ pub fn run(a: &TrainArgs) -> Result<()> {
             features.input
         );
     }
-    let src = source(&a.data, set, Some(&norm))?;
+    let src = source(
+        &a.data,
+        set,
+        Some(&norm),
+        augment.as_ref().unwrap_or(&KwsAugment::default()),
+    )?;
     let train = src.as_dyn();
+    if let Source::Kws(k) = &src {
+        if k.extra_silence() > 0 {
+            eprintln!(
+                "plus {} generated _silence_ examples per epoch",
+                k.extra_silence()
+            );
+        }
+    }
     let val_src = &val_n;
     let config = TrainConfig {
         epochs: a.epochs,
@@ -258,6 +310,8 @@ pub fn run(a: &TrainArgs) -> Result<()> {
         tbptt: a.tbptt,
         shards: a.shards.unwrap_or(4),
         balance_classes: a.task.is_kws(),
+        label_smoothing: a.label_smoothing,
+        augment: augment.clone(),
     };
     let mut trainer = match (&a.checkpoint, resumed) {
         (Some(ck), Some(_)) => {
@@ -274,7 +328,26 @@ pub fn run(a: &TrainArgs) -> Result<()> {
                     classes.len()
                 );
             }
+            // Checkpoints from before these settings were recorded trained KWS with the default
+            // augmentation and no smoothing.
+            let ck_aug = match (&t.config.augment, a.task.is_kws()) {
+                (None, true) => Some(KwsAugment::default()),
+                (g, _) => g.clone(),
+            };
+            if ck_aug != augment || t.config.label_smoothing != a.label_smoothing {
+                bail!(
+                    "checkpoint {} was trained with label smoothing {} and augmentation {}, this \
+                     run asks for label smoothing {} and augmentation {}: resume with the same \
+                     flags (the training stream depends on them)",
+                    ck.display(),
+                    t.config.label_smoothing,
+                    serde_json::to_string(&ck_aug)?,
+                    a.label_smoothing,
+                    serde_json::to_string(&augment)?
+                );
+            }
             // --epochs may extend a finished or running schedule (the cosine is re-planned).
+            t.config.augment = augment.clone();
             t.config.epochs = a.epochs;
             eprintln!(
                 "resumed from {} at epoch {}, step {}",
@@ -471,7 +544,7 @@ impl QatData {
         }
         Ok(QatData {
             task,
-            src: source(data, set, None)?,
+            src: source(data, set, None, &task::default_augment())?,
             val,
         })
     }
@@ -524,6 +597,7 @@ pub(crate) fn qat_genome(
         seed: run.seed,
         shards: run.shards,
         balance_classes: data.task.is_kws(),
+        augment: data.task.is_kws().then(task::default_augment),
         ..TrainConfig::default()
     };
     let mut t = Trainer::new(bundle.model.clone(), config, train)?;

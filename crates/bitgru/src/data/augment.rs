@@ -273,3 +273,188 @@ impl Augmenter {
             .collect())
     }
 }
+
+/// SpecAugment-style masking of a feature sequence `[steps, channels]`: `time_masks` blocks of
+/// consecutive time steps and `freq_masks` blocks of consecutive channels are set to 0 (the
+/// channel mean when the features are normalized, as in training). Each block's width is uniform
+/// in `0..=max_*_width` and its start uniform over the positions where it fits. All zero = off
+/// (then no random numbers are drawn).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SpecAugment {
+    pub time_masks: usize,
+    pub max_time_width: usize,
+    pub freq_masks: usize,
+    pub max_freq_width: usize,
+}
+
+impl SpecAugment {
+    /// True when no mask is applied.
+    pub fn is_off(&self) -> bool {
+        (self.time_masks == 0 || self.max_time_width == 0)
+            && (self.freq_masks == 0 || self.max_freq_width == 0)
+    }
+
+    /// Checks that the widths fit a `[steps, channels]` sequence.
+    pub fn validate(&self, steps: usize, channels: usize) -> Result<()> {
+        if self.max_time_width > steps {
+            return Err(Error::invalid(
+                "SpecAugment max_time_width",
+                format!("{}, the sequence has {steps} steps", self.max_time_width),
+            ));
+        }
+        if self.max_freq_width > channels {
+            return Err(Error::invalid(
+                "SpecAugment max_freq_width",
+                format!(
+                    "{}, the sequence has {channels} channels",
+                    self.max_freq_width
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Masks `x` (`steps × channels`, row-major) in place.
+    pub fn apply(
+        &self,
+        x: &mut [f32],
+        steps: usize,
+        channels: usize,
+        rng: &mut impl Rng,
+    ) -> Result<()> {
+        if self.is_off() {
+            return Ok(());
+        }
+        self.validate(steps, channels)?;
+        if x.len() != steps * channels {
+            return Err(Error::length(
+                "SpecAugment sequence",
+                steps * channels,
+                x.len(),
+            ));
+        }
+        if self.max_time_width > 0 {
+            for _ in 0..self.time_masks {
+                let (t0, w) = random_block(rng, self.max_time_width, steps);
+                x[t0 * channels..(t0 + w) * channels].fill(0.0);
+            }
+        }
+        if self.max_freq_width > 0 {
+            for _ in 0..self.freq_masks {
+                let (c0, w) = random_block(rng, self.max_freq_width, channels);
+                for row in x.chunks_exact_mut(channels) {
+                    row[c0..c0 + w].fill(0.0);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `TIME_MASKS,MAX_TIME_WIDTH,FREQ_MASKS,MAX_FREQ_WIDTH`, e.g. `2,5,1,2`.
+impl std::str::FromStr for SpecAugment {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<SpecAugment> {
+        let v: Vec<usize> = s
+            .split(',')
+            .map(|p| p.trim().parse::<usize>())
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| Error::invalid("SpecAugment", format!("{s:?}: {e}")))?;
+        match v[..] {
+            [time_masks, max_time_width, freq_masks, max_freq_width] => Ok(SpecAugment {
+                time_masks,
+                max_time_width,
+                freq_masks,
+                max_freq_width,
+            }),
+            _ => Err(Error::invalid(
+                "SpecAugment",
+                format!(
+                    "{s:?}: expected four comma-separated counts \
+                     TIME_MASKS,MAX_TIME_WIDTH,FREQ_MASKS,MAX_FREQ_WIDTH (e.g. 2,5,1,2)"
+                ),
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for SpecAugment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{},{},{},{}",
+            self.time_masks, self.max_time_width, self.freq_masks, self.max_freq_width
+        )
+    }
+}
+
+/// `(start, width)` of a block: width uniform in `0..=max`, start uniform where it fits in `dim`.
+fn random_block(rng: &mut impl Rng, max: usize, dim: usize) -> (usize, usize) {
+    let w = rng.gen_range(0..=max);
+    (rng.gen_range(0..=dim - w), w)
+}
+
+/// Everything that shapes the keyword-spotting training stream (recorded in checkpoints and
+/// model metadata): waveform augmentation, feature masking, and how many `_silence_` and
+/// `_unknown_` examples an epoch holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct KwsAugment {
+    /// Time shift, background noise and generated-silence gain.
+    pub waveform: AugmentConfig,
+    /// Feature masking (off by default).
+    pub spec: SpecAugment,
+    /// Probability that a `_silence_` example is generated from training noise instead of
+    /// using its clip.
+    pub generated_silence: f64,
+    /// Extra generated `_silence_` examples in every epoch, as a fraction of the training clips
+    /// (0 = none).
+    pub extra_silence: f64,
+    /// kws4 only: `_unknown_` is capped at this multiple of the mean keyword count.
+    pub unknown_cap: f64,
+}
+
+impl Default for KwsAugment {
+    /// The augmentation of the first default models: [`AugmentConfig::default`], no masking,
+    /// half of the `_silence_` examples generated, no extra silence, `_unknown_` capped at the
+    /// mean keyword count.
+    fn default() -> Self {
+        KwsAugment {
+            waveform: AugmentConfig::default(),
+            spec: SpecAugment::default(),
+            generated_silence: 0.5,
+            extra_silence: 0.0,
+            unknown_cap: 1.0,
+        }
+    }
+}
+
+impl KwsAugment {
+    /// Checks every range.
+    pub fn validate(&self) -> Result<()> {
+        self.waveform.validate()?;
+        let bad = |detail: String| Err(Error::invalid("KwsAugment", detail));
+        if !(0.0..=1.0).contains(&self.generated_silence) {
+            return bad(format!(
+                "generated_silence {} must be in [0, 1]",
+                self.generated_silence
+            ));
+        }
+        if !(self.extra_silence.is_finite() && (0.0..=10.0).contains(&self.extra_silence)) {
+            return bad(format!(
+                "extra_silence {} must be in [0, 10]",
+                self.extra_silence
+            ));
+        }
+        if !(self.unknown_cap.is_finite() && self.unknown_cap > 0.0) {
+            return bad(format!("unknown_cap {} must be > 0", self.unknown_cap));
+        }
+        Ok(())
+    }
+
+    /// Extra generated `_silence_` examples for `clips` training clips.
+    pub fn extra_silence_examples(&self, clips: usize) -> usize {
+        (self.extra_silence * clips as f64).round() as usize
+    }
+}

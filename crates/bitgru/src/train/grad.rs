@@ -149,19 +149,57 @@ pub(crate) fn add_row_sums(rows: &[f32], acc: &mut [f32]) {
     }
 }
 
+/// What the training loss is: softmax cross-entropy against the label, optionally weighted per
+/// class (balancing) and with label smoothing.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Loss<'a> {
+    /// Per-class weight of a sample's loss (`None` = all 1).
+    pub class_weights: Option<&'a [f32]>,
+    /// Label smoothing ε in `[0, 1)`: the target is `(1 − ε)·onehot_y + ε/C` (0 = plain
+    /// cross-entropy).
+    pub label_smoothing: f32,
+}
+
+impl<'a> Loss<'a> {
+    /// Cross-entropy weighted by `class_weights`, no smoothing.
+    pub fn weighted(class_weights: Option<&'a [f32]>) -> Self {
+        Loss {
+            class_weights,
+            label_smoothing: 0.0,
+        }
+    }
+}
+
+/// Checks a label-smoothing ε (finite, `0 ≤ ε < 1`).
+pub fn check_label_smoothing(eps: f32) -> Result<()> {
+    if eps.is_finite() && (0.0..1.0).contains(&eps) {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "label smoothing",
+            format!("{eps}, expected 0 <= ε < 1"),
+        ))
+    }
+}
+
 /// Softmax cross-entropy of a batch of logit rows (`[B, C]`), in place: returns the batch
-/// statistics and leaves `δlogits = w_y (softmax − onehot_y) / norm` in `logits`.
+/// statistics and leaves `δlogits = w_y (softmax − target_y) / norm` in `logits`, where
+/// `target_y = (1 − ε)·onehot_y + ε/C` ([`Loss::label_smoothing`]). The loss of a sample is
+/// `w_y · (−Σ_c target_c · log softmax_c)`.
 pub(crate) fn softmax_cross_entropy(
     logits: &mut [f32],
     classes: usize,
     labels: &[usize],
-    class_weights: Option<&[f32]>,
+    loss: Loss<'_>,
     norm: f32,
 ) -> Result<BatchStats> {
+    check_label_smoothing(loss.label_smoothing)?;
     let mut stats = BatchStats {
         n: labels.len(),
         ..Default::default()
     };
+    let eps = loss.label_smoothing;
+    let off = eps / classes as f32;
     for (row, &y) in logits.chunks_exact_mut(classes).zip(labels) {
         if y >= classes {
             return Err(Error::invalid(
@@ -178,12 +216,24 @@ pub(crate) fn softmax_cross_entropy(
         }
         stats.correct += (pred == y) as usize;
         let sum: f32 = row.iter().map(|v| libm::expf(v - max)).sum();
-        let w = class_weights.map_or(1.0, |cw| cw[y]);
-        stats.loss_sum += (w * (sum.ln() + max - row[y])) as f64;
+        let w = loss.class_weights.map_or(1.0, |cw| cw[y]);
+        let lse = sum.ln() + max;
+        let mut ce = lse - row[y];
+        if eps > 0.0 {
+            // −Σ_c target_c (x_c − lse) = lse − (1 − ε) x_y − ε/C Σ_c x_c.
+            let mean: f32 = row.iter().sum::<f32>() / classes as f32;
+            ce = lse - (1.0 - eps) * row[y] - eps * mean;
+        }
+        stats.loss_sum += (w * ce) as f64;
         stats.weight_sum += w as f64;
         for (c, v) in row.iter_mut().enumerate() {
             let p = libm::expf(*v - max) / sum;
-            *v = w * (p - (c == y) as u8 as f32) / norm;
+            let target = if eps > 0.0 {
+                off + if c == y { 1.0 - eps } else { 0.0 }
+            } else {
+                (c == y) as u8 as f32
+            };
+            *v = w * (p - target) / norm;
         }
     }
     Ok(stats)
@@ -211,15 +261,15 @@ pub(crate) use crate::math::fast_tanh;
 use crate::math::sigmoid;
 
 /// Accumulates into `g` the gradient of `Σ_b w_b · CE(logits_b, y_b) / norm` and returns the
-/// batch statistics. All sequences must have the same length. `weights` (per class) balances
-/// classes; `tbptt` limits back-propagation to the last k steps; `norm` is the divisor of the
+/// batch statistics. All sequences must have the same length. `loss` gives the per-class
+/// weights `w` (balancing) and label smoothing; `tbptt` limits back-propagation to the last k steps; `norm` is the divisor of the
 /// loss (the full mini-batch size when a batch is split into shards).
 #[allow(clippy::too_many_arguments)]
 pub fn batch_grad(
     m: &FloatGru,
     xs: &[&[f32]],
     labels: &[usize],
-    class_weights: Option<&[f32]>,
+    loss: Loss<'_>,
     tbptt: Option<usize>,
     norm: f32,
     g: &mut Grads,
@@ -321,7 +371,7 @@ pub fn batch_grad(
         1.0,
         &mut ws.logits,
     );
-    let stats = softmax_cross_entropy(&mut ws.logits, c_sz, labels, class_weights, norm)?;
+    let stats = softmax_cross_entropy(&mut ws.logits, c_sz, labels, loss, norm)?;
     let dlogits = &ws.logits;
     gemm(
         c_sz,

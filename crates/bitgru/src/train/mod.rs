@@ -8,7 +8,7 @@ pub mod grad;
 pub mod qat;
 mod trainer;
 
-pub use grad::{batch_grad, BatchStats, Grads, Workspace};
+pub use grad::{batch_grad, check_label_smoothing, BatchStats, Grads, Loss, Workspace};
 pub use qat::{qat_batch_grad, QatSpec, QatWorkspace};
 pub use trainer::{
     evaluate_float, evaluate_integer, BatchSource, EpochRecord, InMemory, QatConfig, Schedule,

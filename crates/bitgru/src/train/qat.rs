@@ -156,7 +156,7 @@ pub fn qat_batch_grad(
     spec: &QatSpec,
     xs: &[&[f32]],
     labels: &[usize],
-    class_weights: Option<&[f32]>,
+    loss: super::grad::Loss<'_>,
     norm: f32,
     g: &mut Grads,
     ws: &mut QatWorkspace,
@@ -340,8 +340,7 @@ pub fn qat_batch_grad(
         1.0,
         &mut ws.logits,
     );
-    let stats =
-        super::grad::softmax_cross_entropy(&mut ws.logits, c_sz, labels, class_weights, norm)?;
+    let stats = super::grad::softmax_cross_entropy(&mut ws.logits, c_sz, labels, loss, norm)?;
     // Head gradients (STE through the weight quantizer).
     let mut dwfc = vec![0f32; c_sz * h_sz];
     gemm(

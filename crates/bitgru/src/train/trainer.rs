@@ -42,6 +42,13 @@ pub struct TrainConfig {
     pub shards: usize,
     /// Weight the loss by inverse class frequency.
     pub balance_classes: bool,
+    /// Label smoothing ε of the training loss (0 = off; see [`super::Loss`]).
+    #[serde(default)]
+    pub label_smoothing: f32,
+    /// Keyword spotting: the augmentation that makes the training stream (recorded so a
+    /// checkpoint says how it was trained and a resume can insist on the same stream).
+    #[serde(default)]
+    pub augment: Option<crate::data::augment::KwsAugment>,
 }
 
 impl Default for TrainConfig {
@@ -60,6 +67,8 @@ impl Default for TrainConfig {
             tbptt: None,
             shards: 4,
             balance_classes: false,
+            label_smoothing: 0.0,
+            augment: None,
         }
     }
 }
@@ -184,6 +193,10 @@ impl Trainer {
                 "batch_size and shards must be positive",
             ));
         }
+        super::check_label_smoothing(config.label_smoothing)?;
+        if let Some(a) = &config.augment {
+            a.validate()?;
+        }
         let class_weights = if config.balance_classes {
             let mut counts = vec![0usize; model.classes];
             for i in 0..data.len() {
@@ -272,7 +285,10 @@ impl Trainer {
         let chunk = bs.div_ceil(shards);
         let norm = bs as f32;
         let model = &self.model;
-        let cw = self.class_weights.as_deref();
+        let loss = super::Loss {
+            class_weights: self.class_weights.as_deref(),
+            label_smoothing: self.config.label_smoothing,
+        };
         let tbptt = self.config.tbptt;
         let spec = self
             .qat
@@ -293,11 +309,11 @@ impl Trainer {
             let st = match &spec {
                 Some(spec) => {
                     let mut ws = QatWorkspace::default();
-                    qat_batch_grad(model, spec, &refs, &ys, cw, norm, &mut g, &mut ws)?
+                    qat_batch_grad(model, spec, &refs, &ys, loss, norm, &mut g, &mut ws)?
                 }
                 None => {
                     let mut ws = Workspace::default();
-                    batch_grad(model, &refs, &ys, cw, tbptt, norm, &mut g, &mut ws)?
+                    batch_grad(model, &refs, &ys, loss, tbptt, norm, &mut g, &mut ws)?
                 }
             };
             Ok((g, st))
@@ -490,6 +506,14 @@ impl Trainer {
                 );
             }
         }
+        if let Err(e) = super::check_label_smoothing(c.label_smoothing) {
+            return bad("config.label_smoothing", e.to_string());
+        }
+        if let Some(a) = &c.augment {
+            if let Err(e) = a.validate() {
+                return bad("config.augment", e.to_string());
+            }
+        }
         self.model.validate()?;
         let shapes = Grads::zeros_like(&self.model);
         for (what, g) in [("Adam m", &self.opt.m), ("Adam v", &self.opt.v)] {
@@ -611,7 +635,16 @@ pub fn evaluate_float(model: &FloatGru, data: &dyn BatchSource) -> Result<BatchS
         let refs: Vec<&[f32]> = xs.iter().map(|v| v.as_slice()).collect();
         let mut g = Grads::zeros_like(model);
         let mut ws = Workspace::default();
-        batch_grad(model, &refs, &ys, None, Some(0), 1.0, &mut g, &mut ws)
+        batch_grad(
+            model,
+            &refs,
+            &ys,
+            super::Loss::default(),
+            Some(0),
+            1.0,
+            &mut g,
+            &mut ws,
+        )
     };
     let chunks = n.div_ceil(B);
     let parts: Vec<Result<BatchStats>> = crate::math::par_map_range(chunks, work);
