@@ -372,6 +372,9 @@ pub const MAX_UPLOAD_BYTES: usize = 256 << 20;
 /// Most clips in one upload.
 pub const MAX_CLIPS: usize = 20_000;
 
+/// Uploaded files: `(name or folder-relative path, bytes)`.
+pub type NamedFiles = Vec<(String, Vec<u8>)>;
+
 /// What a set of uploaded data files is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UploadFormat {

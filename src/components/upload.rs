@@ -44,7 +44,7 @@ pub fn DropZone(
     label: &'static str,
     hint: &'static str,
     #[prop(optional)] on_file: Option<Callback<(String, Vec<u8>)>>,
-    #[prop(optional)] on_files: Option<Callback<Vec<(String, Vec<u8>)>>>,
+    #[prop(optional)] on_files: Option<Callback<crate::data::NamedFiles>>,
     #[prop(optional)] on_error: Option<Callback<String>>,
     /// Accept several files (and hand them all to `on_files`).
     #[prop(optional)]
