@@ -7,7 +7,8 @@
 #   3. Playwright (playwright-core + Debian chromium): tests/e2e/app.spec.mjs (the built page,
 #      threaded and single-threaded) and tests/e2e/api.spec.mjs (pkg/ imported in a page).
 # Prints one line per step and a total `N passed, N failed`; exits non-zero on any failure.
-# Usage: scripts/test-web.sh   (SKIP_BUILD=1 reuses dist/ and pkg/)
+# Usage: scripts/test-web.sh   (SKIP_BUILD=1 reuses dist/ and pkg/; BITGRU_MEMORY=1 adds
+#        tests/e2e/memory.spec.mjs, the memory of a 48 x 40 search)
 set -uo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
@@ -57,6 +58,10 @@ if [ -f dist/index.html ]; then
   step "e2e app (Playwright)" node --test --test-reporter=spec tests/e2e/app.spec.mjs
 else
   steps_failed+=("e2e app: no dist/"); summary+=("FAILED e2e app: dist/ was not built")
+fi
+# Opt-in: the tab's memory during a full 48 × 40 search (minutes; docs/BENCHMARKS.md, "Browser app").
+if [ "${BITGRU_MEMORY:-0}" = 1 ] && [ -f dist/index.html ]; then
+  step "e2e memory, 48 x 40 search (Playwright)" node --test --test-reporter=spec tests/e2e/memory.spec.mjs
 fi
 if [ -f pkg/bitgru_web.js ]; then
   step "e2e JS API (Playwright)" node --test --test-reporter=spec tests/e2e/api.spec.mjs

@@ -126,6 +126,8 @@ pub struct AppState {
     pub search_status: RwSignal<SearchStatus>,
     pub progress: RwSignal<Option<Progress>>,
     pub checkpoint: RwSignal<Option<CheckpointInfo>>,
+    /// `(request, done, total)` of the running chunked evaluation.
+    pub eval_progress: RwSignal<Option<(crate::protocol::Id, usize, usize)>>,
     pub notices: RwSignal<Vec<Notice>>,
     next_notice: StoredValue<u32>,
     /// `auto`, `light` or `dark`.
@@ -150,6 +152,7 @@ impl AppState {
             search_status: RwSignal::new(SearchStatus::Idle),
             progress: RwSignal::new(None),
             checkpoint: RwSignal::new(None),
+            eval_progress: RwSignal::new(None),
             notices: RwSignal::new(Vec::new()),
             next_notice: StoredValue::new(1),
             theme: RwSignal::new(stored_theme()),
@@ -327,6 +330,9 @@ impl AppState {
                     }
                 });
                 self.progress.set(Some(progress));
+            }
+            FromWorker::EvalProgress { id, done, total } => {
+                self.eval_progress.set(Some((id, done, total)))
             }
             FromWorker::SearchPaused { .. } => self.search_status.set(SearchStatus::Paused),
             FromWorker::SearchEnded { end, .. } => self.search_status.set(match end {

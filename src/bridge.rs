@@ -320,12 +320,14 @@ fn answer_id(m: &FromWorker) -> Option<Id> {
         | FromWorker::CheckpointFound { id, .. }
         | FromWorker::File { id, .. }
         | FromWorker::Samples { id, .. }
-        | FromWorker::Done { id } => Some(*id),
+        | FromWorker::Done { id }
+        | FromWorker::EvaluationCancelled { id, .. } => Some(*id),
         FromWorker::Error { id, .. } => *id,
         FromWorker::Ready { .. }
         | FromWorker::SearchStarted { .. }
         | FromWorker::Generation { .. }
         | FromWorker::SearchPaused { .. }
-        | FromWorker::SearchEnded { .. } => None,
+        | FromWorker::SearchEnded { .. }
+        | FromWorker::EvalProgress { .. } => None,
     }
 }

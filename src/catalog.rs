@@ -140,10 +140,7 @@ pub fn model_url(key: &str) -> String {
 /// URLs of a bundled data set's files.
 pub fn data_urls(d: BundledData) -> &'static [&'static str] {
     match d {
-        BundledData::Mnist => &[
-            "./assets/data/mnist-test-500-images-idx3-ubyte.gz",
-            "./assets/data/mnist-test-500-labels-idx1-ubyte.gz",
-        ],
+        BundledData::Mnist => &["./assets/data/mnist-test-500.bin.gz"],
         BundledData::KwsMfcc => &["./assets/data/kws-validation-mfcc.bin.gz"],
         BundledData::None => &[],
     }

@@ -6,7 +6,7 @@ use crate::data::{self, EvalSet, MfccPack, MnistData};
 use crate::protocol::{
     expect_bufs, CheckpointInfo, ClassifyInput, ClassifyResult, DataKind, Envelope, ExportFormat,
     FromWorker, GenomeReport, GenomeScores, Id, ModelInfo, OpSize, Progress, SearchEnd,
-    SearchSettings, SearchView, Stage, ToWorker, MAX_DRAWING_SIDE,
+    SearchSettings, SearchView, Stage, ToWorker, UploadMeta, MAX_DRAWING_SIDE,
 };
 use crate::WebError;
 use bitgru::io::ModelBundle;
@@ -40,8 +40,8 @@ pub struct Loaded {
     pub kind: ModelKind,
     pub info: ModelInfo,
     pub eval: Option<EvalSet>,
-    /// Problem on the whole evaluation set, built on first use (error, size).
-    problem: Option<QuantProblem>,
+    /// Float predictions on the evaluation set, from the first evaluation.
+    float_predictions: Option<Vec<usize>>,
 }
 
 /// Reads any supported model file. Nothing is kept on error.
@@ -175,6 +175,72 @@ fn safetensors_metadata_keys(bytes: &[u8]) -> Option<Vec<String>> {
     Some(md.map(|m| m.keys().cloned().collect()).unwrap_or_default())
 }
 
+/// Applies the upload form's (or a sidecar's) metadata to a model just read; every given field
+/// must agree with the weights and with what the file says.
+fn apply_meta(file_name: &str, info: &mut ModelInfo, meta: &UploadMeta) -> Result<(), WebError> {
+    let up = |detail: String| WebError::Upload {
+        file: file_name.to_string(),
+        detail,
+    };
+    let d = info.dims;
+    if let Some(i) = meta.input.filter(|&i| i != d.input) {
+        return Err(up(format!(
+            "the metadata says {i} input features, the weights take {}",
+            d.input
+        )));
+    }
+    if meta.steps == Some(0) {
+        return Err(up("the metadata says 0 steps per sequence".into()));
+    }
+    let t = meta.task.trim();
+    if !t.is_empty() {
+        if info.task != "custom" && info.task != t {
+            return Err(up(format!(
+                "the file says task {}, the metadata says {t}",
+                info.task
+            )));
+        }
+        if t != "custom" {
+            t.parse::<bitgru::task::Task>()?;
+        }
+        info.task = t.to_string();
+        if let Some(e) = crate::catalog::entry(t) {
+            if info
+                .class_names
+                .iter()
+                .enumerate()
+                .all(|(k, c)| *c == format!("c{k}"))
+                && e.classes.len() == d.classes
+            {
+                info.class_names = e.classes.iter().map(|c| c.to_string()).collect();
+            }
+            info.steps = info.steps.or(Some(e.steps));
+        }
+    }
+    if !meta.classes.is_empty() {
+        if meta.classes.len() != d.classes {
+            return Err(up(format!(
+                "{} class names for a model with {} outputs",
+                meta.classes.len(),
+                d.classes
+            )));
+        }
+        if let Some(k) = meta.classes.iter().position(|c| c.trim().is_empty()) {
+            return Err(up(format!("class name {k} is empty")));
+        }
+        for (k, c) in meta.classes.iter().enumerate() {
+            if meta.classes[..k].contains(c) {
+                return Err(up(format!("class name {c:?} appears twice")));
+            }
+        }
+        info.class_names = meta.classes.clone();
+    }
+    if meta.steps.is_some() {
+        info.steps = meta.steps;
+    }
+    Ok(())
+}
+
 /// Bits per operator in the size metric (`bitgru::size::size_bits`), the fixed head last.
 pub fn size_breakdown(g: &Genome, d: Dims) -> Vec<OpSize> {
     let (i, h, c) = (d.input as u64, d.hidden as u64, d.classes as u64);
@@ -212,6 +278,8 @@ pub fn size_breakdown(g: &Genome, d: Dims) -> Vec<OpSize> {
 pub enum Effect {
     /// Run [`Compute::step_search`] until the search stops running.
     RunSearch,
+    /// Run [`Compute::step_evaluation`] (one chunk per macrotask) until it is done.
+    RunEvaluation,
     /// Store the checkpoint (JSON of [`StoredCheckpoint`]).
     SaveCheckpoint(String),
     /// Read the checkpoint and pass it to [`Compute::checkpoint_read`].
@@ -283,6 +351,27 @@ pub struct Compute {
     run: Option<Running>,
     /// The last opened or finished result (for SaveResult of an opened file).
     opened: Option<SearchResult>,
+    eval_job: Option<EvalJob>,
+}
+
+// ---- Chunked evaluations: a progress event per chunk, cancel between chunks ----
+
+/// Sequences per chunk of an evaluation: the worker posts `EvalProgress` and answers other
+/// messages (CancelEvaluation) between chunks.
+pub const EVAL_CHUNK: usize = 128;
+
+/// A running evaluation (its own copy of the set, so that an upload meanwhile cannot mix data).
+struct EvalJob {
+    id: Id,
+    key: String,
+    genome: Genome,
+    q: QuantGru,
+    set: EvalSet,
+    predictions: Vec<usize>,
+    /// The float model, when its predictions on this set are not known yet.
+    float: Option<FloatGru>,
+    float_predictions: Option<Vec<usize>>,
+    t0: f64,
 }
 
 fn softmax(logits: &[f64]) -> Vec<f64> {
@@ -319,10 +408,35 @@ impl Compute {
                 file_name,
                 task,
                 ..
-            } => match self.load_model(&key, &file_name, task.as_deref(), &bufs) {
+            } => {
+                let meta = UploadMeta {
+                    task: task.unwrap_or_default(),
+                    ..UploadMeta::default()
+                };
+                match self.load_model(&key, &file_name, &meta, &bufs) {
+                    Ok(info) => Outcome::reply(FromWorker::ModelLoaded { id, key, info }),
+                    Err(e) => Outcome::error(Some(id), Stage::Load, e),
+                }
+            }
+            ToWorker::UploadModel {
+                key,
+                file_name,
+                meta,
+                ..
+            } => match self.load_model(&key, &file_name, &meta, &bufs) {
                 Ok(info) => Outcome::reply(FromWorker::ModelLoaded { id, key, info }),
                 Err(e) => Outcome::error(Some(id), Stage::Load, e),
             },
+            ToWorker::LoadEvalData { model, files, .. } => {
+                match self.load_eval_data(&model, files, bufs) {
+                    Ok(info) => Outcome::reply(FromWorker::ModelLoaded {
+                        id,
+                        key: model,
+                        info,
+                    }),
+                    Err(e) => Outcome::error(Some(id), Stage::Data, e),
+                }
+            }
             ToWorker::LoadData { kind, .. } => match self.load_data(kind, &bufs) {
                 Ok(n) => {
                     let models = self
@@ -350,9 +464,35 @@ impl Compute {
                 Err(e) => Outcome::error(Some(id), Stage::Data, e),
             },
             ToWorker::Evaluate { model, genome, .. } => {
-                match self.evaluate(&model, &genome, now_ms) {
-                    Ok(report) => Outcome::reply(FromWorker::Evaluated { id, report }),
+                match self.start_evaluation(id, &model, &genome, t0) {
+                    Ok(superseded) => Outcome {
+                        replies: superseded
+                            .map(|old| {
+                                Envelope::bare(FromWorker::EvaluationCancelled {
+                                    id: old,
+                                    reason: format!("superseded by request {id}"),
+                                })
+                            })
+                            .into_iter()
+                            .collect(),
+                        effects: vec![Effect::RunEvaluation],
+                    },
                     Err(e) => Outcome::error(Some(id), Stage::Evaluate, e),
+                }
+            }
+            ToWorker::CancelEvaluation { target, .. } => {
+                match self.eval_job.take_if(|j| j.id == target) {
+                    Some(_) => Outcome {
+                        replies: vec![
+                            Envelope::bare(FromWorker::EvaluationCancelled {
+                                id: target,
+                                reason: "cancelled".into(),
+                            }),
+                            Envelope::bare(FromWorker::Done { id }),
+                        ],
+                        effects: vec![],
+                    },
+                    None => Outcome::reply(FromWorker::Done { id }),
                 }
             }
             ToWorker::Classify {
@@ -485,7 +625,7 @@ impl Compute {
         &mut self,
         key: &str,
         file_name: &str,
-        task: Option<&str>,
+        meta: &UploadMeta,
         bufs: &[Vec<u8>],
     ) -> Result<ModelInfo, WebError> {
         expect_bufs("LoadModel", bufs, 1)?;
@@ -495,34 +635,22 @@ impl Compute {
                 detail: "empty".into(),
             });
         }
-        let (kind, mut info) = read_model(file_name, &bufs[0])?;
-        if let Some(t) = task.filter(|t| !t.is_empty()) {
-            if info.task != "custom" && info.task != t {
-                return Err(WebError::Upload {
-                    file: file_name.to_string(),
-                    detail: format!("the file says task {}, the form says {t}", info.task),
-                });
+        let (mut kind, mut info) = read_model(file_name, &bufs[0])?;
+        apply_meta(file_name, &mut info, meta)?;
+        // Exports carry the form's task and classes.
+        if let ModelKind::Uncalibrated { meta: m, .. }
+        | ModelKind::Float(ModelBundle { meta: m, .. }) = &mut kind
+        {
+            if info.task != "custom" || !m.task.is_empty() {
+                m.task = info.task.clone();
             }
-            t.parse::<bitgru::task::Task>()?;
-            info.task = t.to_string();
-            if let Some(e) = crate::catalog::entry(t) {
-                if info
-                    .class_names
-                    .iter()
-                    .enumerate()
-                    .all(|(k, c)| *c == format!("c{k}"))
-                    && e.classes.len() == info.dims.classes
-                {
-                    info.class_names = e.classes.iter().map(|c| c.to_string()).collect();
-                }
-                info.steps = info.steps.or(Some(e.steps));
-            }
+            m.classes = info.class_names.clone();
         }
         let mut loaded = Loaded {
             kind,
             info,
             eval: None,
-            problem: None,
+            float_predictions: None,
         };
         self.attach_data(&mut loaded)?;
         let info = loaded.info.clone();
@@ -560,6 +688,12 @@ impl Compute {
         let Some(set) = self.data_for(&m.info) else {
             return Ok(());
         };
+        Self::use_eval_set(m, set)
+    }
+
+    /// Makes `set` the model's evaluation data, first calibrating uncalibrated float weights on
+    /// (a stratified subset of) it. On error the model is unchanged.
+    fn use_eval_set(m: &mut Loaded, set: EvalSet) -> Result<(), WebError> {
         if let ModelKind::Uncalibrated { model, meta } = &m.kind {
             let n = set.len().min(CALIBRATION_SEQUENCES);
             let idx = stratified_subset(&set.labels, n);
@@ -575,8 +709,19 @@ impl Compute {
         m.info.eval_sequences = set.len();
         m.info.eval_source = set.name.clone();
         m.eval = Some(set);
-        m.problem = None;
+        m.float_predictions = None;
         Ok(())
+    }
+
+    /// Replaces a loaded model's evaluation (and, for float weights, calibration) data with an
+    /// uploaded set. On error the model keeps its data.
+    fn replace_eval(&mut self, key: &str, set: EvalSet) -> Result<ModelInfo, WebError> {
+        let mut updated = self.loaded(key)?.clone();
+        updated.info.steps = Some(set.steps);
+        Self::use_eval_set(&mut updated, set)?;
+        let info = updated.info.clone();
+        self.models.insert(key.to_string(), updated);
+        Ok(info)
     }
 
     fn load_inputs(
@@ -586,37 +731,87 @@ impl Compute {
         bufs: &[Vec<u8>],
     ) -> Result<ModelInfo, WebError> {
         expect_bufs("LoadInputs", bufs, 1)?;
+        let d = self.loaded(key)?.info.dims;
+        let set = data::parse_inputs(file_name, &bufs[0], d.input, d.classes)?;
+        self.replace_eval(key, set)
+    }
+
+    /// An uploaded evaluation set (see [`ToWorker::LoadEvalData`]).
+    fn load_eval_data(
+        &mut self,
+        key: &str,
+        names: Vec<String>,
+        bufs: Vec<Vec<u8>>,
+    ) -> Result<ModelInfo, WebError> {
+        expect_bufs("LoadEvalData", &bufs, names.len())?;
         let m = self.loaded(key)?;
-        let set = data::parse_inputs(file_name, &bufs[0], m.info.dims.input, m.info.dims.classes)?;
-        let mut updated = m.clone();
-        updated.eval = None;
-        if let ModelKind::Uncalibrated { model, meta } = &updated.kind {
-            let n = set.len().min(CALIBRATION_SEQUENCES);
-            let idx = stratified_subset(&set.labels, n);
-            let views: Vec<&[f32]> = idx.iter().map(|&i| set.sequences[i].as_slice()).collect();
-            let calibration = Calibration::compute(model, &views)?;
-            updated.info.calibration_sequences = calibration.n_sequences;
-            updated.kind = ModelKind::Float(ModelBundle {
-                meta: meta.clone(),
-                model: model.clone(),
-                calibration,
+        let (d, task) = (m.info.dims, m.info.task.clone());
+        let files: Vec<(String, Vec<u8>)> = names.into_iter().zip(bufs).collect();
+        let first = files.first().map(|f| f.0.clone()).unwrap_or_default();
+        let kws = || {
+            task.parse::<bitgru::data::speech::KwsTask>()
+                .map_err(|_| WebError::Data {
+                    file: first.clone(),
+                    detail: format!(
+                        "clips are labelled by their folder's keyword, which needs a kws4 or kws10 model; {key} has task {task}"
+                    ),
+                })
+        };
+        let set = match data::sniff_upload(&files)? {
+            data::UploadFormat::InputsJson => {
+                data::parse_inputs(&files[0].0, &files[0].1, d.input, d.classes)?
+            }
+            data::UploadFormat::MnistIdx => {
+                let mnist = data::mnist_upload(&files)?;
+                let rows = match (d.input, d.classes) {
+                    (28, 10) => true,
+                    (1, 10) => false,
+                    (i, c) => {
+                        return Err(WebError::Data {
+                            file: mnist.source,
+                            detail: format!(
+                                "MNIST digits need a model with 28 (row-MNIST) or 1 (pixel-MNIST) features per step and 10 classes; {key} has {i} and {c}"
+                            ),
+                        })
+                    }
+                };
+                mnist.eval_set(rows)
+            }
+            data::UploadFormat::ClipsZip => {
+                let entries = data::unzip(&files[0].0, &files[0].1)?;
+                data::clips_eval_set(&files[0].0, &entries, kws()?)?
+            }
+            data::UploadFormat::ClipsFolder => {
+                let folder = first.split('/').next().unwrap_or("folder").to_string();
+                data::clips_eval_set(&folder, &files, kws()?)?
+            }
+        };
+        if set.input != d.input {
+            return Err(WebError::Data {
+                file: set.name,
+                detail: format!(
+                    "{} features per step, the model takes {}",
+                    set.input, d.input
+                ),
             });
         }
-        updated.info.eval_sequences = set.len();
-        updated.info.eval_source = set.name.clone();
-        updated.info.steps = Some(set.steps);
-        updated.eval = Some(set);
-        updated.problem = None;
-        let info = updated.info.clone();
-        self.models.insert(key.to_string(), updated);
-        Ok(info)
+        if let Some(k) = set.labels.iter().position(|&l| l >= d.classes) {
+            return Err(WebError::Data {
+                file: set.name.clone(),
+                detail: format!(
+                    "label {k} is {}, but the model has {} classes",
+                    set.labels[k], d.classes
+                ),
+            });
+        }
+        self.replace_eval(key, set)
     }
 
     fn load_data(&mut self, kind: DataKind, bufs: &[Vec<u8>]) -> Result<usize, WebError> {
         let n = match kind {
             DataKind::Mnist => {
-                expect_bufs("LoadData mnist (images, labels)", bufs, 2)?;
-                let d = MnistData::parse(&bufs[0], &bufs[1], "")?;
+                expect_bufs("LoadData mnist", bufs, 1)?;
+                let d = MnistData::parse_pack(&bufs[0])?;
                 let n = d.len();
                 self.mnist = Some(MnistData {
                     source: format!("{n} MNIST test digits"),
@@ -679,60 +874,147 @@ impl Compute {
         }
     }
 
-    fn evaluate(
+    /// Scores a genome on the whole evaluation set at once (the chunked job run to its end).
+    pub fn evaluate(
         &mut self,
         key: &str,
         genome: &Genome,
         now_ms: &dyn Fn() -> f64,
     ) -> Result<GenomeReport, WebError> {
-        let t0 = now_ms();
+        self.start_evaluation(0, key, genome, now_ms())?;
+        loop {
+            if let Some(done) = self.evaluation_chunk(now_ms) {
+                return done.map_err(|(_, e)| e);
+            }
+        }
+    }
+
+    /// Starts a chunked evaluation (see [`EVAL_CHUNK`]); a running one is superseded.
+    fn start_evaluation(
+        &mut self,
+        id: Id,
+        key: &str,
+        genome: &Genome,
+        t0: f64,
+    ) -> Result<Option<Id>, WebError> {
         let set = self.eval_set(key)?.clone();
-        let m = self.models.get_mut(key).expect("checked by eval_set");
-        let dims = m.info.dims;
-        let (predictions, float_accuracy, agreement) = match &m.kind {
-            ModelKind::Float(b) => {
-                if m.problem.is_none() {
-                    m.problem = Some(QuantProblem::new(
-                        b.model.clone(),
-                        b.calibration.clone(),
-                        &set.sequences,
-                        set.labels.clone(),
-                        vec![Objective::Error, Objective::Size],
-                    )?);
-                }
-                let p = m.problem.as_ref().expect("just built");
-                let pred = p.predictions(genome)?;
-                let e = p.evaluation_of(genome, &pred);
-                (pred, p.float_accuracy(), e.agreement)
-            }
-            _ => {
-                let q = Self::prepared(m, genome)?;
-                let pred =
-                    bitgru::eval::IntegerEvaluator::new(&q.input_scales, &set.sequences, None)?
-                        .predictions(&q)?;
-                (pred, f64::NAN, f64::NAN)
-            }
+        let m = self.loaded(key)?;
+        let q = Self::prepared(m, genome)?;
+        let float = match (&m.kind, &m.float_predictions) {
+            (ModelKind::Float(b), None) => Some(b.model.clone()),
+            _ => None,
         };
-        let correct = predictions
-            .iter()
-            .zip(&set.labels)
-            .filter(|(a, b)| a == b)
-            .count();
-        Ok(GenomeReport {
-            model: key.to_string(),
+        let superseded = self.eval_job.take().map(|j| j.id);
+        self.eval_job = Some(EvalJob {
+            id,
+            key: key.to_string(),
             genome: *genome,
+            predictions: Vec::with_capacity(set.len()),
+            float_predictions: float.as_ref().map(|_| Vec::with_capacity(set.len())),
+            float,
+            q,
+            set,
+            t0,
+        });
+        Ok(superseded)
+    }
+
+    /// Whether [`Compute::step_evaluation`] has work.
+    pub fn evaluation_running(&self) -> bool {
+        self.eval_job.is_some()
+    }
+
+    /// One chunk of the running evaluation: `None` while more chunks follow, else its report
+    /// (or the request id and error).
+    fn evaluation_chunk(
+        &mut self,
+        now_ms: &dyn Fn() -> f64,
+    ) -> Option<Result<GenomeReport, (Id, WebError)>> {
+        let job = self.eval_job.as_mut()?;
+        let id = job.id;
+        let from = job.predictions.len();
+        let to = (from + EVAL_CHUNK).min(job.set.len());
+        let chunk = &job.set.sequences[from..to];
+        let step = (|| -> Result<(), WebError> {
+            job.predictions.extend(
+                bitgru::eval::IntegerEvaluator::new(&job.q.input_scales, chunk, None)?
+                    .predictions(&job.q)?,
+            );
+            if let (Some(model), Some(fp)) = (&job.float, &mut job.float_predictions) {
+                for x in chunk {
+                    fp.push(model.predict(x)?);
+                }
+            }
+            Ok(())
+        })();
+        if let Err(e) = step {
+            self.eval_job = None;
+            return Some(Err((id, e)));
+        }
+        if to < job.set.len() {
+            return None;
+        }
+        let job = self.eval_job.take().expect("running");
+        Some(self.finish_evaluation(job, now_ms()).map_err(|e| (id, e)))
+    }
+
+    fn finish_evaluation(&mut self, job: EvalJob, now: f64) -> Result<GenomeReport, WebError> {
+        let m = self
+            .models
+            .get_mut(&job.key)
+            .ok_or_else(|| WebError::Request {
+                what: "model",
+                detail: format!("{:?} was unloaded during the evaluation", job.key),
+            })?;
+        if let Some(fp) = job.float_predictions {
+            m.float_predictions = Some(fp);
+        }
+        let set = &job.set;
+        let frac = |a: &[usize], b: &[usize]| {
+            a.iter().zip(b).filter(|(x, y)| x == y).count() as f64 / set.len().max(1) as f64
+        };
+        let predictions = job.predictions;
+        let (float_accuracy, agreement) = match (&m.kind, &m.float_predictions) {
+            (ModelKind::Float(_), Some(fp)) if fp.len() == set.len() => {
+                (frac(fp, &set.labels), frac(&predictions, fp))
+            }
+            _ => (f64::NAN, f64::NAN),
+        };
+        let dims = m.info.dims;
+        let genome = job.genome;
+        Ok(GenomeReport {
+            model: job.key.clone(),
+            genome,
             n: set.len(),
-            accuracy: correct as f64 / set.len().max(1) as f64,
+            accuracy: frac(&predictions, &set.labels),
             float_accuracy,
             agreement,
-            size: bitgru::size::report(genome, dims),
-            breakdown: size_breakdown(genome, dims),
+            size: bitgru::size::report(&genome, dims),
+            breakdown: size_breakdown(&genome, dims),
             confusion: confusion_matrix(&predictions, &set.labels, dims.classes),
             predictions,
             class_names: m.info.class_names.clone(),
             eval_source: set.name.clone(),
-            elapsed_ms: now_ms() - t0,
+            elapsed_ms: now - job.t0,
         })
+    }
+
+    /// Runs one chunk of the running evaluation: a progress event, or the final answer.
+    pub fn step_evaluation(&mut self, now_ms: &dyn Fn() -> f64) -> Outcome {
+        let Some((id, total)) = self.eval_job.as_ref().map(|j| (j.id, j.set.len())) else {
+            return Outcome::default();
+        };
+        match self.evaluation_chunk(now_ms) {
+            None => {
+                let done = self
+                    .eval_job
+                    .as_ref()
+                    .map_or(total, |j| j.predictions.len());
+                Outcome::reply(FromWorker::EvalProgress { id, done, total })
+            }
+            Some(Ok(report)) => Outcome::reply(FromWorker::Evaluated { id, report }),
+            Some(Err((id, e))) => Outcome::error(Some(id), Stage::Evaluate, e),
+        }
     }
 
     fn classify(
@@ -1198,33 +1480,37 @@ mod tests {
     use super::*;
 
     const ROW: &[u8] = include_bytes!("../assets/models/row-mnist.safetensors");
-    const IMAGES: &[u8] = include_bytes!("../assets/data/mnist-test-500-images-idx3-ubyte.gz");
-    const LABELS: &[u8] = include_bytes!("../assets/data/mnist-test-500-labels-idx1-ubyte.gz");
+    const MNIST: &[u8] = include_bytes!("../assets/data/mnist-test-500.bin.gz");
 
     fn handle(c: &mut Compute, msg: ToWorker, bufs: Vec<Vec<u8>>) -> Outcome {
         c.handle(Envelope::with(msg, bufs), &|| 0.0)
     }
 
-    fn loaded_row() -> Compute {
-        let mut c = Compute::new();
+    /// Loads a default model file into slot `key`.
+    fn load_default(c: &mut Compute, key: &str, bytes: &[u8]) {
         let out = handle(
-            &mut c,
+            c,
             ToWorker::LoadModel {
                 id: 1,
-                key: "row-mnist".into(),
-                file_name: "row-mnist.safetensors".into(),
+                key: key.into(),
+                file_name: format!("{key}.safetensors"),
                 task: None,
             },
-            vec![ROW.to_vec()],
+            vec![bytes.to_vec()],
         );
         assert!(matches!(out.replies[0].msg, FromWorker::ModelLoaded { .. }));
+    }
+
+    fn loaded_row() -> Compute {
+        let mut c = Compute::new();
+        load_default(&mut c, "row-mnist", ROW);
         let out = handle(
             &mut c,
             ToWorker::LoadData {
                 id: 2,
                 kind: DataKind::Mnist,
             },
-            vec![IMAGES.to_vec(), LABELS.to_vec()],
+            vec![MNIST.to_vec()],
         );
         match &out.replies[0].msg {
             FromWorker::DataLoaded { n, models, .. } => {
@@ -1234,6 +1520,91 @@ mod tests {
             other => panic!("{other:?}"),
         }
         c
+    }
+
+    #[test]
+    fn evaluations_run_in_chunks_with_progress_and_can_be_cancelled() {
+        let mut c = loaded_row();
+        let g: Genome = "64576888548886757".parse().unwrap();
+        let eval = |c: &mut Compute, id| {
+            handle(
+                c,
+                ToWorker::Evaluate {
+                    id,
+                    model: "row-mnist".into(),
+                    genome: g,
+                },
+                vec![],
+            )
+        };
+        let out = eval(&mut c, 50);
+        assert!(out.replies.is_empty());
+        assert_eq!(out.effects, vec![Effect::RunEvaluation]);
+        let mut events = Vec::new();
+        while c.evaluation_running() {
+            events.extend(
+                c.step_evaluation(&|| 0.0)
+                    .replies
+                    .into_iter()
+                    .map(|e| e.msg),
+            );
+        }
+        // 500 sequences: 128, 256, 384, then the report.
+        let (progress, last) = events.split_at(events.len() - 1);
+        let done: Vec<usize> = progress
+            .iter()
+            .map(|m| match m {
+                FromWorker::EvalProgress {
+                    id: 50,
+                    done,
+                    total: 500,
+                } => *done,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(done, vec![128, 256, 384]);
+        let FromWorker::Evaluated { id: 50, report } = &last[0] else {
+            panic!("{:?}", last[0])
+        };
+        // The same numbers as the whole-set fitness problem of the search.
+        let m = c.model("row-mnist").unwrap();
+        let ModelKind::Float(b) = &m.kind else {
+            panic!()
+        };
+        let set = m.eval.as_ref().unwrap();
+        let p = QuantProblem::new(
+            b.model.clone(),
+            b.calibration.clone(),
+            &set.sequences,
+            set.labels.clone(),
+            vec![Objective::Error, Objective::Size],
+        )
+        .unwrap();
+        let pred = p.predictions(&g).unwrap();
+        assert_eq!(report.predictions, pred);
+        assert_eq!(report.float_accuracy, p.float_accuracy());
+        assert_eq!(report.agreement, p.evaluation_of(&g, &pred).agreement);
+        // Cancel after one chunk; a second request supersedes a running one.
+        eval(&mut c, 51);
+        c.step_evaluation(&|| 0.0);
+        let out = eval(&mut c, 52);
+        assert!(matches!(
+            &out.replies[0].msg,
+            FromWorker::EvaluationCancelled { id: 51, reason } if reason.contains("52")
+        ));
+        let out = handle(
+            &mut c,
+            ToWorker::CancelEvaluation { id: 53, target: 52 },
+            vec![],
+        );
+        let msgs: Vec<_> = out.replies.into_iter().map(|e| e.msg).collect();
+        assert!(matches!(
+            msgs[0],
+            FromWorker::EvaluationCancelled { id: 52, .. }
+        ));
+        assert!(matches!(msgs[1], FromWorker::Done { id: 53 }));
+        assert!(!c.evaluation_running());
+        assert!(c.step_evaluation(&|| 0.0).replies.is_empty());
     }
 
     #[test]
@@ -1291,6 +1662,241 @@ mod tests {
         let g = Genome::uniform(8).unwrap();
         let r = c.evaluate("row-mnist", &g, &|| 0.0).unwrap();
         assert!(r.accuracy > 0.95, "{}", r.accuracy);
+    }
+
+    /// A 16 kHz mono 16-bit PCM WAV of a tone.
+    fn wav(freq: f32, samples: usize) -> Vec<u8> {
+        let data: Vec<u8> = (0..samples)
+            .flat_map(|k| {
+                let v = (8000.0 * (k as f32 * freq * std::f32::consts::TAU / 16000.0).sin()) as i16;
+                v.to_le_bytes()
+            })
+            .collect();
+        let mut b = b"RIFF".to_vec();
+        b.extend_from_slice(&(36 + data.len() as u32).to_le_bytes());
+        b.extend_from_slice(b"WAVEfmt ");
+        b.extend_from_slice(&16u32.to_le_bytes());
+        b.extend_from_slice(&1u16.to_le_bytes()); // PCM
+        b.extend_from_slice(&1u16.to_le_bytes()); // mono
+        b.extend_from_slice(&16000u32.to_le_bytes());
+        b.extend_from_slice(&32000u32.to_le_bytes());
+        b.extend_from_slice(&2u16.to_le_bytes());
+        b.extend_from_slice(&16u16.to_le_bytes());
+        b.extend_from_slice(b"data");
+        b.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        b.extend_from_slice(&data);
+        b
+    }
+
+    fn zip_of(files: &[(&str, Vec<u8>)]) -> Vec<u8> {
+        use std::io::Write;
+        let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for (name, bytes) in files {
+            z.start_file(*name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            z.write_all(bytes).unwrap();
+        }
+        z.finish().unwrap().into_inner()
+    }
+
+    fn eval_data(c: &mut Compute, key: &str, files: Vec<(&str, Vec<u8>)>) -> Outcome {
+        let (names, bufs): (Vec<String>, Vec<Vec<u8>>) =
+            files.into_iter().map(|(n, b)| (n.to_string(), b)).unzip();
+        handle(
+            c,
+            ToWorker::LoadEvalData {
+                id: 30,
+                model: key.into(),
+                files: names,
+            },
+            bufs,
+        )
+    }
+
+    fn error_of(out: &Outcome) -> String {
+        match &out.replies[0].msg {
+            FromWorker::Error { message, .. } => message.clone(),
+            other => panic!("expected an error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn uploaded_mnist_idx_and_clips_become_the_evaluation_data_or_nothing() {
+        let mut c = loaded_row();
+        let d = MnistData::parse_pack(MNIST).unwrap();
+        // The first 30 digits as IDX files, labels first (told apart by content), one gzipped.
+        let mut img = 0x0803u32.to_be_bytes().to_vec();
+        for v in [30u32, 28, 28] {
+            img.extend_from_slice(&v.to_be_bytes());
+        }
+        img.extend_from_slice(&d.images[..30 * 784]);
+        let mut lab = 0x0801u32.to_be_bytes().to_vec();
+        lab.extend_from_slice(&30u32.to_be_bytes());
+        lab.extend_from_slice(&d.labels[..30]);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gz, &img).unwrap();
+        let img_gz = gz.finish().unwrap();
+        // Bad: 29 labels for 30 images; the model keeps its 500 digits.
+        let mut short = lab.clone();
+        short[7] = 29;
+        short.pop();
+        let e = error_of(&eval_data(
+            &mut c,
+            "row-mnist",
+            vec![("l.idx1", short), ("i.idx3.gz", img_gz.clone())],
+        ));
+        assert!(e.contains("29 labels for 30 images"), "{e}");
+        assert_eq!(c.model("row-mnist").unwrap().info.eval_sequences, 500);
+        // Not any known format.
+        let e = error_of(&eval_data(
+            &mut c,
+            "row-mnist",
+            vec![("x.bin", vec![1, 2, 3])],
+        ));
+        assert!(e.starts_with("x.bin: not a bitgru inputs JSON"), "{e}");
+        // Good.
+        let out = eval_data(
+            &mut c,
+            "row-mnist",
+            vec![("l.idx1", lab), ("i.idx3.gz", img_gz)],
+        );
+        assert!(
+            matches!(out.replies[0].msg, FromWorker::ModelLoaded { .. }),
+            "{:?}",
+            out.replies[0].msg
+        );
+        let r = c
+            .evaluate("row-mnist", &Genome::uniform(8).unwrap(), &|| 0.0)
+            .unwrap();
+        assert_eq!((r.n, r.eval_source.as_str()), (30, "i.idx3.gz (30 digits)"));
+
+        // Clips need a keyword model.
+        let clips = zip_of(&[
+            ("sc/yes/a_nohash_0.wav", wav(440.0, 16000)),
+            ("sc/left/b_nohash_0.wav", wav(880.0, 12000)),
+            ("sc/_background_noise_/n.wav", wav(100.0, 100)),
+            ("sc/README.md", b"hello".to_vec()),
+        ]);
+        let e = error_of(&eval_data(
+            &mut c,
+            "row-mnist",
+            vec![("clips.zip", clips.clone())],
+        ));
+        assert!(e.contains("kws4 or kws10"), "{e}");
+    }
+
+    #[test]
+    fn clips_in_speech_commands_layout_are_mfcc_evaluation_data() {
+        const KWS4: &[u8] = include_bytes!("../assets/models/kws4.safetensors");
+        let mut c = Compute::new();
+        load_default(&mut c, "kws4", KWS4);
+        let good = vec![
+            ("sc/yes/a_nohash_0.wav", wav(440.0, 16000)),
+            ("sc/left/b_nohash_0.wav", wav(880.0, 12000)),
+            ("sc/_background_noise_/n.wav", wav(100.0, 100)),
+            ("sc/README.md", b"hello".to_vec()),
+        ];
+        // A broken clip names itself; nothing changes.
+        let mut bad = good.clone();
+        bad.push(("sc/no/c_nohash_0.wav", b"RIFF\x10\0\0\0WAVEjunk".to_vec()));
+        let e = error_of(&eval_data(
+            &mut c,
+            "kws4",
+            vec![("clips.zip", zip_of(&bad))],
+        ));
+        assert!(e.starts_with("clips.zip: clip no/c_nohash_0.wav: "), "{e}");
+        assert_eq!(c.model("kws4").unwrap().info.eval_sequences, 0);
+        // A zip, and the same clips as a folder: the same features.
+        let out = eval_data(&mut c, "kws4", vec![("clips.zip", zip_of(&good))]);
+        let FromWorker::ModelLoaded { info, .. } = &out.replies[0].msg else {
+            panic!("{:?}", out.replies[0].msg)
+        };
+        assert_eq!(info.eval_sequences, 2);
+        let zipped = c.eval_set("kws4").unwrap().clone();
+        // left is not a kws4 keyword: _unknown_ (5); yes is 0. Sorted by path: left, yes.
+        assert_eq!(zipped.labels, vec![5, 0]);
+        assert_eq!((zipped.steps, zipped.input), (49, 10));
+        let out = eval_data(&mut c, "kws4", good);
+        assert!(matches!(out.replies[0].msg, FromWorker::ModelLoaded { .. }));
+        assert_eq!(c.eval_set("kws4").unwrap().sequences, zipped.sequences);
+        let r = c
+            .evaluate("kws4", &Genome::uniform(8).unwrap(), &|| 0.0)
+            .unwrap();
+        assert_eq!(r.n, 2);
+    }
+
+    #[test]
+    fn the_metadata_form_names_classes_and_is_checked_against_the_weights() {
+        const DEMO: &[u8] = include_bytes!("../assets/models/demo.safetensors");
+        let (_, info) = read_model("demo.safetensors", DEMO).unwrap();
+        let n = info.dims.classes;
+        let mut c = loaded_row();
+        let upload = |c: &mut Compute, meta: UploadMeta| {
+            handle(
+                c,
+                ToWorker::UploadModel {
+                    id: 40,
+                    key: "upload:demo".into(),
+                    file_name: "demo.safetensors".into(),
+                    meta,
+                },
+                vec![DEMO.to_vec()],
+            )
+        };
+        let names: Vec<String> = (0..n).map(|k| format!("k{k}")).collect();
+        for (meta, want) in [
+            (
+                UploadMeta {
+                    input: Some(info.dims.input + 1),
+                    ..UploadMeta::default()
+                },
+                format!("the metadata says {} input features", info.dims.input + 1),
+            ),
+            (
+                UploadMeta {
+                    classes: names[1..].to_vec(),
+                    ..UploadMeta::default()
+                },
+                format!("{} class names for a model with {n} outputs", n - 1),
+            ),
+            (
+                UploadMeta {
+                    task: "kws4".into(),
+                    ..UploadMeta::default()
+                },
+                format!("the file says task {}, the metadata says kws4", info.task),
+            ),
+        ] {
+            let e = error_of(&upload(&mut c, meta));
+            assert!(
+                e.starts_with("demo.safetensors: ") && e.contains(&want),
+                "{e}"
+            );
+            assert!(c.model("upload:demo").is_none());
+        }
+        let out = upload(
+            &mut c,
+            UploadMeta {
+                classes: names.clone(),
+                input: Some(info.dims.input),
+                steps: Some(12),
+                ..UploadMeta::default()
+            },
+        );
+        let FromWorker::ModelLoaded { info: got, .. } = &out.replies[0].msg else {
+            panic!("{:?}", out.replies[0].msg)
+        };
+        assert_eq!((&got.class_names, got.steps), (&names, Some(12)));
+        // The exported model carries the names.
+        let (_, _, bytes) = c
+            .export(
+                "upload:demo",
+                &Genome::uniform(8).unwrap(),
+                ExportFormat::Bitgru,
+            )
+            .unwrap();
+        let (_, prov) = bitgru::io::qfile::load_quant(&bytes).unwrap();
+        assert_eq!(prov["model_meta"]["classes"], serde_json::json!(names));
     }
 
     #[test]

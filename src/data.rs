@@ -44,7 +44,61 @@ pub struct MnistData {
     pub source: String,
 }
 
+#[derive(Debug, Deserialize)]
+struct MnistHeader {
+    n: usize,
+    rows: usize,
+    cols: usize,
+    labels: Vec<u8>,
+    #[serde(default)]
+    source: String,
+}
+
+const MNIST_MAGIC: &[u8; 8] = b"BGMNIST1";
+const MNIST_FILE: &str = "MNIST pack";
+
 impl MnistData {
+    /// Parses the bundled MNIST pack (`assets/data/mnist-test-500.bin.gz`, format:
+    /// `crates/bitgru-cli/examples/make_app_data.rs`).
+    pub fn parse_pack(bytes: &[u8]) -> Result<Self, WebError> {
+        let raw = gunzip(MNIST_FILE, bytes)?;
+        let (h, body): (MnistHeader, &[u8]) = read_pack(MNIST_FILE, MNIST_MAGIC, &raw)?;
+        if (h.rows, h.cols) != (28, 28) {
+            return Err(data_err(
+                MNIST_FILE,
+                format!("images of {} × {}, expected 28 × 28", h.rows, h.cols),
+            ));
+        }
+        if h.n == 0 || h.labels.len() != h.n {
+            return Err(data_err(
+                MNIST_FILE,
+                format!("{} labels for {} images", h.labels.len(), h.n),
+            ));
+        }
+        if let Some(k) = h.labels.iter().position(|&l| l > 9) {
+            return Err(data_err(
+                MNIST_FILE,
+                format!("label {k} is {}, expected a digit 0..=9", h.labels[k]),
+            ));
+        }
+        if body.len() != h.n * 784 {
+            return Err(data_err(
+                MNIST_FILE,
+                format!(
+                    "{} bytes of pixels, expected {} ({} images × 784)",
+                    body.len(),
+                    h.n * 784,
+                    h.n
+                ),
+            ));
+        }
+        Ok(MnistData {
+            images: body.to_vec(),
+            labels: h.labels,
+            source: h.source,
+        })
+    }
+
     /// Parses an IDX image file and an IDX label file (gzipped or plain) with the core's reader.
     pub fn parse(images: &[u8], labels: &[u8], source: &str) -> Result<Self, WebError> {
         let img = mnist::parse_images(images, None)
@@ -150,18 +204,33 @@ pub fn gunzip(file: &str, bytes: &[u8]) -> Result<Vec<u8>, WebError> {
     Ok(out)
 }
 
+/// Splits a bundled pack (`magic`, u32 LE header length, JSON header, body; the layout written
+/// by `crates/bitgru-cli/examples/make_app_data.rs`) into its parsed header and its body.
+fn read_pack<'a, H: serde::de::DeserializeOwned>(
+    file: &str,
+    magic: &[u8; 8],
+    raw: &'a [u8],
+) -> Result<(H, &'a [u8]), WebError> {
+    if raw.len() < 12 || &raw[..8] != magic {
+        let name = String::from_utf8_lossy(magic);
+        return Err(data_err(
+            file,
+            format!("no {} magic: not a {file}", name.trim_end_matches('\0')),
+        ));
+    }
+    let hlen = u32::from_le_bytes(raw[8..12].try_into().expect("4 bytes")) as usize;
+    let header = raw
+        .get(12..12usize.saturating_add(hlen))
+        .ok_or_else(|| data_err(file, format!("header of {hlen} bytes is truncated")))?;
+    let h: H =
+        serde_json::from_slice(header).map_err(|e| data_err(file, format!("header: {e}")))?;
+    Ok((h, &raw[12 + hlen..]))
+}
+
 impl MfccPack {
     pub fn parse(bytes: &[u8]) -> Result<Self, WebError> {
         let raw = gunzip(PACK_FILE, bytes)?;
-        if raw.len() < 12 || &raw[..8] != PACK_MAGIC {
-            return Err(data_err(PACK_FILE, "no BGMFCC1 magic: not an MFCC pack"));
-        }
-        let hlen = u32::from_le_bytes(raw[8..12].try_into().expect("4 bytes")) as usize;
-        let header = raw
-            .get(12..12 + hlen)
-            .ok_or_else(|| data_err(PACK_FILE, format!("header of {hlen} bytes is truncated")))?;
-        let h: PackHeader = serde_json::from_slice(header)
-            .map_err(|e| data_err(PACK_FILE, format!("header: {e}")))?;
+        let (h, body): (PackHeader, &[u8]) = read_pack(PACK_FILE, PACK_MAGIC, &raw)?;
         if h.scales.len() != h.coeffs || h.coeffs == 0 || h.steps == 0 {
             return Err(data_err(
                 PACK_FILE,
@@ -174,7 +243,6 @@ impl MfccPack {
             ));
         }
         let len = h.steps * h.coeffs;
-        let body = &raw[12 + hlen..];
         if body.len() != h.n * len * 2 {
             return Err(data_err(
                 PACK_FILE,
@@ -242,17 +310,9 @@ impl MfccPack {
 /// Largest inputs file accepted.
 pub const MAX_INPUTS_BYTES: usize = 256 << 20;
 
-#[derive(Deserialize)]
-struct InputsFile {
-    sequences: Vec<Vec<f32>>,
-    #[serde(default)]
-    labels: Option<Vec<usize>>,
-    #[serde(default)]
-    steps: Option<usize>,
-}
-
-/// Reads a bitgru inputs JSON for a model with `input` features and `classes` classes: every
-/// sequence must hold the same whole number of steps and carry a label.
+/// Reads a bitgru inputs JSON for a model with `input` features and `classes` classes with the
+/// core's reader ([`bitgru::io::inputs::parse_inputs`], the CLI's `--inputs`, so its messages are
+/// the CLI's); the app also needs a label per sequence and one length for all sequences.
 pub fn parse_inputs(
     file: &str,
     bytes: &[u8],
@@ -265,79 +325,265 @@ pub fn parse_inputs(
             format!("larger than {MAX_INPUTS_BYTES} bytes"),
         ));
     }
-    let f: InputsFile = serde_json::from_slice(bytes).map_err(|e| {
-        data_err(
-            file,
-            format!("not a bitgru inputs JSON ({{sequences, labels}}): {e}"),
-        )
-    })?;
-    let labels = f.labels.ok_or_else(|| {
+    let (sequences, labels) = bitgru::io::inputs::parse_inputs(bytes, input)
+        .map_err(|e| data_err(file, e.to_string()))?;
+    let labels = labels.ok_or_else(|| {
         data_err(
             file,
             "no \"labels\": evaluation needs one label per sequence",
         )
     })?;
-    if f.sequences.is_empty() {
-        return Err(data_err(file, "no sequences"));
-    }
-    if labels.len() != f.sequences.len() {
+    let len = sequences[0].len();
+    if let Some(k) = sequences.iter().position(|s| s.len() != len) {
         return Err(data_err(
             file,
             format!(
-                "{} labels for {} sequences",
-                labels.len(),
-                f.sequences.len()
+                "sequence {k} has {} values, sequence 0 has {len} (the app evaluates sequences of one length)",
+                sequences[k].len()
             ),
-        ));
-    }
-    let len = f.sequences[0].len();
-    if len == 0 || !len.is_multiple_of(input) {
-        return Err(data_err(
-            file,
-            format!("sequence 0 has {len} values, not a positive multiple of the model's {input} features"),
-        ));
-    }
-    if let Some(s) = f.steps {
-        if s * input != len {
-            return Err(data_err(
-                file,
-                format!("\"steps\": {s} but sequence 0 has {} steps", len / input),
-            ));
-        }
-    }
-    if let Some(k) = f.sequences.iter().position(|s| s.len() != len) {
-        return Err(data_err(
-            file,
-            format!(
-                "sequence {k} has {} values, sequence 0 has {len}",
-                f.sequences[k].len()
-            ),
-        ));
-    }
-    if let Some(k) = f
-        .sequences
-        .iter()
-        .position(|s| s.iter().any(|v| !v.is_finite()))
-    {
-        return Err(data_err(
-            file,
-            format!("sequence {k} has a non-finite value"),
         ));
     }
     if let Some(k) = labels.iter().position(|&l| l >= classes) {
+        // The CLI's wording (`Inputs::check_labels`).
         return Err(data_err(
             file,
             format!(
-                "label {k} is {}, but the model has {classes} classes",
-                labels[k]
+                "label {k} is {}, but the model has {classes} classes (0..={})",
+                labels[k],
+                classes.saturating_sub(1)
             ),
         ));
     }
     Ok(EvalSet {
         name: format!("{} ({} sequences)", file, labels.len()),
-        sequences: f.sequences,
+        sequences,
         labels,
         steps: len / input,
+        input,
+    })
+}
+
+// ---- Uploaded evaluation and calibration data: MNIST IDX pairs, Speech Commands clips ----
+
+/// Largest total size of an uploaded evaluation set (a zip's decompressed entries, or the files
+/// of a folder).
+pub const MAX_UPLOAD_BYTES: usize = 256 << 20;
+
+/// Most clips in one upload.
+pub const MAX_CLIPS: usize = 20_000;
+
+/// Uploaded files: `(name or folder-relative path, bytes)`.
+pub type NamedFiles = Vec<(String, Vec<u8>)>;
+
+/// What a set of uploaded data files is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadFormat {
+    /// A bitgru inputs JSON (one file).
+    InputsJson,
+    /// MNIST IDX images and labels (two files, gzipped or plain, in any order).
+    MnistIdx,
+    /// One zip holding Speech Commands clips.
+    ClipsZip,
+    /// WAV/FLAC clips with their relative paths (a folder).
+    ClipsFolder,
+}
+
+fn is_idx(bytes: &[u8]) -> bool {
+    // IDX: two zero bytes, the type code 0x08 (unsigned byte), the number of dimensions.
+    let head = if mnist::is_gzip(bytes) {
+        let mut h = [0u8; 4];
+        let mut d = flate2::read::GzDecoder::new(bytes);
+        if d.read_exact(&mut h).is_err() {
+            return false;
+        }
+        h
+    } else {
+        match bytes.get(..4) {
+            Some(h) => h.try_into().expect("4 bytes"),
+            None => return false,
+        }
+    };
+    head[0] == 0 && head[1] == 0 && head[2] == 0x08
+}
+
+fn is_audio(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"RIFF") || bytes.starts_with(b"fLaC")
+}
+
+/// Tells the format of uploaded files from their content (names only in the error).
+pub fn sniff_upload(files: &[(String, Vec<u8>)]) -> Result<UploadFormat, WebError> {
+    let names = || {
+        files
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match files {
+        [] => Err(data_err("upload", "no files")),
+        [(_, b)] if b.starts_with(b"PK\x03\x04") => Ok(UploadFormat::ClipsZip),
+        [(_, b)] if b.trim_ascii_start().starts_with(b"{") => Ok(UploadFormat::InputsJson),
+        [(_, a), (_, b)] if is_idx(a) && is_idx(b) => Ok(UploadFormat::MnistIdx),
+        fs if fs.iter().any(|(_, b)| is_audio(b)) => Ok(UploadFormat::ClipsFolder),
+        _ => Err(data_err(
+            &names(),
+            "not a bitgru inputs JSON, a pair of MNIST IDX files (images and labels), a zip of \
+             clips or a folder of WAV/FLAC clips",
+        )),
+    }
+}
+
+/// The two files of an MNIST IDX upload, images first (told apart by their IDX dimensions).
+pub fn mnist_upload(files: &[(String, Vec<u8>)]) -> Result<MnistData, WebError> {
+    let [(n0, b0), (n1, b1)] = files else {
+        return Err(data_err(
+            "MNIST IDX upload",
+            format!("{} files, expected two (images and labels)", files.len()),
+        ));
+    };
+    let dims = |name: &str, b: &[u8]| {
+        let raw = gunzip(name, b)?;
+        mnist::parse_idx(&raw, Some(0))
+            .map(|i| i.dims.len())
+            .map_err(|e| data_err(name, e.to_string()))
+    };
+    let (images, labels) = match (dims(n0, b0)?, dims(n1, b1)?) {
+        (3, 1) => ((n0, b0), (n1, b1)),
+        (1, 3) => ((n1, b1), (n0, b0)),
+        (a, b) => {
+            return Err(data_err(
+                &format!("{n0}, {n1}"),
+                format!("IDX files of {a} and {b} dimensions, expected images (3) and labels (1)"),
+            ))
+        }
+    };
+    let img = mnist::parse_images(&gunzip(images.0, images.1)?, None)
+        .map_err(|e| data_err(images.0, e.to_string()))?;
+    let lab = mnist::parse_labels(&gunzip(labels.0, labels.1)?, None)
+        .map_err(|e| data_err(labels.0, e.to_string()))?;
+    if img.dims.get(1..) != Some(&[28, 28][..]) {
+        return Err(data_err(
+            images.0,
+            format!("images of shape {:?}, expected [n, 28, 28]", img.dims),
+        ));
+    }
+    if lab.len() != img.dims[0] || lab.is_empty() {
+        return Err(data_err(
+            labels.0,
+            format!(
+                "{} labels for {} images in {}",
+                lab.len(),
+                img.dims[0],
+                images.0
+            ),
+        ));
+    }
+    Ok(MnistData {
+        images: img.data,
+        labels: lab,
+        source: format!("{} ({} digits)", images.0, img.dims[0]),
+    })
+}
+
+/// The entries of a zip: `(path, bytes)` of every file (directories skipped), at most
+/// [`MAX_UPLOAD_BYTES`] decompressed in all.
+pub fn unzip(name: &str, bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>, WebError> {
+    let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+        .map_err(|e| data_err(name, format!("not a readable zip: {e}")))?;
+    let mut out = Vec::new();
+    let mut total = 0usize;
+    for k in 0..z.len() {
+        let mut f = z
+            .by_index(k)
+            .map_err(|e| data_err(name, format!("entry {k}: {e}")))?;
+        if f.is_dir() {
+            continue;
+        }
+        let path = f.name().to_string();
+        let mut buf = Vec::new();
+        (&mut f)
+            .take((MAX_UPLOAD_BYTES - total) as u64 + 1)
+            .read_to_end(&mut buf)
+            .map_err(|e| data_err(name, format!("entry {path}: {e}")))?;
+        total += buf.len();
+        if total > MAX_UPLOAD_BYTES {
+            return Err(data_err(
+                name,
+                format!("more than {MAX_UPLOAD_BYTES} bytes decompressed (at entry {path})"),
+            ));
+        }
+        out.push((path, buf));
+    }
+    Ok(out)
+}
+
+/// Speech Commands clips (`…/<word>/<file>.wav|flac`; other files and `_background_noise_`
+/// skipped) → the MFCC evaluation set of a keyword task, with the core's decoder (strict
+/// 16 kHz mono), length fit and MFCC front end: the features `bitgru eval --task` computes.
+pub fn clips_eval_set(
+    source: &str,
+    files: &[(String, Vec<u8>)],
+    task: bitgru::data::speech::KwsTask,
+) -> Result<EvalSet, WebError> {
+    use bitgru::audio::{decode, fit_length, DecodeOptions, CLIP_SAMPLES};
+    use bitgru::data::speech::{parse_clip_path, BACKGROUND_NOISE};
+    let mut picked: Vec<(String, &[u8])> = Vec::new();
+    for (path, bytes) in files {
+        let lower = path.to_ascii_lowercase();
+        if !(lower.ends_with(".wav") || lower.ends_with(".flac")) {
+            continue;
+        }
+        // The last two components: `<word>/<file>`.
+        let parts: Vec<&str> = path.split(['/', '\\']).filter(|p| !p.is_empty()).collect();
+        let rel = match parts.as_slice() {
+            [.., folder, file] => format!("{folder}/{file}"),
+            _ => {
+                return Err(data_err(
+                    source,
+                    format!("{path}: expected <word>/<clip> (the Speech Commands layout)"),
+                ))
+            }
+        };
+        if rel.starts_with(&format!("{BACKGROUND_NOISE}/")) {
+            continue;
+        }
+        picked.push((rel, bytes));
+    }
+    if picked.is_empty() {
+        return Err(data_err(
+            source,
+            "no WAV or FLAC clips in <word>/<clip> folders",
+        ));
+    }
+    if picked.len() > MAX_CLIPS {
+        return Err(data_err(
+            source,
+            format!("{} clips, at most {MAX_CLIPS}", picked.len()),
+        ));
+    }
+    picked.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut clips = Vec::with_capacity(picked.len());
+    let mut labels = Vec::with_capacity(picked.len());
+    for (rel, bytes) in &picked {
+        let info = parse_clip_path(rel).map_err(|e| data_err(source, e.to_string()))?;
+        let mut clip = decode(bytes, &DecodeOptions::default())
+            .map_err(|e| data_err(source, format!("clip {rel}: {e}")))?;
+        fit_length(&mut clip, CLIP_SAMPLES);
+        clips.push(clip);
+        labels.push(
+            task.label_of_folder(&info.folder)
+                .unwrap_or(task.unknown_label()),
+        );
+    }
+    let mfcc = bitgru::task::default_mfcc()?;
+    let sequences = bitgru::data::features::mfcc_sequences(&clips, &mfcc)?;
+    let input = mfcc.config().n_mfcc;
+    let steps = sequences[0].len() / input;
+    Ok(EvalSet {
+        name: format!("{source} ({} clips, {} labels)", labels.len(), task.name()),
+        sequences,
+        labels,
+        steps,
         input,
     })
 }
@@ -393,6 +639,44 @@ mod tests {
         assert!(e.to_string().contains("MNIST images"), "{e}");
     }
 
+    fn mnist_pack(n: usize, labels: Vec<u8>, pixels: usize) -> Vec<u8> {
+        let h =
+            serde_json::json!({"n": n, "rows": 28, "cols": 28, "labels": labels, "source": "t"});
+        let h = serde_json::to_vec(&h).unwrap();
+        let mut b = MNIST_MAGIC.to_vec();
+        b.extend_from_slice(&(h.len() as u32).to_le_bytes());
+        b.extend_from_slice(&h);
+        b.extend((0..pixels).map(|k| (k % 256) as u8));
+        b
+    }
+
+    #[test]
+    fn mnist_pack_decodes_and_rejects_bad_files() {
+        let d = MnistData::parse_pack(&mnist_pack(2, vec![3, 7], 2 * 784)).unwrap();
+        assert_eq!(
+            (d.len(), d.labels.clone(), d.source.as_str()),
+            (2, vec![3, 7], "t")
+        );
+        assert_eq!(d.image(1)[0], (784 % 256) as u8);
+        let e = MnistData::parse_pack(&mnist_pack(2, vec![3, 7], 784)).unwrap_err();
+        assert!(
+            e.to_string().contains("784 bytes of pixels, expected 1568"),
+            "{e}"
+        );
+        let e = MnistData::parse_pack(&mnist_pack(2, vec![3], 2 * 784)).unwrap_err();
+        assert!(e.to_string().contains("1 labels for 2 images"), "{e}");
+        let e = MnistData::parse_pack(&mnist_pack(1, vec![12], 784)).unwrap_err();
+        assert!(e.to_string().contains("label 0 is 12"), "{e}");
+        let e = MnistData::parse_pack(&pack(1, |_| {})).unwrap_err();
+        assert!(e.to_string().contains("no BGMNIST1 magic"), "{e}");
+        // The bundled file.
+        let d =
+            MnistData::parse_pack(include_bytes!("../assets/data/mnist-test-500.bin.gz")).unwrap();
+        assert_eq!(d.len(), 500);
+        // Stratified: every digit, in proportion to the test set (45..=57 each).
+        assert!((0..10).all(|c| (45..=57).contains(&d.labels.iter().filter(|&&l| l == c).count())));
+    }
+
     fn pack(n: usize, tamper: impl Fn(&mut serde_json::Value)) -> Vec<u8> {
         let mut h = serde_json::json!({"n": n, "steps": 2, "coeffs": 3, "scales": [0.5, 1.0, 2.0],
             "labels": {"kws4": vec![1; n]}, "classes": {"kws4": ["a", "b"]}});
@@ -434,19 +718,35 @@ mod tests {
         let ok = br#"{"sequences": [[0.5, 1, 2, 3], [1, 1, 1, 1]], "labels": [0, 2], "steps": 2}"#;
         let set = parse_inputs("in.json", ok, 2, 3).unwrap();
         assert_eq!((set.len(), set.steps, set.input), (2, 2, 2));
+        // Nested [T][I] sequences too (the core's reader).
+        let nested = br#"{"sequences": [[[0.5, 1], [2, 3]]], "labels": [1]}"#;
+        assert_eq!(
+            parse_inputs("in.json", nested, 2, 3).unwrap().sequences[0],
+            vec![0.5, 1.0, 2.0, 3.0]
+        );
         for (bad, what) in [
             (&br#"{"sequences": [[1, 2]]}"#[..], "no \"labels\""),
-            (br#"{"sequences": [[1, 2, 3]], "labels": [0]}"#, "multiple"),
+            (
+                br#"{"sequences": [[1, 2, 3]], "labels": [0]}"#,
+                "positive multiple of the input size 2",
+            ),
             (
                 br#"{"sequences": [[1, 2], [1, 2, 3, 4]], "labels": [0, 1]}"#,
                 "sequence 1 has 4",
             ),
-            (br#"{"sequences": [[1, 2]], "labels": [3]}"#, "3 classes"),
+            (
+                br#"{"sequences": [[1, 2]], "labels": [3]}"#,
+                "3 classes (0..=2)",
+            ),
             (
                 br#"{"sequences": [[1, 2]], "labels": [0, 1]}"#,
                 "2 labels for 1",
             ),
-            (br#"[1, 2]"#, "not a bitgru inputs JSON"),
+            (br#"[1, 2]"#, "malformed JSON"),
+            (
+                br#"{"sequences": [[1e39, 2]], "labels": [0]}"#,
+                "out of f32 range",
+            ),
         ] {
             let e = parse_inputs("in.json", bad, 2, 3).unwrap_err().to_string();
             assert!(e.starts_with("in.json: ") && e.contains(what), "{e}");

@@ -25,6 +25,10 @@
 //! page → worker   SaveResult { id }                                → File + [result.json]
 //! page → worker   Export { id, model, genome, format }             → File + [bytes]
 //! page → worker   InputsJson { id, model }                         → File + [inputs.json]
+//! page → worker   UploadModel { id, key, file_name, meta } + [file] → ModelLoaded | Error
+//! page → worker   LoadEvalData { id, model, files } + [files…]     → ModelLoaded | Error
+//! (Evaluate runs in chunks: EvalProgress { id, done, total } after each, then Evaluated)
+//! page → worker   CancelEvaluation { id, target }                  → EvaluationCancelled + Done
 //! ```
 use bitgru::search::run::{BestWithin, GenerationRecord, Point, SearchConfig};
 use bitgru::search::Objective;
@@ -67,7 +71,7 @@ impl<M> Envelope<M> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DataKind {
-    /// MNIST IDX images + labels (two payloads, gzipped or plain): row- and pixel-MNIST.
+    /// The MNIST pack (`assets/data/mnist-test-500.bin.gz`, one payload): row- and pixel-MNIST.
     Mnist,
     /// The keyword-spotting MFCC pack (`assets/data/kws-validation-mfcc.bin.gz`): kws4, kws10.
     KwsMfcc,
@@ -198,6 +202,30 @@ pub enum ToWorker {
         model: String,
         indices: Vec<usize>,
     },
+
+    // ---- Uploads with metadata, uploaded evaluation data (see the section below) ----
+    /// Like `LoadModel`, with the upload form's (or a JSON sidecar's) [`UploadMeta`].
+    UploadModel {
+        id: Id,
+        key: String,
+        file_name: String,
+        meta: UploadMeta,
+    },
+    /// One payload per name in `files`: the evaluation (and, for float weights, calibration) data
+    /// of `model`, told apart by content: a bitgru inputs JSON, MNIST IDX images + labels, a zip
+    /// of Speech Commands clips, or the clips of a folder (`files` are their relative paths).
+    /// Answered by `ModelLoaded`; on error the model keeps its data.
+    LoadEvalData {
+        id: Id,
+        model: String,
+        files: Vec<String>,
+    },
+    /// Stops the chunked evaluation of request `target` (answered by `EvaluationCancelled` to
+    /// `target`, then `Done`; just `Done` when it already finished).
+    CancelEvaluation {
+        id: Id,
+        target: Id,
+    },
 }
 
 impl ToWorker {
@@ -219,8 +247,65 @@ impl ToWorker {
             | ToWorker::SaveResult { id }
             | ToWorker::Export { id, .. }
             | ToWorker::InputsJson { id, .. }
-            | ToWorker::Samples { id, .. } => *id,
+            | ToWorker::Samples { id, .. }
+            | ToWorker::UploadModel { id, .. }
+            | ToWorker::LoadEvalData { id, .. }
+            | ToWorker::CancelEvaluation { id, .. } => *id,
         }
+    }
+}
+
+// ---- Uploads with metadata (issue 8: the metadata form and JSON sidecar) ----
+
+/// Largest JSON sidecar read.
+pub const MAX_SIDECAR_BYTES: usize = 1 << 20;
+
+/// Metadata of uploaded float weights, from the upload form or a JSON sidecar
+/// (`{"task": "custom", "classes": ["a", "b"], "input": 13, "steps": 49}`). Empty fields leave
+/// what the file says; given ones must agree with the weights.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UploadMeta {
+    /// `row-mnist`, `pixel-mnist`, `kws4`, `kws10` or `custom` (empty: from the file).
+    #[serde(default)]
+    pub task: String,
+    /// Class names in logit order (empty: from the file or the task).
+    #[serde(default)]
+    pub classes: Vec<String>,
+    /// Input features per step (checked against the weights).
+    #[serde(default)]
+    pub input: Option<usize>,
+    /// Time steps per sequence.
+    #[serde(default)]
+    pub steps: Option<usize>,
+}
+
+impl UploadMeta {
+    /// Reads a JSON sidecar.
+    pub fn from_sidecar(file: &str, bytes: &[u8]) -> Result<Self, crate::WebError> {
+        let up = |detail: String| crate::WebError::Upload {
+            file: file.to_string(),
+            detail,
+        };
+        if bytes.len() > MAX_SIDECAR_BYTES {
+            return Err(up(format!(
+                "{} bytes, a metadata sidecar is at most {MAX_SIDECAR_BYTES}",
+                bytes.len()
+            )));
+        }
+        serde_json::from_slice(bytes).map_err(|e| {
+            up(format!(
+                "not a metadata sidecar {{\"task\", \"classes\", \"input\", \"steps\"}}: {e}"
+            ))
+        })
+    }
+
+    /// Class names from a comma-separated list (the form's text field).
+    pub fn parse_classes(text: &str) -> Vec<String> {
+        if text.trim().is_empty() {
+            return Vec::new();
+        }
+        text.split(',').map(|c| c.trim().to_string()).collect()
     }
 }
 
@@ -447,6 +532,19 @@ pub enum FromWorker {
         during: Stage,
         message: String,
     },
+
+    // ---- Chunked evaluations ----
+    /// `done` of `total` sequences of evaluation request `id` are scored (after every chunk).
+    EvalProgress {
+        id: Id,
+        done: usize,
+        total: usize,
+    },
+    /// Evaluation request `id` stopped before its end (cancelled, or superseded by a newer one).
+    EvaluationCancelled {
+        id: Id,
+        reason: String,
+    },
 }
 
 /// One evaluation of the demo JS API (`evalGenome`): a genome on `n` seeded sequences.
@@ -656,6 +754,38 @@ mod tests {
             ready.encode(),
             r#"{"type":"ready","threads":4,"threaded":true,"kernel":"scalar"}"#
         );
+    }
+
+    #[test]
+    fn sidecars_are_read_or_refused_specifically() {
+        let m = UploadMeta::from_sidecar(
+            "m.json",
+            br#"{"task": "custom", "classes": ["a", "b"], "input": 3, "steps": 7}"#,
+        )
+        .unwrap();
+        assert_eq!(m.classes, vec!["a", "b"]);
+        assert_eq!((m.input, m.steps), (Some(3), Some(7)));
+        let e = UploadMeta::from_sidecar("m.json", br#"{"task": "custom", "clases": []}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("m.json: ") && e.contains("clases"), "{e}");
+        let e = UploadMeta::from_sidecar("m.json", br#"{"input": -1}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("input") || e.contains("-1"), "{e}");
+        assert_eq!(
+            UploadMeta::parse_classes(" yes, no ,up"),
+            vec!["yes", "no", "up"]
+        );
+        assert!(UploadMeta::parse_classes("  ").is_empty());
+        let msg = ToWorker::UploadModel {
+            id: 3,
+            key: "upload:m".into(),
+            file_name: "m.safetensors".into(),
+            meta: m,
+        };
+        assert_eq!(ToWorker::decode(&msg.encode()).unwrap(), msg);
+        assert_eq!(msg.id(), 3);
     }
 
     #[test]

@@ -22,6 +22,8 @@ mod wasm {
         scope: DedicatedWorkerGlobalScope,
         compute: Rc<RefCell<Compute>>,
         looping: Rc<Cell<bool>>,
+        /// An evaluation loop is scheduled.
+        evaluating: Rc<Cell<bool>>,
     }
 
     fn post(scope: &DedicatedWorkerGlobalScope, env: &Envelope<FromWorker>) {
@@ -61,6 +63,11 @@ mod wasm {
                 Effect::RunSearch => {
                     if !ctx.looping.replace(true) {
                         wasm_bindgen_futures::spawn_local(search_loop(ctx));
+                    }
+                }
+                Effect::RunEvaluation => {
+                    if !ctx.evaluating.replace(true) {
+                        wasm_bindgen_futures::spawn_local(evaluation_loop(ctx));
                     }
                 }
                 Effect::SaveCheckpoint(text) => wasm_bindgen_futures::spawn_local(async move {
@@ -111,6 +118,20 @@ mod wasm {
         ctx.looping.set(false);
     }
 
+    /// Runs an evaluation one chunk per macrotask (progress events; CancelEvaluation between).
+    async fn evaluation_loop(ctx: Ctx) {
+        loop {
+            yield_now().await;
+            let out = ctx.compute.borrow_mut().step_evaluation(&now_ms);
+            let more = ctx.compute.borrow().evaluation_running();
+            perform(&ctx, out);
+            if !more {
+                break;
+            }
+        }
+        ctx.evaluating.set(false);
+    }
+
     async fn run() {
         let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
         let threads = match bitgru_web::start_thread_pool(&scope).await {
@@ -130,6 +151,7 @@ mod wasm {
             scope: scope.clone(),
             compute: Rc::new(RefCell::new(Compute::new())),
             looping: Rc::new(Cell::new(false)),
+            evaluating: Rc::new(Cell::new(false)),
         };
         let c2 = ctx.clone();
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {

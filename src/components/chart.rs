@@ -59,6 +59,14 @@ fn log_ticks(lo: f64) -> Vec<f64> {
     out
 }
 
+/// SVG path data of a polyline through screen points (`M x,y L x,y …`).
+fn polyline(points: impl Iterator<Item = (f64, f64)>) -> String {
+    points
+        .enumerate()
+        .map(|(k, (x, y))| format!("{}{x:.1},{y:.1}", if k == 0 { "M" } else { "L" }))
+        .collect()
+}
+
 fn pct(v: f64) -> String {
     let p = v * 100.0;
     if p >= 10.0 || p == p.round() {
@@ -105,32 +113,14 @@ pub fn ParetoChart(
         let sel = selected.get();
         let xt = linear_ticks(0.0, 1.0, 5);
         let yt = log_ticks(lo);
-        let hom_path = d
-            .homogeneous
-            .iter()
-            .enumerate()
-            .map(|(k, p)| {
-                format!(
-                    "{}{:.1},{:.1}",
-                    if k == 0 { "M" } else { "L" },
-                    sx(p.size_normalized),
-                    sy(1.0 - p.accuracy)
-                )
-            })
-            .collect::<String>();
-        let front_path = d
-            .front
-            .iter()
-            .enumerate()
-            .map(|(k, p)| {
-                format!(
-                    "{}{:.1},{:.1}",
-                    if k == 0 { "M" } else { "L" },
-                    sx(p.size_normalized),
-                    sy(1.0 - p.accuracy)
-                )
-            })
-            .collect::<String>();
+        let points_path = |pts: &[Point]| {
+            polyline(
+                pts.iter()
+                    .map(|p| (sx(p.size_normalized), sy(1.0 - p.accuracy))),
+            )
+        };
+        let hom_path = points_path(&d.homogeneous);
+        let front_path = points_path(&d.front);
         let point_title = |p: &Point, what: &str| {
             format!(
                 "{what} {}\nerror {} (accuracy {:.2}%)\nsize {:.3} of all-8 ({} B)",
@@ -257,18 +247,7 @@ pub fn HypervolumeChart(
         };
         let sx = move |g: f64| ML + g / (n - 1) as f64 * (w - ML - MR);
         let sy = move |y: f64| MT + (hi - y) / (hi - lo) * (h - MT - MB);
-        let path = v
-            .iter()
-            .enumerate()
-            .map(|(k, y)| {
-                format!(
-                    "{}{:.1},{:.1}",
-                    if k == 0 { "M" } else { "L" },
-                    sx(k as f64),
-                    sy(*y)
-                )
-            })
-            .collect::<String>();
+        let path = polyline(v.iter().enumerate().map(|(k, y)| (sx(k as f64), sy(*y))));
         let xt = linear_ticks(0.0, (n - 1) as f64, 6.min(n - 1).max(1));
         let yt = linear_ticks(lo, hi, 4);
         view! {
@@ -315,6 +294,15 @@ pub fn HypervolumeChart(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn polylines_move_then_draw() {
+        assert_eq!(
+            polyline([(1.0, 2.26), (3.0, 4.0)].into_iter()),
+            "M1.0,2.3L3.0,4.0"
+        );
+        assert_eq!(polyline(std::iter::empty()), "");
+    }
 
     #[test]
     fn ticks_are_nice_and_cover_the_range() {

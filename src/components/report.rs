@@ -32,7 +32,7 @@ pub fn GenomeReportView(report: GenomeReport) -> impl IntoView {
     view! {
         <div class="report" id="genome-report" data-genome=report.genome.to_string()
             data-predictions={report.predictions.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(",")}
-            data-accuracy=report.accuracy.to_string()>
+            data-accuracy=report.accuracy.to_string() data-n=report.n>
             <dl class="stats">
                 <div><dt>"Accuracy"</dt><dd id="report-accuracy">{pct(report.accuracy)}
                     <small>{format!(" on {} ({} sequences)", report.eval_source, report.n)}</small></dd></div>

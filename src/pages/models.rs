@@ -1,12 +1,12 @@
 //! Models: the default models with their measured accuracies, upload of your own, and the
 //! current model's evaluation at the chosen genome.
-use super::request_report;
+use super::{request_report, EvalProgressBar};
 use crate::app::{state, SlotState};
 use crate::catalog::{self, Entry};
 use crate::components::genome::GenomeEditor;
 use crate::components::report::GenomeReportView;
 use crate::components::upload::DropZone;
-use crate::protocol::{FromWorker, GenomeReport, ToWorker};
+use crate::protocol::{FromWorker, GenomeReport, ToWorker, UploadMeta};
 use leptos::prelude::*;
 
 fn pct(v: Option<f64>) -> String {
@@ -76,19 +76,43 @@ pub fn ModelsPage() -> impl IntoView {
     let st = state();
     let upload_error = RwSignal::new(None::<String>);
     let uploading = RwSignal::new(false);
+    // The metadata form (filled by hand or from a JSON sidecar).
     let task = RwSignal::new(String::new());
+    let classes = RwSignal::new(String::new());
+    let input = RwSignal::new(String::new());
+    let steps = RwSignal::new(String::new());
     let report = RwSignal::new(None::<Result<GenomeReport, String>>);
     let evaluating = RwSignal::new(false);
+    let number = |text: String, what: &str| -> Result<Option<usize>, String> {
+        let t = text.trim();
+        if t.is_empty() {
+            return Ok(None);
+        }
+        t.parse::<usize>()
+            .map(Some)
+            .map_err(|_| format!("{what}: {t:?} is not a whole number"))
+    };
     let on_file = Callback::new(move |(name, bytes): (String, Vec<u8>)| {
         upload_error.set(None);
+        let meta = (|| -> Result<UploadMeta, String> {
+            Ok(UploadMeta {
+                task: task.get_untracked(),
+                classes: UploadMeta::parse_classes(&classes.get_untracked()),
+                input: number(input.get_untracked(), "input features")?,
+                steps: number(steps.get_untracked(), "steps")?,
+            })
+        })();
+        let meta = match meta {
+            Ok(m) => m,
+            Err(e) => return upload_error.set(Some(format!("{name}: {e}; nothing was loaded"))),
+        };
         uploading.set(true);
         let key = format!("upload:{name}");
-        let t = task.get_untracked();
-        let msg = ToWorker::LoadModel {
+        let msg = ToWorker::UploadModel {
             id: st.bridge.next_id(),
             key: key.clone(),
             file_name: name.clone(),
-            task: (!t.is_empty()).then_some(t),
+            meta,
         };
         st.bridge.request(msg, vec![bytes], move |env| {
             uploading.set(false);
@@ -113,17 +137,41 @@ pub fn ModelsPage() -> impl IntoView {
             }
         });
     });
+    let on_sidecar = Callback::new(move |(name, bytes): (String, Vec<u8>)| {
+        upload_error.set(None);
+        match UploadMeta::from_sidecar(&name, &bytes) {
+            Ok(m) => {
+                task.set(m.task);
+                classes.set(m.classes.join(", "));
+                input.set(m.input.map(|i| i.to_string()).unwrap_or_default());
+                steps.set(m.steps.map(|s| s.to_string()).unwrap_or_default());
+                st.notify(
+                    false,
+                    format!("Metadata from {name}: now choose the weights."),
+                );
+            }
+            Err(e) => upload_error.set(Some(e.to_string())),
+        }
+    });
     let data_error = RwSignal::new(None::<String>);
-    let on_inputs = Callback::new(move |(name, bytes): (String, Vec<u8>)| {
+    let reading_data = RwSignal::new(false);
+    let on_data = Callback::new(move |files: Vec<(String, Vec<u8>)>| {
         data_error.set(None);
+        reading_data.set(true);
         let key = st.current.get_untracked();
-        let msg = ToWorker::LoadInputs {
+        let what = match files.as_slice() {
+            [(n, _)] => n.clone(),
+            fs => format!("{} files", fs.len()),
+        };
+        let (names, bufs): (Vec<String>, Vec<Vec<u8>>) = files.into_iter().unzip();
+        let msg = ToWorker::LoadEvalData {
             id: st.bridge.next_id(),
             model: key.clone(),
-            file_name: name.clone(),
+            files: names,
         };
-        st.bridge
-            .request(msg, vec![bytes], move |env| match env.msg {
+        st.bridge.request(msg, bufs, move |env| {
+            reading_data.set(false);
+            match env.msg {
                 FromWorker::ModelLoaded { info, .. } => {
                     st.models.update(|m| {
                         m.insert(key.clone(), info);
@@ -131,26 +179,28 @@ pub fn ModelsPage() -> impl IntoView {
                     report.set(None);
                     st.notify(
                         false,
-                        format!("{name} is now the evaluation data of {key}."),
+                        format!("{what} is now the evaluation data of {key}."),
                     );
                 }
                 FromWorker::Error { message, .. } => data_error.set(Some(message)),
                 other => data_error.set(Some(format!("unexpected answer {other:?}"))),
-            });
+            }
+        });
     });
     let current_info = move || {
         let k = st.current.get();
         st.models.with(|m| m.get(&k).cloned())
     };
+    let eval_request = RwSignal::new(None::<crate::protocol::Id>);
     let evaluate = move |_| {
         report.set(None);
-        request_report(
+        eval_request.set(Some(request_report(
             st,
             st.current.get_untracked(),
             st.genome.get_untracked(),
             report,
             evaluating,
-        );
+        )));
     };
     view! {
         <h1>"Models"</h1>
@@ -161,14 +211,34 @@ pub fn ModelsPage() -> impl IntoView {
         <section class="panel" aria-labelledby="upload-h">
             <h2 id="upload-h">"Upload a model"</h2>
             <p>"Float weights as PyTorch safetensors (" <code>"nn.GRU"</code> " + " <code>"nn.Linear"</code> " names) or Keras npz, a bitgru bundle, or a quantized " <code>".bitgru"</code> " file. Float weights are calibrated on their task's bundled data. Nothing leaves your browser."</p>
-            <div class="row">
-                <label>"Task of weights without metadata "
-                    <select id="upload-task" on:change=move |ev| task.set(event_target_value(&ev))>
-                        <option value="">"from the file"</option>
-                        {catalog::ENTRIES.iter().filter(|e| e.data != catalog::BundledData::None).map(|e| view! { <option value=e.task>{e.task}</option> }).collect_view()}
-                    </select>
-                </label>
-            </div>
+            <fieldset class="meta-form">
+                <legend>"Metadata of float weights (empty: from the file)"</legend>
+                <div class="row">
+                    <label>"Task "
+                        <select id="upload-task" prop:value=move || task.get() on:change=move |ev| task.set(event_target_value(&ev))>
+                            <option value="">"from the file"</option>
+                            {catalog::ENTRIES.iter().filter(|e| e.data != catalog::BundledData::None).map(|e| view! { <option value=e.task>{e.task}</option> }).collect_view()}
+                            <option value="custom">"custom"</option>
+                        </select>
+                    </label>
+                    <label>"Classes "
+                        <input id="upload-classes" type="text" placeholder="yes, no, up, …" prop:value=move || classes.get()
+                            on:input=move |ev| classes.set(event_target_value(&ev)) />
+                    </label>
+                    <label>"Input features "
+                        <input id="upload-input" type="number" min="1" prop:value=move || input.get()
+                            on:input=move |ev| input.set(event_target_value(&ev)) />
+                    </label>
+                    <label>"Steps "
+                        <input id="upload-steps" type="number" min="1" prop:value=move || steps.get()
+                            on:input=move |ev| steps.set(event_target_value(&ev)) />
+                    </label>
+                </div>
+                <DropZone id="upload-sidecar" accept=".json,application/json" label="Metadata from a JSON sidecar"
+                    hint="{\"task\", \"classes\", \"input\", \"steps\"}: fills the fields above" on_file=on_sidecar
+                    max_bytes=crate::protocol::MAX_SIDECAR_BYTES
+                    on_error=Callback::new(move |e: String| upload_error.set(Some(e))) />
+            </fieldset>
             <DropZone id="upload-model" accept=".safetensors,.npz,.bitgru" label="Choose a model file"
                 hint="…or drop it here (safetensors, npz, .bitgru)" on_file=on_file
                 on_error=Callback::new(move |e: String| upload_error.set(Some(e))) />
@@ -191,15 +261,21 @@ pub fn ModelsPage() -> impl IntoView {
                 }.into_any(),
             }}
             <h3>"Evaluation and calibration data"</h3>
-            <DropZone id="upload-inputs" accept=".json,application/json" label="Choose an inputs JSON"
-                hint="{sequences, labels, steps}, the format of bitgru --inputs; calibrates float weights"
-                on_file=on_inputs on_error=Callback::new(move |e: String| data_error.set(Some(e))) />
-            {move || data_error.get().map(|e| view! { <p id="inputs-error" class="alert" role="alert">{e}</p> })}
+            <p class="muted">"A bitgru inputs JSON (" <code>"{sequences, labels, steps}"</code> ", the CLI's " <code>"--inputs"</code> "), MNIST IDX images + labels (two files, gzipped or not), or Speech Commands clips (" <code>"<word>/<clip>.wav|flac"</code> ") as a zip or a folder. It replaces the current model's evaluation data and calibrates float weights."</p>
+            <DropZone id="upload-data" accept="" label="Choose data files" multiple=true
+                hint="…or drop them here (JSON, IDX, zip)" on_files=on_data
+                on_error=Callback::new(move |e: String| data_error.set(Some(e))) />
+            <DropZone id="upload-data-folder" accept="" label="Choose a folder of clips" directory=true
+                hint="<word>/<clip>.wav|flac, as in Speech Commands" on_files=on_data
+                on_error=Callback::new(move |e: String| data_error.set(Some(e))) />
+            {move || reading_data.get().then(|| view! { <p class="loading" id="data-loading">"Reading the data…"</p> })}
+            {move || data_error.get().map(|e| view! { <p id="data-error" class="alert" role="alert">{e}</p> })}
             <GenomeEditor />
             <button id="evaluate" disabled=move || evaluating.get() || current_info().is_none_or(|i| i.eval_sequences == 0)
                 on:click=evaluate>
                 {move || if evaluating.get() { "Evaluating…" } else { "Evaluate at this genome" }}
             </button>
+            <EvalProgressBar busy=evaluating request=eval_request />
             {move || report.get().map(|r| match r {
                 Ok(r) => view! { <GenomeReportView report=r /> }.into_any(),
                 Err(e) => view! { <p class="alert" role="alert">{e}</p> }.into_any(),

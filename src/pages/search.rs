@@ -1,6 +1,6 @@
 //! Search: NSGA-II over the 17 bit widths in the worker, live per generation; checkpoint in
 //! IndexedDB; open a CLI result.json; click a point for its details.
-use super::{request_file, request_report};
+use super::{request_file, request_report, EvalProgressBar};
 use crate::app::{state, AppState, Route, SearchStatus, SlotState};
 use crate::catalog::{self, BundledData};
 use crate::components::chart::{HypervolumeChart, ParetoChart, ScatterData};
@@ -180,6 +180,7 @@ pub fn SearchPage() -> impl IntoView {
     let selected = RwSignal::new(None::<Genome>);
     let report = RwSignal::new(None::<Result<GenomeReport, String>>);
     let evaluating = RwSignal::new(false);
+    let eval_request = RwSignal::new(None::<crate::protocol::Id>);
     let open_error = RwSignal::new(None::<String>);
     let last_points = move || {
         st.search.with(|s| {
@@ -216,7 +217,7 @@ pub fn SearchPage() -> impl IntoView {
             report.set(Some(Err("This result belongs to a model that is not loaded: load it on the Models page to evaluate its genomes.".into())));
         } else {
             report.set(None);
-            request_report(st, key, g, report, evaluating);
+            eval_request.set(Some(request_report(st, key, g, report, evaluating)));
         }
     });
     let on_result = Callback::new(move |(name, bytes): (String, Vec<u8>)| {
@@ -371,7 +372,7 @@ pub fn SearchPage() -> impl IntoView {
                             go(Route::Export)
                         }>"Export"</button>
                     </div>
-                    {move || evaluating.get().then(|| view! { <p class="loading">"Evaluating on the whole bundled set…"</p> })}
+                    <EvalProgressBar busy=evaluating request=eval_request />
                     {move || report.get().map(|r| match r {
                         Ok(r) => view! { <GenomeReportView report=r /> }.into_any(),
                         Err(e) => view! { <p class="alert" role="alert">{e}</p> }.into_any(),

@@ -69,10 +69,7 @@ pub mod app_search {
     use bitgru_web::protocol::{DataKind, Envelope, FromWorker, SearchSettings, ToWorker};
 
     pub const ROW: &[u8] = include_bytes!("../../assets/models/row-mnist.safetensors");
-    pub const IMAGES: &[u8] =
-        include_bytes!("../../assets/data/mnist-test-500-images-idx3-ubyte.gz");
-    pub const LABELS: &[u8] =
-        include_bytes!("../../assets/data/mnist-test-500-labels-idx1-ubyte.gz");
+    pub const MNIST: &[u8] = include_bytes!("../../assets/data/mnist-test-500.bin.gz");
 
     /// Runs the search and returns the final front as `(genome, objectives)` JSON.
     pub fn run() -> serde_json::Value {
@@ -100,7 +97,7 @@ pub mod app_search {
                 id: 2,
                 kind: DataKind::Mnist,
             },
-            vec![IMAGES.to_vec(), LABELS.to_vec()],
+            vec![MNIST.to_vec()],
         );
         let settings = SearchSettings {
             model: "row-mnist".into(),

@@ -209,6 +209,106 @@ test('a malformed upload shows its error and the previous model still evaluates'
   await context.close();
 });
 
+const u32be = (v) => { const b = Buffer.alloc(4); b.writeUInt32BE(v); return b; };
+
+/** A 16 kHz mono 16-bit PCM WAV of a tone. */
+function wav(freq, samples) {
+  const data = Buffer.alloc(samples * 2);
+  for (let k = 0; k < samples; k++) data.writeInt16LE(Math.round(8000 * Math.sin(2 * Math.PI * freq * k / 16000)), 2 * k);
+  const h = Buffer.alloc(44);
+  h.write('RIFF', 0); h.writeUInt32LE(36 + data.length, 4); h.write('WAVEfmt ', 8); h.writeUInt32LE(16, 16);
+  h.writeUInt16LE(1, 20); h.writeUInt16LE(1, 22); h.writeUInt32LE(16000, 24); h.writeUInt32LE(32000, 28);
+  h.writeUInt16LE(2, 32); h.writeUInt16LE(16, 34); h.write('data', 36); h.writeUInt32LE(data.length, 40);
+  return Buffer.concat([h, data]);
+}
+
+/** Clicks Evaluate and returns the report's number of sequences once it is there. */
+async function evaluateN(page) {
+  await page.click('#evaluate');
+  await page.waitForSelector('#genome-report', { timeout: TIMEOUT });
+  return Number(await page.getAttribute('#genome-report', 'data-n'));
+}
+
+test('uploads: metadata sidecar, IDX digits, inputs JSON, a folder of clips; bad files change nothing', async () => {
+  const { context, page, problems } = await open(isolatedServer.url, '#/models');
+  await waitModel(page);
+  // MNIST IDX images + labels (one gzipped) as row-mnist's evaluation data.
+  const { header, pixels } = mnistPack();
+  const n = 40;
+  const images = zlib.gzipSync(Buffer.concat([u32be(0x803), u32be(n), u32be(28), u32be(28), pixels.subarray(0, n * 784)]));
+  const labels = (k) => Buffer.concat([u32be(0x801), u32be(k), Buffer.from(header.labels.slice(0, k))]);
+  const idx = (lab) => [{ name: 'digits-images-idx3-ubyte.gz', mimeType: 'application/gzip', buffer: images },
+    { name: 'digits-labels-idx1-ubyte', mimeType: 'application/octet-stream', buffer: lab }];
+  await page.setInputFiles('#upload-data', idx(labels(n - 1)));
+  await page.waitForSelector('#data-error', { timeout: TIMEOUT });
+  assert.match(await page.textContent('#data-error'), /digits-labels-idx1-ubyte: 39 labels for 40 images/);
+  assert.equal(await evaluateN(page), 500, 'the bundled digits are still the evaluation data');
+  await page.setInputFiles('#upload-data', idx(labels(n)));
+  await page.waitForFunction(() => /\(40 digits\)/.test(document.querySelector('#current-info')?.textContent ?? ''), null, { timeout: TIMEOUT });
+  assert.equal(await evaluateN(page), n);
+
+  // Float weights without metadata: the sidecar names the classes; an inputs JSON calibrates.
+  const fixture = path.join(ROOT, 'crates/bitgru/tests/fixtures/export_pytorch');
+  await page.setInputFiles('#upload-sidecar', { name: 'model.meta.json', mimeType: 'application/json', buffer: Buffer.from('{"task": "custom", "clases": ["a"]}') });
+  await page.waitForFunction(() => /model\.meta\.json: .*clases/.test(document.querySelector('#upload-error')?.textContent ?? ''), null, { timeout: TIMEOUT });
+  await page.setInputFiles('#upload-sidecar', { name: 'model.meta.json', mimeType: 'application/json',
+    buffer: Buffer.from(JSON.stringify({ task: 'custom', classes: ['up', 'down', 'left', 'right', 'go'], input: 3, steps: 7 })) });
+  await page.waitForFunction(() => document.querySelector('#upload-classes')?.value === 'up, down, left, right, go');
+  await page.setInputFiles('#upload-model', path.join(fixture, 'model.safetensors'));
+  await page.waitForFunction(() => /5 class names for a model with 4 outputs/.test(document.querySelector('#upload-error')?.textContent ?? ''), null, { timeout: TIMEOUT });
+  assert.equal(await page.getAttribute('#current-info', 'data-file'), 'row-mnist.safetensors', 'the model is unchanged');
+  await page.fill('#upload-classes', 'up, down, left, right');
+  await page.setInputFiles('#upload-model', path.join(fixture, 'model.safetensors'));
+  await page.waitForSelector('#current-info[data-file="model.safetensors"]', { timeout: TIMEOUT });
+  const seqs = JSON.parse(fs.readFileSync(path.join(fixture, 'inputs.json'), 'utf8')).sequences;
+  const inputs = (lab) => ({ name: 'mine.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify({ sequences: seqs, labels: lab })) });
+  await page.setInputFiles('#upload-data', inputs([0, 1, 9, 3, 0]));
+  await page.waitForFunction(() => /mine\.json: label 2 is 9, but the model has 4 classes/.test(document.querySelector('#data-error')?.textContent ?? ''), null, { timeout: TIMEOUT });
+  assert.equal(await page.isDisabled('#evaluate'), true, 'still no evaluation data');
+  await page.setInputFiles('#upload-data', inputs([0, 1, 2, 3, 0]));
+  await page.waitForFunction(() => /mine\.json \(5 sequences\)/.test(document.querySelector('#current-info')?.textContent ?? ''), null, { timeout: TIMEOUT });
+  assert.equal(await evaluateN(page), 5);
+  assert.match(await page.textContent('#genome-report'), /left/, 'the sidecar\'s class names');
+
+  // Speech Commands clips as a folder for kws4 (a broken clip first).
+  await page.click('#use-kws4');
+  await waitModel(page);
+  const dir = (bad) => {
+    const d = fs.mkdtempSync(path.join(TMP, 'clips-'));
+    const put = (rel, bytes) => { fs.mkdirSync(path.dirname(path.join(d, 'sc', rel)), { recursive: true }); fs.writeFileSync(path.join(d, 'sc', rel), bytes); };
+    put('yes/a_nohash_0.wav', wav(440, 16000));
+    put('left/b_nohash_0.wav', wav(880, 12000));
+    put('_background_noise_/noise.wav', wav(100, 1600));
+    if (bad) put('no/c_nohash_0.wav', Buffer.from('RIFF\x10\x00\x00\x00WAVEjunk', 'latin1'));
+    return path.join(d, 'sc');
+  };
+  await page.setInputFiles('#upload-data-folder', dir(true));
+  await page.waitForFunction(() => /clip no\/c_nohash_0\.wav: /.test(document.querySelector('#data-error')?.textContent ?? ''), null, { timeout: TIMEOUT });
+  assert.equal(await evaluateN(page), 483, 'the bundled clips are still the evaluation data');
+  await page.setInputFiles('#upload-data-folder', dir(false));
+  await page.waitForFunction(() => /\(2 clips, kws4 labels\)/.test(document.querySelector('#current-info')?.textContent ?? ''), null, { timeout: TIMEOUT });
+  assert.equal(await evaluateN(page), 2);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('a long evaluation reports progress per chunk and can be cancelled', async () => {
+  const { context, page, problems } = await open(isolatedServer.url, '#/models');
+  await page.click('#use-pixel-mnist');
+  await waitModel(page);
+  // pixel-MNIST: 500 sequences of 784 steps, 4 chunks; progress shows, then cancel.
+  await page.click('#evaluate');
+  await page.waitForSelector('#eval-progress', { timeout: TIMEOUT });
+  await page.waitForFunction(() => Number(document.querySelector('#eval-progress')?.dataset.done) >= 128, null, { timeout: TIMEOUT });
+  assert.equal(await page.getAttribute('#eval-progress', 'data-total'), '500');
+  await page.click('#cancel-eval');
+  await page.waitForSelector('#eval-progress', { state: 'detached', timeout: TIMEOUT });
+  assert.equal(await page.locator('#genome-report').count(), 0, 'no report for a cancelled evaluation');
+  assert.equal(await page.isDisabled('#evaluate'), false);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
 test('a reload mid-search resumes from the IndexedDB checkpoint and loses nothing', async () => {
   const settings = { subset: 40, pop: 8, gens: 8, seed: 11 };
   const { context, page, problems } = await open(isolatedServer.url, '#/search');
@@ -228,13 +328,21 @@ test('a reload mid-search resumes from the IndexedDB checkpoint and loses nothin
   await context.close();
 });
 
-/** The first `perClass` test digits of each wanted label from the bundled IDX files. */
+/** The bundled MNIST pack (make_app_data.rs): `BGMNIST1`, u32 LE header length, JSON header, pixels. */
+function mnistPack() {
+  const raw = zlib.gunzipSync(fs.readFileSync(path.join(ROOT, 'assets/data/mnist-test-500.bin.gz')));
+  assert.equal(raw.subarray(0, 8).toString('latin1'), 'BGMNIST1');
+  const hlen = raw.readUInt32LE(8);
+  const header = JSON.parse(raw.subarray(12, 12 + hlen).toString('utf8'));
+  return { header, pixels: raw.subarray(12 + hlen) };
+}
+
+/** The first test digit of each wanted label from the bundled MNIST pack. */
 function testDigits(labels) {
-  const img = zlib.gunzipSync(fs.readFileSync(path.join(ROOT, 'assets/data/mnist-test-500-images-idx3-ubyte.gz')));
-  const lab = zlib.gunzipSync(fs.readFileSync(path.join(ROOT, 'assets/data/mnist-test-500-labels-idx1-ubyte.gz')));
+  const { header, pixels } = mnistPack();
   return labels.map((l) => {
-    const k = [...lab.subarray(8)].indexOf(l);
-    return { label: l, pixels: img.subarray(16 + k * 784, 16 + (k + 1) * 784) };
+    const k = header.labels.indexOf(l);
+    return { label: l, pixels: pixels.subarray(k * 784, (k + 1) * 784) };
   });
 }
 

@@ -1,8 +1,11 @@
 //! Writes the app's bundled evaluation subsets into `assets/data/` (see assets/data/README.md):
 //!
-//! - `mnist-test-500-{images-idx3,labels-idx1}-ubyte.gz`: 500 MNIST test digits (50 per class,
-//!   evenly spaced within each class by `bitgru::search::problem::stratified_subset`), as
-//!   gzipped IDX files, read by the same core IDX reader as user uploads;
+//! - `mnist-test-500.bin.gz`: 500 MNIST test digits (each class in proportion to the test set,
+//!   evenly spaced within it, by `bitgru::search::problem::stratified_subset`) in the app's own
+//!   pack. Layout
+//!   (little-endian, gzipped): `b"BGMNIST1"`, u32 header length, the JSON header
+//!   (`n, rows, cols, labels, source, selection, test_indices`), then `n × rows × cols` pixel
+//!   bytes (0..=255, row-major, the images in `test_indices` order);
 //! - `kws-validation-mfcc.bin.gz`: the MFCC features (49 frames × 10 coefficients, the core's
 //!   front end) of every Speech Commands validation clip, with the kws4 and kws10 labels. Layout
 //!   (little-endian, gzipped): `b"BGMFCC1\0"`, u32 header length, the JSON header
@@ -34,6 +37,17 @@ fn write(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// A pack: `magic`, u32 LE header length, the JSON header, then the body.
+fn pack(magic: &[u8; 8], header: &serde_json::Value, body: &[u8]) -> Result<Vec<u8>> {
+    let header = serde_json::to_vec(header)?;
+    let mut bytes = Vec::with_capacity(12 + header.len() + body.len());
+    bytes.extend_from_slice(magic);
+    bytes.extend_from_slice(&(header.len() as u32).to_le_bytes());
+    bytes.extend_from_slice(&header);
+    bytes.extend_from_slice(body);
+    Ok(bytes)
+}
+
 fn mnist_subset(root: &Path, out: &Path) -> Result<()> {
     let dir = bitgru::task::task_dir(Task::RowMnist, root);
     let read = |name: &str| {
@@ -45,34 +59,20 @@ fn mnist_subset(root: &Path, out: &Path) -> Result<()> {
     let labels_usize: Vec<usize> = labels.iter().map(|&l| l as usize).collect();
     let idx = stratified_subset(&labels_usize, MNIST_DIGITS);
     let side = 28 * 28;
-    let mut img = Vec::with_capacity(16 + idx.len() * side);
-    img.extend_from_slice(&0x0000_0803u32.to_be_bytes());
-    for d in [idx.len() as u32, 28, 28] {
-        img.extend_from_slice(&d.to_be_bytes());
-    }
-    let mut lab = Vec::with_capacity(8 + idx.len());
-    lab.extend_from_slice(&0x0000_0801u32.to_be_bytes());
-    lab.extend_from_slice(&(idx.len() as u32).to_be_bytes());
+    let mut pixels = Vec::with_capacity(idx.len() * side);
     for &i in &idx {
-        img.extend_from_slice(&images.data[i * side..(i + 1) * side]);
-        lab.push(labels[i]);
+        pixels.extend_from_slice(&images.data[i * side..(i + 1) * side]);
     }
-    write(
-        &out.join("mnist-test-500-images-idx3-ubyte.gz"),
-        &gzip(&img)?,
-    )?;
-    write(
-        &out.join("mnist-test-500-labels-idx1-ubyte.gz"),
-        &gzip(&lab)?,
-    )?;
-    let manifest = serde_json::json!({
+    let header = serde_json::json!({
+        "n": idx.len(), "rows": 28, "cols": 28,
+        "labels": idx.iter().map(|&i| labels[i]).collect::<Vec<u8>>(),
         "source": "MNIST t10k (Y. LeCun, C. Cortes, C. J. C. Burges), CC BY-SA 3.0",
         "selection": "bitgru::search::problem::stratified_subset(test labels, 500)",
         "test_indices": idx,
     });
     write(
-        &out.join("mnist-test-500.json"),
-        serde_json::to_string(&manifest)?.as_bytes(),
+        &out.join("mnist-test-500.bin.gz"),
+        &gzip(&pack(b"BGMNIST1", &header, &pixels)?)?,
     )
 }
 
@@ -100,18 +100,17 @@ fn kws_pack(root: &Path, out: &Path) -> Result<()> {
         "source": "Speech Commands v0.02 (Pete Warden), validation_list.txt clips present in shared/data, CC BY 4.0",
         "features": "bitgru::task::default_mfcc() (49 frames x 10 MFCC), int16 per coefficient",
     });
-    let header = serde_json::to_vec(&header)?;
-    let mut bytes = Vec::with_capacity(12 + header.len() + n * steps * coeffs * 2);
-    bytes.extend_from_slice(b"BGMFCC1\0");
-    bytes.extend_from_slice(&(header.len() as u32).to_le_bytes());
-    bytes.extend_from_slice(&header);
+    let mut codes = Vec::with_capacity(n * steps * coeffs * 2);
     for s in &k10.sequences {
         for (k, v) in s.iter().enumerate() {
             let q = (v / scales[k % coeffs]).round().clamp(-32767.0, 32767.0) as i16;
-            bytes.extend_from_slice(&q.to_le_bytes());
+            codes.extend_from_slice(&q.to_le_bytes());
         }
     }
-    write(&out.join("kws-validation-mfcc.bin.gz"), &gzip(&bytes)?)
+    write(
+        &out.join("kws-validation-mfcc.bin.gz"),
+        &gzip(&pack(b"BGMFCC1\0", &header, &codes)?)?,
+    )
 }
 
 fn main() -> Result<()> {
