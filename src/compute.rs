@@ -5,8 +5,8 @@
 use crate::data::{self, EvalSet, MfccPack, MnistData};
 use crate::protocol::{
     expect_bufs, CheckpointInfo, ClassifyInput, ClassifyResult, DataKind, Envelope, ExportFormat,
-    FromWorker, GenomeReport, GenomeScores, Id, ModelInfo, OpSize, Progress, SearchEnd,
-    SearchSettings, SearchView, Stage, ToWorker, MAX_DRAWING_SIDE,
+    FromWorker, GenomeReport, GenomeScores, Id, ListenSettings, ModelInfo, OpSize, Progress,
+    SearchEnd, SearchSettings, SearchView, Stage, ToWorker, MAX_DRAWING_SIDE,
 };
 use crate::WebError;
 use bitgru::io::ModelBundle;
@@ -286,9 +286,12 @@ pub struct Compute {
     run: Option<Running>,
     /// The last opened or finished result (for SaveResult of an opened file).
     opened: Option<SearchResult>,
+    /// The Listen page's session.
+    listen: Option<crate::listen::Session>,
 }
 
-fn softmax(logits: &[f64]) -> Vec<f64> {
+/// Probabilities of logits (shifted by their maximum).
+pub(crate) fn softmax(logits: &[f64]) -> Vec<f64> {
     let m = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let e: Vec<f64> = logits.iter().map(|l| (l - m).exp()).collect();
     let s: f64 = e.iter().sum();
@@ -480,6 +483,14 @@ impl Compute {
                     effects: vec![],
                 },
                 Err(e) => Outcome::error(Some(id), Stage::Export, e),
+            },
+            ToWorker::ListenStart { .. }
+            | ToWorker::ListenChunk { .. }
+            | ToWorker::ListenFile { .. }
+            | ToWorker::ListenSave { .. }
+            | ToWorker::ListenStop { .. } => match self.listen_message(msg, &bufs, now_ms) {
+                Ok(out) => out,
+                Err(e) => Outcome::error(Some(id), Stage::Listen, e),
             },
         }
     }
@@ -1197,6 +1208,97 @@ impl Compute {
                 Ok((format!("{stem}-c.zip"), "application/zip".into(), bytes))
             }
         }
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Listen: the live keyword-spotting session (src/listen.rs).
+// ------------------------------------------------------------------------------------------
+impl Compute {
+    fn listen_message(
+        &mut self,
+        msg: ToWorker,
+        bufs: &[Vec<u8>],
+        now_ms: &dyn Fn() -> f64,
+    ) -> Result<Outcome, WebError> {
+        use crate::listen::{decode_file, samples_of, to_model_rate};
+        let no_session = || WebError::Request {
+            what: "listen session",
+            detail: "none is running; start listening first".into(),
+        };
+        let hops = |id: Id, report| Outcome::reply(FromWorker::ListenHops { id, report });
+        match msg {
+            ToWorker::ListenStart { id, settings } => {
+                let session = self.listen_session(settings)?;
+                let info = session.info().clone();
+                self.listen = Some(session);
+                Ok(Outcome::reply(FromWorker::ListenStarted { id, info }))
+            }
+            ToWorker::ListenChunk { id, sample_rate } => {
+                expect_bufs("ListenChunk", bufs, 1)?;
+                let samples = to_model_rate(samples_of(&bufs[0])?, sample_rate)?;
+                let s = self.listen.as_mut().ok_or_else(no_session)?;
+                Ok(hops(id, s.push(&samples, now_ms)?))
+            }
+            ToWorker::ListenFile { id, file_name } => {
+                expect_bufs("ListenFile", bufs, 1)?;
+                let settings = self
+                    .listen
+                    .as_ref()
+                    .ok_or_else(no_session)?
+                    .settings()
+                    .clone();
+                let samples = decode_file(&file_name, &bufs[0])?;
+                let mut fresh = self.listen_session(settings)?;
+                let report = fresh.push(&samples, now_ms)?;
+                self.listen = Some(fresh);
+                Ok(hops(id, report))
+            }
+            ToWorker::ListenSave { id } => {
+                let s = self.listen.as_ref().ok_or_else(no_session)?;
+                Ok(Outcome {
+                    replies: vec![Envelope::with(
+                        FromWorker::File {
+                            id,
+                            file_name: "bitgru-last-3s.wav".into(),
+                            mime: "audio/wav".into(),
+                        },
+                        vec![s.last_audio_wav()],
+                    )],
+                    effects: vec![],
+                })
+            }
+            ToWorker::ListenStop { id } => {
+                self.listen = None;
+                Ok(Outcome::reply(FromWorker::Done { id }))
+            }
+            other => Err(WebError::Request {
+                what: "listen message",
+                detail: format!("{other:?} is not one"),
+            }),
+        }
+    }
+
+    /// A new session on a loaded keyword model; keeps the audio of the current one.
+    fn listen_session(
+        &mut self,
+        settings: ListenSettings,
+    ) -> Result<crate::listen::Session, WebError> {
+        let m = self.loaded(&settings.model)?;
+        let ModelKind::Float(b) = &m.kind else {
+            return Err(WebError::Request {
+                what: "model",
+                detail: format!(
+                    "{}: listening needs float weights with calibration, not a {}",
+                    settings.model, m.info.kind
+                ),
+            });
+        };
+        let mut s = crate::listen::Session::new(b, &m.info.class_names, settings)?;
+        if let Some(old) = self.listen.take() {
+            s.keep_audio_of(old);
+        }
+        Ok(s)
     }
 }
 
