@@ -11,6 +11,7 @@ use crate::protocol::{
 use crate::WebError;
 use bitgru::audio::{DecodeOptions, Mfcc, MfccConfig, MfccStream};
 use bitgru::io::ModelBundle;
+use bitgru::kernel::{BatchScratch, PackedGru, Variant};
 use bitgru::{FloatGru, Gene, QuantGru};
 use std::collections::VecDeque;
 
@@ -21,7 +22,7 @@ pub const RATE: u32 = 16_000;
 pub const WINDOW_HOPS: usize = 49;
 
 /// Hops averaged by the smoothing of the class probabilities.
-pub const SMOOTH_HOPS: usize = 5;
+pub const SMOOTH_HOPS: usize = 10;
 
 /// Classes whose names start with `_` (`_silence_`, `_unknown_`) never make a detection.
 fn is_keyword(name: &str) -> bool {
@@ -30,19 +31,44 @@ fn is_keyword(name: &str) -> bool {
 
 /// What runs a variant.
 enum Net {
-    Integer(Box<QuantGru>),
+    Integer {
+        q: Box<QuantGru>,
+        packed: Box<PackedGru>,
+        scratch: Box<BatchScratch>,
+        variant: Variant,
+        logits: Vec<i32>,
+    },
     Float(Box<FloatGru>),
 }
 
 impl Net {
+    fn integer(q: QuantGru) -> Result<Net, WebError> {
+        let packed = PackedGru::pack(&q)?;
+        let scratch = BatchScratch::with_tile(&packed, 1);
+        Ok(Net::Integer {
+            logits: vec![0; q.classes],
+            q: Box::new(q),
+            packed: Box::new(packed),
+            scratch: Box::new(scratch),
+            variant: Variant::best(),
+        })
+    }
+
     /// Class probabilities of a window of features (`[hops × n_mfcc]`), run from a zero state.
-    fn probs(&self, window: &[f32]) -> Result<Vec<f32>, WebError> {
+    fn probs(&mut self, window: &[f32]) -> Result<Vec<f32>, WebError> {
         let logits: Vec<f64> = match self {
-            Net::Integer(q) => {
+            Net::Integer {
+                q,
+                packed,
+                scratch,
+                variant,
+                logits,
+            } => {
                 let codes = q.quantize_input(window)?;
-                let l = bitgru::eval::logits_batch(q, &[codes])?;
+                let steps = codes.len() / q.input_size;
+                packed.logits_into(*variant, &codes, 1, steps, scratch, logits)?;
                 let scale = q.head.w_scale * q.scales[Gene::AddH.index()];
-                l[0].iter().map(|&v| f64::from(v) * scale).collect()
+                logits.iter().map(|&v| f64::from(v) * scale).collect()
             }
             Net::Float(m) => m.forward(window)?.iter().map(|&v| f64::from(v)).collect(),
         };
@@ -119,13 +145,14 @@ impl Session {
             .variants
             .iter()
             .map(|v| {
-                let net =
-                    match v {
-                        ListenVariant::Integer { genome } => Net::Integer(Box::new(
-                            QuantGru::prepare(&bundle.model, &bundle.calibration, genome)?,
-                        )),
-                        ListenVariant::Float => Net::Float(Box::new(bundle.model.clone())),
-                    };
+                let net = match v {
+                    ListenVariant::Integer { genome } => Net::integer(QuantGru::prepare(
+                        &bundle.model,
+                        &bundle.calibration,
+                        genome,
+                    )?)?,
+                    ListenVariant::Float => Net::Float(Box::new(bundle.model.clone())),
+                };
                 Ok(Detector {
                     net,
                     recent: VecDeque::new(),
@@ -174,6 +201,38 @@ impl Session {
         now_ms: &dyn Fn() -> f64,
     ) -> Result<ListenReport, WebError> {
         let t0 = now_ms();
+        let hop = self.stream.mfcc().config().hop_length;
+        let mut report = ListenReport {
+            hops: Vec::new(),
+            detections: Vec::new(),
+            us_per_hop: 0.0,
+            us_per_hop_variant: vec![0.0; self.detectors.len()],
+            heard_s: 0.0,
+        };
+        for d in &mut self.detectors {
+            d.spent_us = 0.0;
+        }
+        // A hop of samples at a time, so that the kept audio covers every new frame's window.
+        for piece in samples.chunks(hop) {
+            self.push_piece(piece, now_ms, &mut report)?;
+        }
+        report.heard_s = self.heard as f64 / f64::from(RATE);
+        let n = report.hops.len();
+        if n > 0 {
+            report.us_per_hop = 1000.0 * (now_ms() - t0) / n as f64;
+            for (k, d) in self.detectors.iter().enumerate() {
+                report.us_per_hop_variant[k] = d.spent_us / n as f64;
+            }
+        }
+        Ok(report)
+    }
+
+    fn push_piece(
+        &mut self,
+        samples: &[f32],
+        now_ms: &dyn Fn() -> f64,
+        report: &mut ListenReport,
+    ) -> Result<(), WebError> {
         let cfg = self.stream.mfcc().config().clone();
         let keep = LISTEN_SAVE_SECONDS * RATE as usize;
         self.recent_audio.extend(samples.iter().copied());
@@ -182,16 +241,6 @@ impl Session {
         self.heard += samples.len() as u64;
         self.stream.push(samples);
         let n_mfcc = self.info.n_features;
-        let mut report = ListenReport {
-            hops: Vec::new(),
-            detections: Vec::new(),
-            us_per_hop: 0.0,
-            us_per_hop_variant: vec![0.0; self.detectors.len()],
-            heard_s: self.heard as f64 / f64::from(RATE),
-        };
-        for d in &mut self.detectors {
-            d.spent_us = 0.0;
-        }
         let mut frame = vec![0.0f32; n_mfcc];
         while self.stream.pop_into(&mut frame)? {
             let start = self.frames * cfg.hop_length as u64;
@@ -245,14 +294,7 @@ impl Session {
                 level_dbfs,
             });
         }
-        let n = report.hops.len();
-        if n > 0 {
-            report.us_per_hop = 1000.0 * (now_ms() - t0) / n as f64;
-            for (k, d) in self.detectors.iter().enumerate() {
-                report.us_per_hop_variant[k] = d.spent_us / n as f64;
-            }
-        }
-        Ok(report)
+        Ok(())
     }
 
     /// dBFS of the RMS of samples `[start, end)` of the session (from the kept audio).

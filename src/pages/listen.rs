@@ -449,7 +449,7 @@ pub fn ListenPage() -> impl IntoView {
                                 let w = word(&d);
                                 let attr = w.clone();
                                 view! {
-                                    <tr class="det" data-word=attr data-variant=d.variant.to_string()>
+                                    <tr class="det" data-word=attr data-variant=d.variant.to_string() data-t=format!("{:.2}", d.t_ms / 1000.0)>
                                         <td>{format!("{:.2} s", d.t_ms / 1000.0)}</td>
                                         <td><strong>{w}</strong></td>
                                         <td>{labels.get(d.variant).cloned().unwrap_or_default()}</td>

@@ -61,15 +61,15 @@ export async function serve(root, { isolated = true, routes = {} } = {}) {
   };
 }
 
-/** Headless Debian Chromium through playwright-core (flags from TOOLCHAIN.md). */
-export async function launchChromium() {
+/** Headless Debian Chromium through playwright-core (flags from TOOLCHAIN.md), plus `extraArgs`. */
+export async function launchChromium(extraArgs = []) {
   const { chromium } = await import('playwright-core');
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     args: [
       '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--disable-dev-shm-usage',
+      '--disable-dev-shm-usage', ...extraArgs,
     ],
   });
 }
