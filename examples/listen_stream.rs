@@ -85,10 +85,6 @@ fn main() -> Res<()> {
         let mut s = Session::new(&bundle, &bundle.meta.classes, settings.clone())?;
         let r = s.push(&stream, &now)?;
         best = best.min(r.us_per_hop);
-        eprintln!(
-            "run: {:.1} us/hop, detector {:?}",
-            r.us_per_hop, r.us_per_hop_variant
-        );
         report = Some(r);
     }
     let r = report.expect("ran");
