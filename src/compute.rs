@@ -163,10 +163,7 @@ pub fn read_model(file_name: &str, bytes: &[u8]) -> Result<(ModelKind, ModelInfo
 }
 
 fn feature_steps(meta: &bitgru::io::ModelMeta) -> Option<usize> {
-    meta.features
-        .get("steps")
-        .and_then(|v| v.as_u64())
-        .map(|s| s as usize)
+    meta.features.steps()
 }
 
 /// Keys of a safetensors header's `__metadata__`, or `None` if the bytes are not safetensors.

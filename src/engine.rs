@@ -138,22 +138,19 @@ impl Engine {
     }
 
     /// The inputs of a request: labelled samples of the model's synthetic task when the bundle
-    /// records one (`features.kind == "synthetic-task"`), else seeded N(0, 1) sequences.
+    /// records one (`FrontEnd::Synthetic`), else seeded N(0, 1) sequences.
     pub fn inputs(&self, seed: u64, n: usize) -> (Vec<Vec<f32>>, Option<Vec<usize>>) {
-        let f = &self.bundle.meta.features;
         let dims = self.bundle.model.dims();
-        let num = |k: &str| f.get(k).and_then(|v| v.as_u64());
-        if f.get("kind").and_then(|v| v.as_str()) == Some("synthetic-task")
-            && num("input") == Some(dims.input as u64)
-            && num("classes") == Some(dims.classes as u64)
+        if let bitgru::frontend::FrontEnd::Synthetic {
+            seed: task_seed,
+            input,
+            classes,
+            steps,
+            ..
+        } = self.bundle.meta.features
         {
-            if let (Some(task_seed), Some(steps)) = (num("seed"), num("steps")) {
-                let task = bitgru::synth::task_of_model(
-                    task_seed,
-                    dims.input,
-                    dims.classes,
-                    steps as usize,
-                );
+            if input == dims.input && classes == dims.classes {
+                let task = bitgru::synth::task_of_model(task_seed, input, classes, steps);
                 let (xs, ys) = task.sample(seed, n);
                 return (xs, Some(ys));
             }

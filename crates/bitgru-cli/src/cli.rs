@@ -123,6 +123,29 @@ pub enum Command {
     )]
     Bench(BenchArgs),
 
+    /// Spot keywords in a WAV/FLAC file, measure the streaming detector, or time it per hop.
+    #[command(
+        long_about = "The streaming keyword detector (bitgru::detect; docs/DETECTOR.md): audio \
+            → MFCC per 20 ms hop → the GRU re-run over the last 1 s window → smoothing, \
+            per-keyword thresholds, refractory time, energy gate.\n\n\
+            --wav FILE prints the detections of a file (any sample rate, mixed to mono): \
+            keyword, time (s, when the deciding frame was complete) and score; with --json a \
+            list of {keyword, time_s, score, class, frame}.\n\n\
+            --eval builds seeded streams from the task's validation keyword clips placed into \
+            the held-out last 20 % of each background-noise recording and into runs of \
+            _unknown_ words, plus keyword-free noise and unknown-speech streams, runs the \
+            detector once, replays the decision stage for every threshold, and writes \
+            OUT/detect.json (detection rate per keyword and overall, false alarms per hour on \
+            noise and on unknown speech, for every threshold; the operating point of the \
+            configured threshold; the stream and detector settings and the seed) and \
+            OUT/det.svg (detection rate against false alarms per hour).\n\n\
+            --bench times MFCC + GRU + decision per hop on a seeded signal (integer and float).",
+        after_help = "Examples:\n  bitgru detect --wav my.wav --json\n  bitgru detect --task kws10 \
+            --model assets/models/kws10.safetensors --data ../shared/data --eval --out \
+            results/detect-kws10\n  bitgru detect --bench --model assets/models/kws10.safetensors"
+    )]
+    Detect(DetectArgs),
+
     /// Train a float model on a task (BPTT, Adam, checkpoints, resumable).
     #[command(
         long_about = "Loads the task's training data (MNIST: the first 55,000 training images, the \
@@ -490,6 +513,92 @@ pub struct DemoModelArgs {
     /// Output bundle. Parent directories are created.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
+}
+
+/// How the detector runs the GRU (`--mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DetectMode {
+    /// Re-run over the last window every --every frames.
+    Window,
+    /// One step per frame on a decaying state (--decay).
+    Stateful,
+}
+
+#[derive(Debug, Args)]
+pub struct DetectArgs {
+    /// WAV or FLAC file to scan (any sample rate; multi-channel audio is mixed to mono).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["eval", "bench"])]
+    pub wav: Option<PathBuf>,
+
+    /// Measure the detector on seeded streams (needs --task, --data, --out).
+    #[arg(long, requires_all = ["task", "data", "out"], conflicts_with = "bench")]
+    pub eval: bool,
+
+    /// Time MFCC + GRU + decision per 20 ms hop.
+    #[arg(long)]
+    pub bench: bool,
+
+    /// Task of --eval: kws4 or kws10 (the model's classes must be the task's).
+    #[arg(long, value_parser = parse_task)]
+    pub task: Option<bitgru::task::Task>,
+
+    /// Data root of --eval (holding speech_commands/).
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+
+    /// Output directory of --eval (detect.json, det.svg).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// Model: a bundle with an mfcc front end, or a .bitgru file exported from one
+    /// [default: the kws10 model built into this binary].
+    #[arg(long, value_name = "FILE")]
+    pub model: Option<PathBuf>,
+
+    /// Genome of the integer model [default: 88888888888888888; a .bitgru file's own genome].
+    #[arg(long, value_parser = parse_genome, conflicts_with = "float")]
+    pub genome: Option<Genome>,
+
+    /// Run the float reference model instead of the integer kernel.
+    #[arg(long)]
+    pub float: bool,
+
+    /// Detector settings as JSON (bitgru::detect::DetectorConfig; absent fields keep their
+    /// defaults). The flags below override it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Probability threshold of every keyword.
+    #[arg(long)]
+    pub threshold: Option<f32>,
+
+    /// How the GRU meets the stream [default: window].
+    #[arg(long, value_enum)]
+    pub mode: Option<DetectMode>,
+
+    /// Window mode: frames between re-runs [default: 2].
+    #[arg(long, value_parser = positive)]
+    pub every: Option<usize>,
+
+    /// Stateful mode: state decay per frame in (0, 1] [default: 1].
+    #[arg(long)]
+    pub decay: Option<f32>,
+
+    /// Seed of the --eval streams.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+
+    /// --eval: use at most N keyword clips (evenly spaced) and fewer keyword-free streams.
+    #[arg(long, value_parser = positive)]
+    pub limit: Option<usize>,
+
+    /// --eval: a detection up to this long after a clip's end still hits it (s).
+    #[arg(long, default_value_t = 0.25)]
+    pub tolerance: f64,
+
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -13,6 +13,10 @@
 //! - [`math`]: σ / tanh, argmax, the input-length check, the parallel map;
 //! - [`fakequant`]: the float simulation of the same 17 quantization points;
 //! - [`size`]: size and bit-operation metrics;
+//! - [`frontend`]: a model's typed front end (MNIST rows / pixels, MFCC, synthetic) and its
+//!   one `featurize`;
+//! - [`detect`]: the streaming keyword detector (audio in, per-frame probabilities and
+//!   detection events out);
 //! - [`io`]: safetensors / npz import, quantized export and re-import, C source export.
 //! - [`search`]: generic NSGA-II (ask/tell, integer genes), hypervolume, the quantization
 //!   problem, the search loop and result format, front analysis.
@@ -21,10 +25,12 @@
 pub mod audio;
 pub mod calibrate;
 pub mod data;
+pub mod detect;
 pub mod error;
 pub mod eval;
 pub mod fakequant;
 pub mod fixed;
+pub mod frontend;
 pub mod genome;
 pub mod io;
 pub mod kernel;

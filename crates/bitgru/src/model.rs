@@ -128,7 +128,52 @@ impl FloatGru {
     ) -> Result<Vec<f32>> {
         let t_steps = self.steps_of(x)?;
         check_finite("input sequence", x)?;
-        let (i_sz, h_sz) = (self.input_size, self.hidden);
+        let i_sz = self.input_size;
+        self.reset_scratch(s);
+        for t in 0..t_steps {
+            self.step_scratch(&x[t * i_sz..(t + 1) * i_sz], s);
+            for (g, v) in s.stage.iter().enumerate() {
+                observe(g, v);
+            }
+        }
+        Ok(self.head_logits(&s.h))
+    }
+
+    /// One step from the state held in `s` (as left by [`FloatGru::reset_scratch`] or earlier
+    /// steps): updates the state and every stage value. `x_t` must hold `input_size` values.
+    fn step_scratch(&self, xt: &[f32], s: &mut FloatScratch) {
+        let h_sz = self.hidden;
+        let i_sz = self.input_size;
+        matvec_f32(&self.w_ih, i_sz, xt, &self.b_ih, &mut s.gi);
+        matvec_f32(&self.w_hh, h_sz, &s.h, &self.b_hh, &mut s.gh);
+        for j in 0..h_sz {
+            let (ir, iz, inn) = (s.gi[j], s.gi[h_sz + j], s.gi[2 * h_sz + j]);
+            let (hr, hz, hn) = (s.gh[j], s.gh[h_sz + j], s.gh[2 * h_sz + j]);
+            let add_r = ir + hr;
+            let add_z = iz + hz;
+            let r = sigmoid(add_r);
+            let z = sigmoid(add_z);
+            let mul_rh = r * hn;
+            let add_n = inn + mul_rh;
+            let n = crate::math::tanh(add_n);
+            let sub_z = 1.0 - z;
+            let mul_zn = sub_z * n;
+            let mul_zh = z * s.h[j];
+            let h_new = mul_zn + mul_zh;
+            let vals = [
+                ir, iz, inn, hr, hz, hn, add_r, add_z, add_n, sub_z, h_new, mul_rh, mul_zn, mul_zh,
+                r, z, n,
+            ];
+            for (g, v) in vals.iter().enumerate() {
+                s.stage[g][j] = *v;
+            }
+        }
+        s.h.copy_from_slice(&s.stage[crate::genome::Gene::AddH as usize]);
+    }
+
+    /// Sizes `s` for this model and sets its state to zero (start of a stream).
+    pub fn reset_scratch(&self, s: &mut FloatScratch) {
+        let h_sz = self.hidden;
         s.gi.resize(3 * h_sz, 0.0);
         s.gh.resize(3 * h_sz, 0.0);
         s.h.clear();
@@ -137,40 +182,38 @@ impl FloatGru {
         for v in s.stage.iter_mut() {
             v.resize(h_sz, 0.0);
         }
-        for t in 0..t_steps {
-            let xt = &x[t * i_sz..(t + 1) * i_sz];
-            matvec_f32(&self.w_ih, i_sz, xt, &self.b_ih, &mut s.gi);
-            matvec_f32(&self.w_hh, h_sz, &s.h, &self.b_hh, &mut s.gh);
-            for j in 0..h_sz {
-                let (ir, iz, inn) = (s.gi[j], s.gi[h_sz + j], s.gi[2 * h_sz + j]);
-                let (hr, hz, hn) = (s.gh[j], s.gh[h_sz + j], s.gh[2 * h_sz + j]);
-                let add_r = ir + hr;
-                let add_z = iz + hz;
-                let r = sigmoid(add_r);
-                let z = sigmoid(add_z);
-                let mul_rh = r * hn;
-                let add_n = inn + mul_rh;
-                let n = crate::math::tanh(add_n);
-                let sub_z = 1.0 - z;
-                let mul_zn = sub_z * n;
-                let mul_zh = z * s.h[j];
-                let h_new = mul_zn + mul_zh;
-                let vals = [
-                    ir, iz, inn, hr, hz, hn, add_r, add_z, add_n, sub_z, h_new, mul_rh, mul_zn,
-                    mul_zh, r, z, n,
-                ];
-                for (g, v) in vals.iter().enumerate() {
-                    s.stage[g][j] = *v;
-                }
-            }
-            s.h.copy_from_slice(&s.stage[crate::genome::Gene::AddH as usize]);
-            for (g, v) in s.stage.iter().enumerate() {
-                observe(g, v);
-            }
+    }
+
+    /// One streaming step (live keyword spotting): `s` must come from
+    /// [`FloatGru::reset_scratch`]; the result equals [`FloatGru::forward`] step for step.
+    pub fn step_stream(&self, x_t: &[f32], s: &mut FloatScratch) -> Result<()> {
+        if x_t.len() != self.input_size || s.h.len() != self.hidden {
+            return Err(Error::length(
+                "input of one step (and a scratch from reset_scratch)",
+                self.input_size,
+                x_t.len(),
+            ));
         }
+        check_finite("input step", x_t)?;
+        self.step_scratch(x_t, s);
+        Ok(())
+    }
+
+    /// The state of a streaming scratch (`[H]`).
+    pub fn state<'a>(&self, s: &'a FloatScratch) -> &'a [f32] {
+        &s.h
+    }
+
+    /// The state of a streaming scratch (`[H]`), mutable (the detector decays it).
+    pub fn state_mut<'a>(&self, s: &'a mut FloatScratch) -> &'a mut [f32] {
+        &mut s.h
+    }
+
+    /// Classifier logits of a state `[H]`.
+    pub fn head_logits(&self, h: &[f32]) -> Vec<f32> {
         let mut logits = vec![0.0; self.classes];
-        matvec_f32(&self.w_fc, h_sz, &s.h, &self.b_fc, &mut logits);
-        Ok(logits)
+        matvec_f32(&self.w_fc, self.hidden, h, &self.b_fc, &mut logits);
+        logits
     }
 
     /// Number of float parameters.

@@ -57,6 +57,16 @@ impl Task {
     pub fn is_kws(self) -> bool {
         matches!(self, Task::Kws4 | Task::Kws10)
     }
+
+    /// The front end recorded with the task's models (how raw input becomes features).
+    pub fn front_end(self) -> crate::frontend::FrontEnd {
+        use crate::frontend::FrontEnd;
+        match self {
+            Task::RowMnist => FrontEnd::MnistRows,
+            Task::PixelMnist => FrontEnd::MnistPixels,
+            Task::Kws4 | Task::Kws10 => FrontEnd::default_mfcc(),
+        }
+    }
 }
 
 impl std::str::FromStr for Task {
@@ -348,25 +358,6 @@ mod native {
             root.join(sub)
         } else {
             root.to_path_buf()
-        }
-    }
-
-    /// The feature configuration recorded with a model (how to turn raw input into features).
-    pub fn feature_config(task: Task) -> serde_json::Value {
-        match task {
-            Task::RowMnist => {
-                serde_json::json!({"kind": "mnist-rows", "scale": "pixel / 255", "steps": 28, "input": 28})
-            }
-            Task::PixelMnist => {
-                serde_json::json!({"kind": "mnist-pixels", "scale": "pixel / 255", "order": "raster", "steps": 784, "input": 1})
-            }
-            Task::Kws4 | Task::Kws10 => serde_json::json!({
-                "kind": "mfcc",
-                "mfcc": crate::audio::mfcc::MfccConfig::default(),
-                "clip_samples": crate::audio::CLIP_SAMPLES,
-                "steps": 49,
-                "input": 10,
-            }),
         }
     }
 

@@ -15,15 +15,13 @@ pub fn run(a: &DemoModelArgs) -> Result<()> {
     let meta = ModelMeta {
         task: "synthetic-demo".into(),
         classes: (0..a.classes).map(|k| format!("c{k}")).collect(),
-        features: serde_json::json!({
-            "kind": "synthetic-task",
-            "generator": "bitgru::synth::task_of_model(seed, input, classes, steps)",
-            "seed": a.seed,
-            "input": a.input,
-            "classes": a.classes,
-            "steps": a.steps,
-            "noise": task.noise,
-        }),
+        features: bitgru::frontend::FrontEnd::Synthetic {
+            seed: a.seed,
+            input: a.input,
+            classes: a.classes,
+            steps: a.steps,
+            noise: task.noise,
+        },
         seed: a.seed,
         command: util::command_line(),
         notes: format!(

@@ -65,8 +65,11 @@ fn print_text(out: &Value, file: &ModelFile) {
         if !m.command.is_empty() {
             println!("command:     {}", m.command);
         }
-        if !m.features.is_null() {
-            println!("features:    {}", m.features);
+        if m.features != bitgru::frontend::FrontEnd::Raw {
+            println!(
+                "features:    {}",
+                serde_json::to_string(&m.features).unwrap_or_default()
+            );
         }
         if !m.notes.is_empty() {
             println!("notes:       {}", m.notes);

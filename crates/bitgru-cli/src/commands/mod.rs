@@ -2,6 +2,7 @@
 mod bench;
 mod calibrate;
 mod demo;
+mod detect;
 mod eval;
 mod export;
 mod inspect;
@@ -22,6 +23,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Size(a) => inspect::size(&a),
         Command::DemoModel(a) => demo::run(&a),
         Command::Bench(a) => bench::run(&a),
+        Command::Detect(a) => detect::run(&a),
         Command::Train(a) => train::run(&a),
         Command::Qat(a) => train::qat(&a),
         Command::BenchTrain(a) => train::bench(&a),

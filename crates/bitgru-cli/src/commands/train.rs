@@ -283,7 +283,7 @@ fn finish_bundle(
         meta: ModelMeta {
             task: task.name().into(),
             classes,
-            features: task::feature_config(task),
+            features: task.front_end(),
             seed,
             command: util::command_line(),
             notes: notes.to_string(),

@@ -432,6 +432,13 @@ impl MfccStream {
     /// Pops the next complete frame into `out` (`n_mfcc` values). `Ok(false)` when no frame is
     /// complete yet.
     pub fn pop_into(&mut self, out: &mut [f32]) -> Result<bool> {
+        Ok(self.pop_with_power(out)?.is_some())
+    }
+
+    /// [`pop_into`](Self::pop_into) that also returns the frame's mean power `Σ x² / win` (f64,
+    /// over the raw samples of the window; the streaming detector's energy gate). `Ok(None)` when
+    /// no frame is complete yet.
+    pub fn pop_with_power(&mut self, out: &mut [f32]) -> Result<Option<f64>> {
         if out.len() != self.mfcc.n_mfcc() {
             return Err(Error::length(
                 "MFCC output frame",
@@ -441,13 +448,18 @@ impl MfccStream {
         }
         let (win, hop) = (self.mfcc.config.win_length, self.mfcc.config.hop_length);
         if self.buf.len() < self.pos + win {
-            return Ok(false);
+            return Ok(None);
         }
-        self.mfcc
-            .frame(&self.buf[self.pos..self.pos + win], &mut self.scratch, out);
+        let frame = &self.buf[self.pos..self.pos + win];
+        let power = frame
+            .iter()
+            .map(|&x| f64::from(x) * f64::from(x))
+            .sum::<f64>()
+            / win as f64;
+        self.mfcc.frame(frame, &mut self.scratch, out);
         self.pos += hop;
         self.emitted += 1;
-        Ok(true)
+        Ok(Some(power))
     }
 
     /// Pops the next complete frame, if any.

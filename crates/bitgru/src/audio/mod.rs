@@ -18,4 +18,4 @@ pub use decode::{
     SPEECH_COMMANDS_RATE,
 };
 pub use mfcc::{Mfcc, MfccConfig, MfccScratch, MfccStream};
-pub use resample::resample;
+pub use resample::{resample, StreamResampler};

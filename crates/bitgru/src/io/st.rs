@@ -36,9 +36,10 @@ pub struct ModelMeta {
     pub task: String,
     /// Class names, in logit order.
     pub classes: Vec<String>,
-    /// Feature front-end configuration (task specific, free-form JSON).
+    /// The front end: how raw input becomes the model's features ([`crate::frontend`]; the
+    /// JSON key stays `features` with its historical layout).
     #[serde(default)]
-    pub features: serde_json::Value,
+    pub features: crate::frontend::FrontEnd,
     /// Seed of the run that produced the model.
     #[serde(default)]
     pub seed: u64,

@@ -424,6 +424,21 @@ impl StreamState {
         self.scratch.h.iter_mut().for_each(|v| *v = 0);
     }
 
+    /// Decays the state toward zero: `h ← round(h · num / 256)`, ties away from zero
+    /// (`num = 256` keeps it; integers only). The streaming detector's leaky state.
+    pub fn decay(&mut self, num: u16) {
+        let num = i32::from(num.min(256));
+        for v in &mut self.scratch.h[..self.hidden] {
+            let p = i32::from(*v) * num;
+            let r = if p >= 0 {
+                (p + 128) >> 8
+            } else {
+                -((-p + 128) >> 8)
+            };
+            *v = r as i8;
+        }
+    }
+
     /// The variant this stream runs.
     pub fn variant(&self) -> Variant {
         self.variant

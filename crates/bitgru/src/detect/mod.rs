@@ -1,0 +1,608 @@
+//! The streaming keyword detector: audio samples in (any chunk size, any sample rate), per-frame
+//! class probabilities and detection events out. No DOM, no I/O: the CLI (`bitgru detect`) and
+//! the web app's Listen page drive the same code, and it gives the same bits natively and in
+//! wasm (integer kernel; MFCC in f64 rounded once; libm for σ, tanh, exp and the resampler).
+//!
+//! # Pipeline (per 20 ms hop with the default MFCC front end)
+//!
+//! 1. **Resample** ([`crate::audio::StreamResampler`]) when the input rate is not the front end's
+//!    (44.1 / 48 kHz microphones).
+//! 2. **MFCC** ([`crate::audio::MfccStream`]): one frame per hop, bit-identical to the batch
+//!    features the model was trained on; the frame's mean power feeds the energy gate.
+//! 3. **Energy gate**: a frame is *active* when its power is at least
+//!    [`DetectorConfig::gate_dbfs`] (dB re full scale, `10·log10(mean x²)`). When no frame of the
+//!    current window is active the model is not run, the frame's probabilities are the
+//!    *gated* distribution (all mass on `_silence_` when the model has that class, else all zero)
+//!    and a stateful model is reset.
+//! 4. **Model** ([`DetectorModel`], integer at any genome or float), in one of two [`Mode`]s:
+//!    [`Mode::Window`] re-runs the GRU from a zero state over the last window (the 49 frames of
+//!    a 1 s clip, the length the model was trained on) every `every` frames; [`Mode::Stateful`]
+//!    takes one step per frame and multiplies the state by `decay` first. docs/DETECTOR.md
+//!    compares both by measurement: the default is the window re-run.
+//! 5. **Smoothing**: the mean of the last [`DetectorConfig::smooth_frames`] probability vectors.
+//! 6. **Decision** ([`Decider`]): keyword `k` fires when its smoothed probability reaches its
+//!    threshold ([`DetectorConfig::threshold_for`]), it is the most probable class, it is
+//!    *armed* (its probability fell below the threshold since it last fired) and no keyword fired
+//!    within the last [`DetectorConfig::refractory_s`].
+//!
+//! Times: frame `t` covers samples `[t·hop, t·hop + win)` of the front end's rate; its outputs
+//! (and any event it raises) carry `time_s = (t·hop + win) / rate`, the stream time at which the
+//! frame is complete.
+mod model;
+pub mod streams;
+
+pub use model::{softmax_in_place, DetectorModel, FloatScorer, IntegerScorer};
+
+use crate::audio::{Mfcc, MfccConfig, MfccStream, StreamResampler};
+use crate::error::{Error, Result};
+use crate::frontend::FrontEnd;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, VecDeque};
+
+/// How the GRU meets the stream.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Mode {
+    /// Re-run the GRU from a zero state over the last `window` frames (default: the front end's
+    /// steps, 49 = 1 s) every `every` frames; the probabilities of the last run are held in
+    /// between. Matches training (1 s clips from a zero state).
+    Window {
+        /// Frames between runs (≥ 1).
+        every: usize,
+    },
+    /// One GRU step per frame on a state that is first multiplied by `decay` (1 = plain
+    /// streaming, never reset; the integer state is scaled by `round(decay · 256) / 256`).
+    Stateful {
+        /// State decay per frame in `(0, 1]`.
+        decay: f32,
+    },
+}
+
+/// Decision parameters (serde; every field has the documented default).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DetectorConfig {
+    /// How the GRU meets the stream. Default [`Mode::Window`] with `every = 2` (40 ms).
+    pub mode: Mode,
+    /// Frames of one window in [`Mode::Window`]; 0 = the front end's steps (49 for 1 s clips).
+    pub window: usize,
+    /// Probability vectors averaged (moving mean). Default 3 (60 ms).
+    pub smooth_frames: usize,
+    /// Probability threshold of every keyword without its own entry in `thresholds`.
+    /// Default [`DEFAULT_THRESHOLD`] (chosen on the DET curve, docs/DETECTOR.md).
+    pub threshold: f32,
+    /// Per-keyword thresholds (class name → threshold), overriding `threshold`.
+    pub thresholds: BTreeMap<String, f32>,
+    /// Suppression after a detection (s): no keyword fires within this time. Default 1.0.
+    pub refractory_s: f32,
+    /// Energy gate (dBFS of a frame's mean power; `-inf` disables it). Default −60.
+    pub gate_dbfs: f32,
+    /// Silence appended by [`Detector::finish`] so that a keyword at the very end of a file is
+    /// seen in a window (s). Default 0.5.
+    pub flush_s: f32,
+}
+
+/// The default keyword threshold (docs/DETECTOR.md: the operating point on the kws10 DET curve).
+pub const DEFAULT_THRESHOLD: f32 = 0.7;
+
+impl Default for DetectorConfig {
+    fn default() -> Self {
+        DetectorConfig {
+            mode: Mode::Window { every: 2 },
+            window: 0,
+            smooth_frames: 3,
+            threshold: DEFAULT_THRESHOLD,
+            thresholds: BTreeMap::new(),
+            refractory_s: 1.0,
+            gate_dbfs: -60.0,
+            flush_s: 0.5,
+        }
+    }
+}
+
+impl DetectorConfig {
+    /// The threshold of class `name`.
+    pub fn threshold_for(&self, name: &str) -> f32 {
+        self.thresholds.get(name).copied().unwrap_or(self.threshold)
+    }
+
+    /// Checks ranges; `classes` are the model's class names (threshold keys must be keywords).
+    pub fn validate(&self, classes: &[String]) -> Result<()> {
+        let bad = |d: String| Err(Error::invalid("DetectorConfig", d));
+        match self.mode {
+            Mode::Window { every } if every == 0 => return bad("mode.every must be ≥ 1".into()),
+            Mode::Stateful { decay } if !(decay > 0.0 && decay <= 1.0) => {
+                return bad(format!("mode.decay {decay} must be in (0, 1]"))
+            }
+            _ => {}
+        }
+        if self.smooth_frames == 0 {
+            return bad("smooth_frames must be ≥ 1".into());
+        }
+        let prob = |v: f32| (0.0..=1.0).contains(&v);
+        if !prob(self.threshold) {
+            return bad(format!("threshold {} must be in [0, 1]", self.threshold));
+        }
+        for (k, &v) in &self.thresholds {
+            if !prob(v) {
+                return bad(format!("threshold of {k:?} ({v}) must be in [0, 1]"));
+            }
+            if !classes.iter().any(|c| c == k) || !is_keyword(k) {
+                return bad(format!(
+                    "threshold for {k:?}, which is not a keyword of the model ({})",
+                    classes
+                        .iter()
+                        .filter(|c| is_keyword(c))
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+        }
+        if !(self.refractory_s >= 0.0 && self.refractory_s.is_finite()) {
+            return bad(format!("refractory_s {} must be ≥ 0", self.refractory_s));
+        }
+        if self.gate_dbfs.is_nan() || self.gate_dbfs == f32::INFINITY {
+            return bad(format!(
+                "gate_dbfs {} must be a level or -inf",
+                self.gate_dbfs
+            ));
+        }
+        if !(self.flush_s >= 0.0 && self.flush_s <= 10.0) {
+            return bad(format!("flush_s {} must be in [0, 10]", self.flush_s));
+        }
+        Ok(())
+    }
+}
+
+/// Whether a class name is a keyword (`_silence_`, `_unknown_` and any other `_name_` are not).
+pub fn is_keyword(name: &str) -> bool {
+    !(name.starts_with('_') && name.ends_with('_') && name.len() >= 2)
+}
+
+/// A detection.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Detection {
+    /// The keyword (class name).
+    pub keyword: String,
+    /// Its class index.
+    pub class: usize,
+    /// Stream time of the deciding frame (s, see the module doc).
+    pub time_s: f64,
+    /// The smoothed probability that crossed the threshold.
+    pub score: f32,
+    /// Index of the deciding frame.
+    pub frame: u64,
+}
+
+/// The outputs of one frame (for display).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FrameOutput {
+    /// Frame index since the start (or the last reset).
+    pub frame: u64,
+    /// Stream time at which the frame is complete (s).
+    pub time_s: f64,
+    /// Class probabilities of this frame (the model's, or the gated distribution).
+    pub probs: Vec<f32>,
+    /// Smoothed probabilities (what the decision uses).
+    pub smoothed: Vec<f32>,
+    /// Frame power (dBFS).
+    pub level_dbfs: f32,
+    /// Whether the energy gate skipped the model.
+    pub gated: bool,
+}
+
+/// What [`Detector::push`] produced (appended to, never cleared by the detector).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DetectorOutput {
+    pub frames: Vec<FrameOutput>,
+    pub events: Vec<Detection>,
+}
+
+/// The decision stage alone (threshold, argmax, arming, refractory): the evaluation replays it
+/// over stored smoothed probabilities for every threshold of a DET curve.
+#[derive(Debug, Clone)]
+pub struct Decider {
+    classes: Vec<String>,
+    thresholds: Vec<Option<f32>>,
+    refractory_s: f64,
+    armed: Vec<bool>,
+    last_fire: Option<f64>,
+}
+
+impl Decider {
+    /// A decider for `classes` with `config`'s thresholds (non-keywords never fire).
+    pub fn new(classes: &[String], config: &DetectorConfig) -> Decider {
+        Decider {
+            classes: classes.to_vec(),
+            thresholds: classes
+                .iter()
+                .map(|c| is_keyword(c).then(|| config.threshold_for(c)))
+                .collect(),
+            refractory_s: f64::from(config.refractory_s),
+            armed: vec![true; classes.len()],
+            last_fire: None,
+        }
+    }
+
+    /// Decides on one frame's smoothed probabilities.
+    pub fn step(&mut self, frame: u64, time_s: f64, smoothed: &[f32]) -> Option<Detection> {
+        for (k, t) in self.thresholds.iter().enumerate() {
+            if let Some(t) = t {
+                if smoothed[k] < *t {
+                    self.armed[k] = true;
+                }
+            }
+        }
+        let best = crate::math::argmax(smoothed);
+        let t = self.thresholds[best]?;
+        if smoothed[best] < t || !self.armed[best] {
+            return None;
+        }
+        if let Some(last) = self.last_fire {
+            if time_s - last < self.refractory_s {
+                return None;
+            }
+        }
+        self.armed[best] = false;
+        self.last_fire = Some(time_s);
+        Some(Detection {
+            keyword: self.classes[best].clone(),
+            class: best,
+            time_s,
+            score: smoothed[best],
+            frame,
+        })
+    }
+
+    /// Forgets the history (arming, refractory).
+    pub fn reset(&mut self) {
+        self.armed.iter_mut().for_each(|a| *a = true);
+        self.last_fire = None;
+    }
+}
+
+/// The streaming detector (see the module doc).
+#[derive(Debug)]
+pub struct Detector {
+    config: DetectorConfig,
+    classes: Vec<String>,
+    model: DetectorModel,
+    mfcc: MfccStream,
+    resampler: Option<StreamResampler>,
+    input_rate: u32,
+    window: usize,
+    /// The last `window` feature frames.
+    frames: VecDeque<Vec<f32>>,
+    /// Activity of the last `window` frames.
+    active: VecDeque<bool>,
+    /// The last `smooth_frames` probability vectors.
+    history: VecDeque<Vec<f32>>,
+    probs: Vec<f32>,
+    feat: Vec<f32>,
+    gated_probs: Vec<f32>,
+    decider: Decider,
+    frame: u64,
+    /// Frames since the last window run.
+    since_run: usize,
+    resampled: Vec<f32>,
+    gate_power: f64,
+}
+
+impl Detector {
+    /// A detector for `model` with the MFCC `front` end (from the bundle), class names in logit
+    /// order, `config`, for input audio at `input_rate` Hz.
+    pub fn new(
+        model: DetectorModel,
+        front: &FrontEnd,
+        classes: &[String],
+        config: DetectorConfig,
+        input_rate: u32,
+    ) -> Result<Detector> {
+        let FrontEnd::Mfcc {
+            config: mfcc_config,
+            ..
+        } = front
+        else {
+            return Err(Error::invalid(
+                "detector front end",
+                format!(
+                    "{}: the detector needs an audio (mfcc) front end",
+                    front.kind().unwrap_or("raw")
+                ),
+            ));
+        };
+        front.check_model(model.input_size())?;
+        if classes.len() != model.classes() {
+            return Err(Error::length("class names", model.classes(), classes.len()));
+        }
+        if !classes.iter().any(|c| is_keyword(c)) {
+            return Err(Error::invalid(
+                "detector classes",
+                format!("no keyword among {}", classes.join(", ")),
+            ));
+        }
+        config.validate(classes)?;
+        if input_rate == 0 {
+            return Err(Error::invalid("input sample rate", "0 Hz"));
+        }
+        let window = if config.window == 0 {
+            front.steps().unwrap_or(1)
+        } else {
+            config.window
+        };
+        let rate = mfcc_config.sample_rate;
+        let resampler = if input_rate == rate {
+            None
+        } else {
+            Some(StreamResampler::new(input_rate, rate)?)
+        };
+        let mut gated_probs = vec![0.0; classes.len()];
+        if let Some(s) = classes
+            .iter()
+            .position(|c| c == crate::data::speech::SILENCE)
+        {
+            gated_probs[s] = 1.0;
+        }
+        let gate_power = if config.gate_dbfs == f32::NEG_INFINITY {
+            -1.0
+        } else {
+            10f64.powf(f64::from(config.gate_dbfs) / 10.0)
+        };
+        let mut model = model;
+        model.reset();
+        Ok(Detector {
+            decider: Decider::new(classes, &config),
+            mfcc: MfccStream::new(Mfcc::new(mfcc_config.clone())?),
+            probs: gated_probs.clone(),
+            feat: vec![0.0; mfcc_config.n_mfcc],
+            gated_probs,
+            classes: classes.to_vec(),
+            model,
+            resampler,
+            input_rate,
+            window,
+            frames: VecDeque::with_capacity(window + 1),
+            active: VecDeque::with_capacity(window + 1),
+            history: VecDeque::with_capacity(config.smooth_frames + 1),
+            frame: 0,
+            since_run: 0,
+            resampled: Vec::new(),
+            gate_power,
+            config,
+        })
+    }
+
+    /// The detector for a bundle: its MFCC front end and class names, the integer model at
+    /// `genome` (float for `None`).
+    pub fn from_bundle(
+        bundle: &crate::io::ModelBundle,
+        genome: Option<&crate::genome::Genome>,
+        config: DetectorConfig,
+        input_rate: u32,
+    ) -> Result<Detector> {
+        let classes = if bundle.meta.classes.len() == bundle.model.classes {
+            bundle.meta.classes.clone()
+        } else {
+            return Err(Error::length(
+                "bundle class names",
+                bundle.model.classes,
+                bundle.meta.classes.len(),
+            ));
+        };
+        Detector::new(
+            DetectorModel::from_bundle(bundle, genome)?,
+            &bundle.meta.features,
+            &classes,
+            config,
+            input_rate,
+        )
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &DetectorConfig {
+        &self.config
+    }
+
+    /// Class names.
+    pub fn classes(&self) -> &[String] {
+        &self.classes
+    }
+
+    /// The model.
+    pub fn model(&self) -> &DetectorModel {
+        &self.model
+    }
+
+    /// Frames of one model window.
+    pub fn window(&self) -> usize {
+        self.window
+    }
+
+    /// The MFCC parameters.
+    pub fn mfcc_config(&self) -> &MfccConfig {
+        self.mfcc.mfcc().config()
+    }
+
+    /// Input sample rate.
+    pub fn input_rate(&self) -> u32 {
+        self.input_rate
+    }
+
+    /// Frames processed since the start or the last reset.
+    pub fn frames_done(&self) -> u64 {
+        self.frame
+    }
+
+    /// Pushes samples (any chunk size, at the input rate; non-finite samples are an error and
+    /// change nothing) and appends every completed frame and event to `out`.
+    pub fn push(&mut self, samples: &[f32], out: &mut DetectorOutput) -> Result<()> {
+        crate::error::check_finite("audio samples", samples)?;
+        match &mut self.resampler {
+            Some(r) => {
+                let mut buf = std::mem::take(&mut self.resampled);
+                buf.clear();
+                r.push(samples, &mut buf);
+                self.mfcc.push(&buf);
+                self.resampled = buf;
+            }
+            None => self.mfcc.push(samples),
+        }
+        self.drain(out)
+    }
+
+    /// Ends a stream: flushes the resampler, appends [`DetectorConfig::flush_s`] of silence and
+    /// processes it. The detector then takes a new stream ([`Detector::reset`] is not needed).
+    pub fn finish(&mut self, out: &mut DetectorOutput) -> Result<()> {
+        if let Some(r) = &mut self.resampler {
+            let mut buf = Vec::new();
+            r.finish(&mut buf);
+            self.mfcc.push(&buf);
+        }
+        let rate = self.mfcc.mfcc().config().sample_rate;
+        let n = (f64::from(self.config.flush_s) * f64::from(rate)).round() as usize;
+        self.mfcc.push(&vec![0.0; n]);
+        self.drain(out)?;
+        self.reset();
+        Ok(())
+    }
+
+    /// Starts a new stream (state, buffers, smoothing, refractory and frame count cleared).
+    pub fn reset(&mut self) {
+        self.mfcc.reset();
+        if let Some(r) = &mut self.resampler {
+            r.reset();
+        }
+        self.model.reset();
+        self.frames.clear();
+        self.active.clear();
+        self.history.clear();
+        self.decider.reset();
+        self.probs.copy_from_slice(&self.gated_probs);
+        self.frame = 0;
+        self.since_run = 0;
+    }
+
+    fn drain(&mut self, out: &mut DetectorOutput) -> Result<()> {
+        let mut feat = std::mem::take(&mut self.feat);
+        while let Some(power) = self.mfcc.pop_with_power(&mut feat)? {
+            self.on_frame(&feat, power, out)?;
+        }
+        self.feat = feat;
+        Ok(())
+    }
+
+    fn on_frame(&mut self, feat: &[f32], power: f64, out: &mut DetectorOutput) -> Result<()> {
+        let cfg = self.mfcc.mfcc().config();
+        let time_s = (self.frame as f64 * cfg.hop_length as f64 + cfg.win_length as f64)
+            / f64::from(cfg.sample_rate);
+        let active = power >= self.gate_power;
+        let level_dbfs = (10.0 * power.max(1e-20).log10()) as f32;
+        push_bounded(&mut self.active, active, self.window);
+        let any_active = self.active.iter().any(|&a| a);
+        let mut gated = false;
+        match self.config.mode {
+            Mode::Window { every } => {
+                let mut x = if self.frames.len() == self.window {
+                    self.frames.pop_front().expect("full window")
+                } else {
+                    Vec::new()
+                };
+                x.clear();
+                x.extend_from_slice(feat);
+                self.frames.push_back(x);
+                self.since_run += 1;
+                if !any_active {
+                    gated = true;
+                    self.probs.copy_from_slice(&self.gated_probs);
+                } else if self.frames.len() == self.window && self.since_run >= every {
+                    self.since_run = 0;
+                    self.model.reset();
+                    for f in &self.frames {
+                        self.model.step(f)?;
+                    }
+                    self.model.probabilities(&mut self.probs);
+                }
+            }
+            Mode::Stateful { decay } => {
+                if !any_active {
+                    gated = true;
+                    self.model.reset();
+                    self.probs.copy_from_slice(&self.gated_probs);
+                } else {
+                    self.model
+                        .decay((f64::from(decay) * 256.0).round().clamp(0.0, 256.0) as u16);
+                    self.model.step(feat)?;
+                    self.model.probabilities(&mut self.probs);
+                }
+            }
+        }
+        let mut h = if self.history.len() == self.config.smooth_frames {
+            self.history.pop_front().expect("full history")
+        } else {
+            Vec::new()
+        };
+        h.clear();
+        h.extend_from_slice(&self.probs);
+        self.history.push_back(h);
+        let n = self.history.len() as f32;
+        let mut smoothed = vec![0.0f32; self.classes.len()];
+        for p in &self.history {
+            for (s, &v) in smoothed.iter_mut().zip(p) {
+                *s += v;
+            }
+        }
+        smoothed.iter_mut().for_each(|s| *s /= n);
+        if let Some(d) = self.decider.step(self.frame, time_s, &smoothed) {
+            out.events.push(d);
+        }
+        out.frames.push(FrameOutput {
+            frame: self.frame,
+            time_s,
+            probs: self.probs.clone(),
+            smoothed,
+            level_dbfs,
+            gated,
+        });
+        self.frame += 1;
+        Ok(())
+    }
+
+    /// Runs a whole signal (at the input rate) through a fresh stream and [`Detector::finish`]:
+    /// the detections and frames of a file.
+    pub fn run(&mut self, samples: &[f32]) -> Result<DetectorOutput> {
+        self.reset();
+        let mut out = DetectorOutput::default();
+        self.push(samples, &mut out)?;
+        self.finish(&mut out)?;
+        Ok(out)
+    }
+}
+
+fn push_bounded<T>(q: &mut VecDeque<T>, v: T, cap: usize) {
+    if q.len() == cap {
+        q.pop_front();
+    }
+    q.push_back(v);
+}
+
+/// A deterministic test / benchmark signal at `rate` Hz: `seconds` of low-level noise with a
+/// 300 ms chirp every second (seeded; the same on every platform). The wasm side times
+/// [`Detector::push`] on it hop by hop, like `bitgru bench` does natively.
+pub fn bench_signal(seed: u64, rate: u32, seconds: f64) -> Vec<f32> {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let n = (seconds * f64::from(rate)) as usize;
+    (0..n)
+        .map(|i| {
+            let t = i as f64 / f64::from(rate);
+            let ph = t.fract();
+            let chirp = if ph < 0.3 {
+                0.3 * libm::sin(2.0 * std::f64::consts::PI * (300.0 + 2000.0 * ph) * ph)
+            } else {
+                0.0
+            };
+            (chirp + 0.01 * (rng.gen::<f64>() - 0.5)) as f32
+        })
+        .collect()
+}
