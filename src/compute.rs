@@ -1218,7 +1218,7 @@ impl Compute {
         bufs: &[Vec<u8>],
         now_ms: &dyn Fn() -> f64,
     ) -> Result<Outcome, WebError> {
-        use crate::listen::{decode_file, samples_of, to_model_rate};
+        use crate::listen::{decode_file, samples_of, RATE};
         let no_session = || WebError::Request {
             what: "listen session",
             detail: "none is running; start listening first".into(),
@@ -1226,14 +1226,21 @@ impl Compute {
         let hops = |id: Id, report| Outcome::reply(FromWorker::ListenHops { id, report });
         match msg {
             ToWorker::ListenStart { id, settings } => {
-                let session = self.listen_session(settings)?;
+                let session = self.listen_session(settings, RATE)?;
                 let info = session.info().clone();
                 self.listen = Some(session);
                 Ok(Outcome::reply(FromWorker::ListenStarted { id, info }))
             }
             ToWorker::ListenChunk { id, sample_rate } => {
                 expect_bufs("ListenChunk", bufs, 1)?;
-                let samples = to_model_rate(samples_of(&bufs[0])?, sample_rate)?;
+                let samples = samples_of(&bufs[0])?;
+                let s = self.listen.as_ref().ok_or_else(no_session)?;
+                if s.input_rate() != sample_rate {
+                    // The browser records at another rate: detectors that resample it.
+                    let settings = s.settings().clone();
+                    let fresh = self.listen_session(settings, sample_rate)?;
+                    self.listen = Some(fresh);
+                }
                 let s = self.listen.as_mut().ok_or_else(no_session)?;
                 Ok(hops(id, s.push(&samples, now_ms)?))
             }
@@ -1246,8 +1253,22 @@ impl Compute {
                     .settings()
                     .clone();
                 let samples = decode_file(&file_name, &bufs[0])?;
-                let mut fresh = self.listen_session(settings)?;
-                let report = fresh.push(&samples, now_ms)?;
+                let mut fresh = self.listen_session(settings, RATE)?;
+                let mut report = fresh.push(&samples, now_ms)?;
+                let tail = fresh.finish(now_ms)?;
+                let n = (report.hops.len(), tail.hops.len());
+                let mean =
+                    |a: f64, b: f64| (a * n.0 as f64 + b * n.1 as f64) / (n.0 + n.1).max(1) as f64;
+                report.us_per_hop = mean(report.us_per_hop, tail.us_per_hop);
+                for (a, b) in report
+                    .us_per_hop_variant
+                    .iter_mut()
+                    .zip(&tail.us_per_hop_variant)
+                {
+                    *a = mean(*a, *b);
+                }
+                report.hops.extend(tail.hops);
+                report.detections.extend(tail.detections);
                 self.listen = Some(fresh);
                 Ok(hops(id, report))
             }
@@ -1280,6 +1301,7 @@ impl Compute {
     fn listen_session(
         &mut self,
         settings: ListenSettings,
+        input_rate: u32,
     ) -> Result<crate::listen::Session, WebError> {
         let m = self.loaded(&settings.model)?;
         let ModelKind::Float(b) = &m.kind else {
@@ -1291,7 +1313,7 @@ impl Compute {
                 ),
             });
         };
-        let mut s = crate::listen::Session::new(b, &m.info.class_names, settings)?;
+        let mut s = crate::listen::Session::new(b, settings, input_rate)?;
         if let Some(old) = self.listen.take() {
             s.keep_audio_of(old);
         }

@@ -121,7 +121,7 @@ test('listen: no microphone → a clear message; a WAV file gives the native ses
     await page.waitForFunction(() => document.querySelector('#activity')?.dataset.busy === 'false', null, { timeout: TIMEOUT });
     await page.setInputFiles('#listen-file', path.join(TMP, 'stream.wav'));
     await page.waitForSelector('#listen-source[data-source="file"]');
-    await page.waitForFunction(() => document.querySelector('#hop-time')?.textContent.includes('799 hops'), null, { timeout: TIMEOUT });
+    await page.waitForFunction((hops) => document.querySelector('#hop-time')?.textContent.includes(` ${hops} hops`), native.hops, { timeout: TIMEOUT });
     const got = await page.$$eval('#detections tr.det[data-variant="0"]',
       (rows) => rows.map((r) => ({ t_s: Number(r.dataset.t), word: r.dataset.word })).reverse());
     const want = native.detections.map((d) => ({ t_s: Number(d.t_s.toFixed(2)), word: d.word }));
