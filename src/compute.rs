@@ -1365,6 +1365,107 @@ mod tests {
     }
 
     #[test]
+    fn listen_messages_run_a_session() {
+        let mut c = Compute::new();
+        let kws4 = include_bytes!("../assets/models/kws4.safetensors").to_vec();
+        let out = handle(
+            &mut c,
+            ToWorker::LoadModel {
+                id: 1,
+                key: "kws4".into(),
+                file_name: "kws4.safetensors".into(),
+                task: None,
+            },
+            vec![kws4],
+        );
+        assert!(matches!(out.replies[0].msg, FromWorker::ModelLoaded { .. }));
+        let chunk = |c: &mut Compute, id, rate, n: usize| {
+            let bytes: Vec<u8> = (0..n)
+                .flat_map(|i| (0.2 * (i as f32 * 0.05).sin()).to_le_bytes())
+                .collect();
+            handle(
+                c,
+                ToWorker::ListenChunk {
+                    id,
+                    sample_rate: rate,
+                },
+                vec![bytes],
+            )
+        };
+        // No session yet: a specific error.
+        match &chunk(&mut c, 2, 16_000, 320).replies[0].msg {
+            FromWorker::Error {
+                id: Some(2),
+                during: Stage::Listen,
+                message,
+            } => assert!(message.contains("start listening"), "{message}"),
+            other => panic!("{other:?}"),
+        }
+        let settings = ListenSettings {
+            model: "kws4".into(),
+            variants: vec![
+                crate::protocol::ListenVariant::Integer {
+                    genome: Genome::uniform(8).unwrap(),
+                },
+                crate::protocol::ListenVariant::Float,
+            ],
+            threshold: 0.7,
+            refractory_ms: 1000,
+            gate_dbfs: -50.0,
+        };
+        let out = handle(&mut c, ToWorker::ListenStart { id: 3, settings }, vec![]);
+        match &out.replies[0].msg {
+            FromWorker::ListenStarted { info, .. } => {
+                assert_eq!(info.labels, ["8 bits", "float"]);
+                assert_eq!(info.class_names.len(), 6);
+                assert_eq!((info.hop_ms, info.n_features), (20.0, 10));
+            }
+            other => panic!("{other:?}"),
+        }
+        match &chunk(&mut c, 4, 16_000, 16_000).replies[0].msg {
+            FromWorker::ListenHops { report, .. } => {
+                assert_eq!(report.hops.len(), 49);
+                assert_eq!(report.hops[0].probs.len(), 2);
+                assert_eq!(report.hops[0].features.len(), 10);
+            }
+            other => panic!("{other:?}"),
+        }
+        // A 48 kHz chunk: the session follows the rate.
+        match &chunk(&mut c, 5, 48_000, 48_000).replies[0].msg {
+            FromWorker::ListenHops { report, .. } => {
+                assert!(
+                    (47..=49).contains(&report.hops.len()),
+                    "{}",
+                    report.hops.len()
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        let out = handle(&mut c, ToWorker::ListenSave { id: 6 }, vec![]);
+        match &out.replies[0].msg {
+            FromWorker::File { mime, .. } => assert_eq!(mime, "audio/wav"),
+            other => panic!("{other:?}"),
+        }
+        assert!(out.replies[0].bufs[0].starts_with(b"RIFF"));
+        let out = handle(
+            &mut c,
+            ToWorker::ListenFile {
+                id: 7,
+                file_name: "noise.flac".into(),
+            },
+            vec![b"fLaC garbage".to_vec()],
+        );
+        assert!(matches!(&out.replies[0].msg,
+            FromWorker::Error { message, .. } if message.starts_with("noise.flac: ")));
+        let out = handle(&mut c, ToWorker::ListenStop { id: 8 }, vec![]);
+        assert!(matches!(out.replies[0].msg, FromWorker::Done { id: 8 }));
+        assert!(matches!(
+            chunk(&mut c, 9, 16_000, 320).replies[0].msg,
+            FromWorker::Error { .. }
+        ));
+    }
+
+    #[test]
     fn breakdown_sums_to_the_size_metric() {
         let d = Dims {
             input: 28,
