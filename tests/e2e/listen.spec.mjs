@@ -61,6 +61,7 @@ async function open(browser, { grant }) {
 
 test('listen: a fake microphone saying "yes" is detected; the last 3 s save as WAV', { skip }, async () => {
   const browser = await launchChromium(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+    '--autoplay-policy=no-user-gesture-required',
     `--use-file-for-fake-audio-capture=${path.join(TMP, 'yes.wav')}`]);
   try {
     const { context, page, problems } = await open(browser, { grant: true });
