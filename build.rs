@@ -10,6 +10,53 @@ fn pct(cell: &str) -> String {
     }
 }
 
+/// The committed searches' smallest front genome within 1 point of all-8 accuracy
+/// (`results/<task>/result.json`, `best_within_1pp`), for the Listen page's mixed genome.
+fn best_within_1pp(out: &mut String) {
+    out.push_str(
+        "\n/// `(task, genome, accuracy, size reduction)` of results/<task>/result.json's best_within_1pp.\npub const BEST_WITHIN_1PP: &[(&str, &str, f64, f64)] = &[\n",
+    );
+    for task in ["kws4", "kws10"] {
+        let path = format!("results/{task}/result.json");
+        println!("cargo:rerun-if-changed={path}");
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        // A flat object: `"best_within_1pp": {"genome": "…", "accuracy": …, …}`.
+        let Some(obj) = text
+            .split_once("\"best_within_1pp\"")
+            .and_then(|(_, rest)| rest.split_once('{'))
+            .and_then(|(_, rest)| rest.split_once('}'))
+            .map(|(obj, _)| obj)
+        else {
+            continue;
+        };
+        let field = |name: &str| {
+            obj.split_once(&format!("\"{name}\""))
+                .and_then(|(_, rest)| rest.split_once(':'))
+                .map(|(_, rest)| {
+                    rest.split(',')
+                        .next()
+                        .unwrap_or("")
+                        .trim()
+                        .trim_matches('"')
+                        .to_string()
+                })
+        };
+        let (Some(genome), Some(acc), Some(red)) = (
+            field("genome"),
+            field("accuracy").and_then(|a| a.parse::<f64>().ok()),
+            field("size_reduction").and_then(|a| a.parse::<f64>().ok()),
+        ) else {
+            continue;
+        };
+        if genome.len() == 17 && genome.bytes().all(|b| (b'2'..=b'8').contains(&b)) {
+            let _ = writeln!(out, "    ({task:?}, {genome:?}, {acc:?}, {red:?}),");
+        }
+    }
+    out.push_str("];\n");
+}
+
 fn main() {
     println!("cargo:rerun-if-changed=docs/RESULTS.md");
     println!("cargo:rerun-if-changed=assets/models");
@@ -46,6 +93,7 @@ fn main() {
         }
     }
     out.push_str("];\n");
+    best_within_1pp(&mut out);
     let path =
         std::path::Path::new(&std::env::var("OUT_DIR").expect("OUT_DIR")).join("catalog_gen.rs");
     std::fs::write(path, out).expect("write catalog_gen.rs");

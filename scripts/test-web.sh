@@ -5,7 +5,8 @@
 #   2. wasm-bindgen tests in headless Chromium (tests/web.rs: UI + golden kernel bits;
 #      tests/api.rs: the JS API);
 #   3. Playwright (playwright-core + Debian chromium): tests/e2e/app.spec.mjs (the built page,
-#      threaded and single-threaded) and tests/e2e/api.spec.mjs (pkg/ imported in a page).
+#      threaded and single-threaded), tests/e2e/listen.spec.mjs (the Listen page with a fake
+#      microphone) and tests/e2e/api.spec.mjs (pkg/ imported in a page).
 # Prints one line per step and a total `N passed, N failed`; exits non-zero on any failure.
 # Usage: scripts/test-web.sh   (SKIP_BUILD=1 reuses dist/ and pkg/; BITGRU_MEMORY=1 adds
 #        tests/e2e/memory.spec.mjs, the memory of a 48 x 40 search)
@@ -56,6 +57,8 @@ export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-180}"
 step "wasm tests (headless Chromium)" cargo test -p bitgru-web --target wasm32-unknown-unknown --test web --test api
 if [ -f dist/index.html ]; then
   step "e2e app (Playwright)" node --test --test-reporter=spec tests/e2e/app.spec.mjs
+  # The Listen page with a fake microphone (streams built from ../shared/data at test time).
+  step "e2e Listen (Playwright)" node --test --test-reporter=spec tests/e2e/listen.spec.mjs
 else
   steps_failed+=("e2e app: no dist/"); summary+=("FAILED e2e app: dist/ was not built")
 fi

@@ -4,7 +4,7 @@
 use crate::protocol::{wire, Envelope, FromWorker, Id, Stage, ToWorker};
 use crate::WebError;
 use leptos::prelude::*;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{ErrorEvent, Event, MessageEvent, Worker, WorkerOptions, WorkerType};
@@ -63,6 +63,8 @@ pub type EventHandler = std::rc::Rc<dyn Fn(Envelope<FromWorker>)>;
 pub struct Bridge {
     link: StoredValue<Option<Link>, LocalStorage>,
     pending: StoredValue<HashMap<Id, Callback>, LocalStorage>,
+    /// Pending requests that do not count as busy ([`Bridge::stream`]).
+    quiet: StoredValue<HashSet<Id>>,
     next_id: StoredValue<Id>,
     handler: StoredValue<Option<EventHandler>, LocalStorage>,
     /// Why the single-threaded worker is used (set before it starts).
@@ -79,6 +81,7 @@ impl Bridge {
         Bridge {
             link: StoredValue::new_local(None),
             pending: StoredValue::new_local(HashMap::new()),
+            quiet: StoredValue::new(HashSet::new()),
             next_id: StoredValue::new(1),
             handler: StoredValue::new_local(None),
             fallback_reason: StoredValue::new(None),
@@ -232,12 +235,12 @@ impl Bridge {
                     self.pending.update_value(|p| cb = p.remove(&id));
                     cb
                 });
-                match cb {
-                    Some(cb) => {
-                        self.busy.update(|b| *b = b.saturating_sub(1));
+                match (cb, id) {
+                    (Some(cb), Some(id)) => {
+                        self.settle(id);
                         cb(env)
                     }
-                    None => self.broadcast(env),
+                    _ => self.broadcast(env),
                 }
             }
         }
@@ -284,15 +287,44 @@ impl Bridge {
         bufs: Vec<Vec<u8>>,
         cb: impl FnOnce(Envelope<FromWorker>) + 'static,
     ) {
+        self.busy.update(|b| *b += 1);
+        self.send_request(msg, bufs, Box::new(cb));
+    }
+
+    /// [`Bridge::request`] for a continuous stream (audio chunks): the status bar's activity
+    /// does not count it.
+    pub fn stream(
+        self,
+        msg: ToWorker,
+        bufs: Vec<Vec<u8>>,
+        cb: impl FnOnce(Envelope<FromWorker>) + 'static,
+    ) {
+        let id = msg.id();
+        self.quiet.update_value(|q| {
+            q.insert(id);
+        });
+        self.send_request(msg, bufs, Box::new(cb));
+    }
+
+    /// Forgets a request id; whether it counted as busy.
+    fn settle(self, id: Id) -> bool {
+        let mut quiet = false;
+        self.quiet.update_value(|q| quiet = q.remove(&id));
+        if !quiet {
+            self.busy.update(|b| *b = b.saturating_sub(1));
+        }
+        !quiet
+    }
+
+    fn send_request(self, msg: ToWorker, bufs: Vec<Vec<u8>>, cb: Callback) {
         let id = msg.id();
         self.pending.update_value(|p| {
-            p.insert(id, Box::new(cb));
+            p.insert(id, cb);
         });
-        self.busy.update(|b| *b += 1);
         if let Err(e) = self.post(&msg, &bufs) {
             let mut cb = None;
             self.pending.update_value(|p| cb = p.remove(&id));
-            self.busy.update(|b| *b = b.saturating_sub(1));
+            self.settle(id);
             if let Some(cb) = cb {
                 cb(Envelope::bare(FromWorker::Error {
                     id: Some(id),
@@ -320,8 +352,10 @@ fn answer_id(m: &FromWorker) -> Option<Id> {
         | FromWorker::CheckpointFound { id, .. }
         | FromWorker::File { id, .. }
         | FromWorker::Samples { id, .. }
-        | FromWorker::Done { id }
-        | FromWorker::EvaluationCancelled { id, .. } => Some(*id),
+        | FromWorker::EvaluationCancelled { id, .. }
+        | FromWorker::ListenStarted { id, .. }
+        | FromWorker::ListenHops { id, .. }
+        | FromWorker::Done { id } => Some(*id),
         FromWorker::Error { id, .. } => *id,
         FromWorker::Ready { .. }
         | FromWorker::SearchStarted { .. }

@@ -132,6 +132,15 @@ pub fn file_bytes(key: &str) -> Option<u64> {
     FILE_BYTES.iter().find(|(k, _)| *k == key).map(|(_, b)| *b)
 }
 
+/// The committed search's mixed genome for a keyword task (results/<task>/result.json's
+/// smallest front genome within 1 point of all-8 accuracy): `(genome, accuracy, size reduction)`.
+pub fn best_within_1pp(task: &str) -> Option<(bitgru::Genome, f64, f64)> {
+    BEST_WITHIN_1PP
+        .iter()
+        .find(|(t, ..)| *t == task)
+        .and_then(|(_, g, a, r)| Some((g.parse().ok()?, *a, *r)))
+}
+
 /// URL of a model file, relative to the page.
 pub fn model_url(key: &str) -> String {
     format!("./assets/models/{key}.safetensors")
@@ -158,6 +167,18 @@ mod tests {
                 let r = results(e.task).unwrap_or_else(|| panic!("{} not in RESULTS.md", e.task));
                 assert!(r.float.unwrap() > 80.0 && r.ptq8.is_some() && r.bytes8 > 0);
             }
+        }
+    }
+
+    #[test]
+    fn the_committed_mixed_genomes_are_embedded() {
+        for task in ["kws4", "kws10"] {
+            let (g, acc, red) = best_within_1pp(task).expect(task);
+            assert!(!g.is_uniform(), "{task}: {g}");
+            assert!(acc > 0.5 && red > 0.0 && red < 1.0, "{task}: {acc} {red}");
+            let text = std::fs::read_to_string(format!("results/{task}/result.json")).unwrap();
+            let r: serde_json::Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(r["best_within_1pp"]["genome"], g.to_string());
         }
     }
 

@@ -5,8 +5,8 @@
 use crate::data::{self, EvalSet, MfccPack, MnistData};
 use crate::protocol::{
     expect_bufs, CheckpointInfo, ClassifyInput, ClassifyResult, DataKind, Envelope, ExportFormat,
-    FromWorker, GenomeReport, GenomeScores, Id, ModelInfo, OpSize, Progress, SearchEnd,
-    SearchSettings, SearchView, Stage, ToWorker, UploadMeta, MAX_DRAWING_SIDE,
+    FromWorker, GenomeReport, GenomeScores, Id, ListenSettings, ModelInfo, OpSize, Progress,
+    SearchEnd, SearchSettings, SearchView, Stage, ToWorker, UploadMeta, MAX_DRAWING_SIDE,
 };
 use crate::WebError;
 use bitgru::io::ModelBundle;
@@ -352,6 +352,8 @@ pub struct Compute {
     /// The last opened or finished result (for SaveResult of an opened file).
     opened: Option<SearchResult>,
     eval_job: Option<EvalJob>,
+    /// The Listen page's session.
+    listen: Option<crate::listen::Session>,
 }
 
 // ---- Chunked evaluations: a progress event per chunk, cancel between chunks ----
@@ -374,7 +376,8 @@ struct EvalJob {
     t0: f64,
 }
 
-fn softmax(logits: &[f64]) -> Vec<f64> {
+/// Probabilities of logits (shifted by their maximum).
+pub(crate) fn softmax(logits: &[f64]) -> Vec<f64> {
     let m = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let e: Vec<f64> = logits.iter().map(|l| (l - m).exp()).collect();
     let s: f64 = e.iter().sum();
@@ -617,6 +620,14 @@ impl Compute {
                     effects: vec![],
                 },
                 Err(e) => Outcome::error(Some(id), Stage::Export, e),
+            },
+            ToWorker::ListenStart { .. }
+            | ToWorker::ListenChunk { .. }
+            | ToWorker::ListenFile { .. }
+            | ToWorker::ListenSave { .. }
+            | ToWorker::ListenStop { .. } => match self.listen_message(msg, &bufs, now_ms) {
+                Ok(out) => out,
+                Err(e) => Outcome::error(Some(id), Stage::Listen, e),
             },
         }
     }
@@ -1475,6 +1486,119 @@ impl Compute {
     }
 }
 
+// ------------------------------------------------------------------------------------------
+// Listen: the live keyword-spotting session (src/listen.rs).
+// ------------------------------------------------------------------------------------------
+impl Compute {
+    fn listen_message(
+        &mut self,
+        msg: ToWorker,
+        bufs: &[Vec<u8>],
+        now_ms: &dyn Fn() -> f64,
+    ) -> Result<Outcome, WebError> {
+        use crate::listen::{decode_file, samples_of, RATE};
+        let no_session = || WebError::Request {
+            what: "listen session",
+            detail: "none is running; start listening first".into(),
+        };
+        let hops = |id: Id, report| Outcome::reply(FromWorker::ListenHops { id, report });
+        match msg {
+            ToWorker::ListenStart { id, settings } => {
+                let session = self.listen_session(settings, RATE)?;
+                let info = session.info().clone();
+                self.listen = Some(session);
+                Ok(Outcome::reply(FromWorker::ListenStarted { id, info }))
+            }
+            ToWorker::ListenChunk { id, sample_rate } => {
+                expect_bufs("ListenChunk", bufs, 1)?;
+                let samples = samples_of(&bufs[0])?;
+                let s = self.listen.as_ref().ok_or_else(no_session)?;
+                if s.input_rate() != sample_rate {
+                    // The browser records at another rate: detectors that resample it.
+                    let settings = s.settings().clone();
+                    let fresh = self.listen_session(settings, sample_rate)?;
+                    self.listen = Some(fresh);
+                }
+                let s = self.listen.as_mut().ok_or_else(no_session)?;
+                Ok(hops(id, s.push(&samples, now_ms)?))
+            }
+            ToWorker::ListenFile { id, file_name } => {
+                expect_bufs("ListenFile", bufs, 1)?;
+                let settings = self
+                    .listen
+                    .as_ref()
+                    .ok_or_else(no_session)?
+                    .settings()
+                    .clone();
+                let samples = decode_file(&file_name, &bufs[0])?;
+                let mut fresh = self.listen_session(settings, RATE)?;
+                let mut report = fresh.push(&samples, now_ms)?;
+                let tail = fresh.finish(now_ms)?;
+                let n = (report.hops.len(), tail.hops.len());
+                let mean =
+                    |a: f64, b: f64| (a * n.0 as f64 + b * n.1 as f64) / (n.0 + n.1).max(1) as f64;
+                report.us_per_hop = mean(report.us_per_hop, tail.us_per_hop);
+                for (a, b) in report
+                    .us_per_hop_variant
+                    .iter_mut()
+                    .zip(&tail.us_per_hop_variant)
+                {
+                    *a = mean(*a, *b);
+                }
+                report.hops.extend(tail.hops);
+                report.detections.extend(tail.detections);
+                self.listen = Some(fresh);
+                Ok(hops(id, report))
+            }
+            ToWorker::ListenSave { id } => {
+                let s = self.listen.as_ref().ok_or_else(no_session)?;
+                Ok(Outcome {
+                    replies: vec![Envelope::with(
+                        FromWorker::File {
+                            id,
+                            file_name: "bitgru-last-3s.wav".into(),
+                            mime: "audio/wav".into(),
+                        },
+                        vec![s.last_audio_wav()],
+                    )],
+                    effects: vec![],
+                })
+            }
+            ToWorker::ListenStop { id } => {
+                self.listen = None;
+                Ok(Outcome::reply(FromWorker::Done { id }))
+            }
+            other => Err(WebError::Request {
+                what: "listen message",
+                detail: format!("{other:?} is not one"),
+            }),
+        }
+    }
+
+    /// A new session on a loaded keyword model; keeps the audio of the current one.
+    fn listen_session(
+        &mut self,
+        settings: ListenSettings,
+        input_rate: u32,
+    ) -> Result<crate::listen::Session, WebError> {
+        let m = self.loaded(&settings.model)?;
+        let ModelKind::Float(b) = &m.kind else {
+            return Err(WebError::Request {
+                what: "model",
+                detail: format!(
+                    "{}: listening needs float weights with calibration, not a {}",
+                    settings.model, m.info.kind
+                ),
+            });
+        };
+        let mut s = crate::listen::Session::new(b, settings, input_rate)?;
+        if let Some(old) = self.listen.take() {
+            s.keep_audio_of(old);
+        }
+        Ok(s)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1605,6 +1729,107 @@ mod tests {
         assert!(matches!(msgs[1], FromWorker::Done { id: 53 }));
         assert!(!c.evaluation_running());
         assert!(c.step_evaluation(&|| 0.0).replies.is_empty());
+    }
+
+    #[test]
+    fn listen_messages_run_a_session() {
+        let mut c = Compute::new();
+        let kws4 = include_bytes!("../assets/models/kws4.safetensors").to_vec();
+        let out = handle(
+            &mut c,
+            ToWorker::LoadModel {
+                id: 1,
+                key: "kws4".into(),
+                file_name: "kws4.safetensors".into(),
+                task: None,
+            },
+            vec![kws4],
+        );
+        assert!(matches!(out.replies[0].msg, FromWorker::ModelLoaded { .. }));
+        let chunk = |c: &mut Compute, id, rate, n: usize| {
+            let bytes: Vec<u8> = (0..n)
+                .flat_map(|i| (0.2 * (i as f32 * 0.05).sin()).to_le_bytes())
+                .collect();
+            handle(
+                c,
+                ToWorker::ListenChunk {
+                    id,
+                    sample_rate: rate,
+                },
+                vec![bytes],
+            )
+        };
+        // No session yet: a specific error.
+        match &chunk(&mut c, 2, 16_000, 320).replies[0].msg {
+            FromWorker::Error {
+                id: Some(2),
+                during: Stage::Listen,
+                message,
+            } => assert!(message.contains("start listening"), "{message}"),
+            other => panic!("{other:?}"),
+        }
+        let settings = ListenSettings {
+            model: "kws4".into(),
+            variants: vec![
+                crate::protocol::ListenVariant::Integer {
+                    genome: Genome::uniform(8).unwrap(),
+                },
+                crate::protocol::ListenVariant::Float,
+            ],
+            threshold: 0.7,
+            refractory_ms: 1000,
+            gate_dbfs: -50.0,
+        };
+        let out = handle(&mut c, ToWorker::ListenStart { id: 3, settings }, vec![]);
+        match &out.replies[0].msg {
+            FromWorker::ListenStarted { info, .. } => {
+                assert_eq!(info.labels, ["8 bits", "float"]);
+                assert_eq!(info.class_names.len(), 6);
+                assert_eq!((info.hop_ms, info.n_features), (20.0, 10));
+            }
+            other => panic!("{other:?}"),
+        }
+        match &chunk(&mut c, 4, 16_000, 16_000).replies[0].msg {
+            FromWorker::ListenHops { report, .. } => {
+                assert_eq!(report.hops.len(), 49);
+                assert_eq!(report.hops[0].probs.len(), 2);
+                assert_eq!(report.hops[0].features.len(), 10);
+            }
+            other => panic!("{other:?}"),
+        }
+        // A 48 kHz chunk: the session follows the rate.
+        match &chunk(&mut c, 5, 48_000, 48_000).replies[0].msg {
+            FromWorker::ListenHops { report, .. } => {
+                assert!(
+                    (47..=49).contains(&report.hops.len()),
+                    "{}",
+                    report.hops.len()
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        let out = handle(&mut c, ToWorker::ListenSave { id: 6 }, vec![]);
+        match &out.replies[0].msg {
+            FromWorker::File { mime, .. } => assert_eq!(mime, "audio/wav"),
+            other => panic!("{other:?}"),
+        }
+        assert!(out.replies[0].bufs[0].starts_with(b"RIFF"));
+        let out = handle(
+            &mut c,
+            ToWorker::ListenFile {
+                id: 7,
+                file_name: "noise.flac".into(),
+            },
+            vec![b"fLaC garbage".to_vec()],
+        );
+        assert!(matches!(&out.replies[0].msg,
+            FromWorker::Error { message, .. } if message.starts_with("noise.flac: ")));
+        let out = handle(&mut c, ToWorker::ListenStop { id: 8 }, vec![]);
+        assert!(matches!(out.replies[0].msg, FromWorker::Done { id: 8 }));
+        assert!(matches!(
+            chunk(&mut c, 9, 16_000, 320).replies[0].msg,
+            FromWorker::Error { .. }
+        ));
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub mod engine;
 pub mod export;
 #[cfg(target_arch = "wasm32")]
 pub mod idb;
+pub mod listen;
 pub mod protocol;
 
 #[cfg(feature = "ui")]
@@ -31,6 +32,8 @@ pub mod app;
 pub mod bridge;
 #[cfg(feature = "ui")]
 pub mod components;
+#[cfg(feature = "ui")]
+pub mod mic;
 #[cfg(feature = "ui")]
 pub mod pages;
 

@@ -29,6 +29,11 @@
 //! page → worker   LoadEvalData { id, model, files } + [files…]     → ModelLoaded | Error
 //! (Evaluate runs in chunks: EvalProgress { id, done, total } after each, then Evaluated)
 //! page → worker   CancelEvaluation { id, target }                  → EvaluationCancelled + Done
+//! page → worker   ListenStart { id, settings }                     → ListenStarted | Error
+//! page → worker   ListenChunk { id, sample_rate } + [f32 LE samples] → ListenHops | Error
+//! page → worker   ListenFile { id, file_name } + [WAV/FLAC bytes]  → ListenHops | Error
+//! page → worker   ListenSave { id }                                → File + [last 3 s, WAV]
+//! page → worker   ListenStop { id }                                → Done
 //! ```
 use bitgru::search::run::{BestWithin, GenerationRecord, Point, SearchConfig};
 use bitgru::search::Objective;
@@ -226,6 +231,31 @@ pub enum ToWorker {
         id: Id,
         target: Id,
     },
+
+    // ---- Listen (live keyword spotting; see the Listen section below) ----
+    /// (Re)starts the listening session: detectors for `settings.variants` on `settings.model`.
+    /// The last seconds of audio are kept across restarts (for ListenSave).
+    ListenStart {
+        id: Id,
+        settings: ListenSettings,
+    },
+    /// One payload: mono f32 little-endian samples at `sample_rate` (any chunk size).
+    ListenChunk {
+        id: Id,
+        sample_rate: u32,
+    },
+    /// One payload: a WAV or FLAC file, run through a fresh session as if it were heard.
+    ListenFile {
+        id: Id,
+        file_name: String,
+    },
+    /// The last [`LISTEN_SAVE_SECONDS`] of 16 kHz audio as a WAV file.
+    ListenSave {
+        id: Id,
+    },
+    ListenStop {
+        id: Id,
+    },
 }
 
 impl ToWorker {
@@ -250,7 +280,12 @@ impl ToWorker {
             | ToWorker::Samples { id, .. }
             | ToWorker::UploadModel { id, .. }
             | ToWorker::LoadEvalData { id, .. }
-            | ToWorker::CancelEvaluation { id, .. } => *id,
+            | ToWorker::CancelEvaluation { id, .. }
+            | ToWorker::ListenStart { id, .. }
+            | ToWorker::ListenChunk { id, .. }
+            | ToWorker::ListenFile { id, .. }
+            | ToWorker::ListenSave { id }
+            | ToWorker::ListenStop { id } => *id,
         }
     }
 }
@@ -457,6 +492,7 @@ pub enum Stage {
     Checkpoint,
     Result,
     Export,
+    Listen,
 }
 
 /// Worker → page.
@@ -521,6 +557,16 @@ pub enum FromWorker {
         id: Id,
         indices: Vec<usize>,
         labels: Vec<usize>,
+    },
+    // ---- Listen ----
+    ListenStarted {
+        id: Id,
+        info: ListenInfo,
+    },
+    /// What the detectors made of a chunk (or of a whole file).
+    ListenHops {
+        id: Id,
+        report: ListenReport,
     },
     /// Done (for requests without another answer, e.g. DiscardCheckpoint).
     Done {
@@ -588,6 +634,102 @@ pub struct DemoInfo {
     pub dims: Dims,
     pub n_params: usize,
     pub calibration_sequences: usize,
+}
+
+// ------------------------------------------------------------------------------------------
+// Listen: live keyword spotting (the Listen page). The page captures audio (AudioWorklet or a
+// file), the worker runs one streaming detector per variant and answers per chunk.
+// ------------------------------------------------------------------------------------------
+
+/// Seconds of audio kept for [`ToWorker::ListenSave`].
+pub const LISTEN_SAVE_SECONDS: usize = 3;
+
+/// Largest audio file accepted by [`ToWorker::ListenFile`] (bytes).
+pub const MAX_LISTEN_FILE_BYTES: usize = 64 << 20;
+
+/// What runs a variant of the keyword model.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ListenVariant {
+    /// The integer kernel at a genome.
+    Integer { genome: Genome },
+    /// The float reference model (for comparison).
+    Float,
+}
+
+impl std::fmt::Display for ListenVariant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ListenVariant::Integer { genome } if genome.is_uniform() => {
+                write!(f, "{} bits", genome.get(bitgru::Gene::LinIr))
+            }
+            ListenVariant::Integer { genome } => write!(f, "genome {genome}"),
+            ListenVariant::Float => f.write_str("float"),
+        }
+    }
+}
+
+/// Decision settings of the detectors (the page's controls).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ListenSettings {
+    /// Key of a loaded keyword model (`kws4`, `kws10`).
+    pub model: String,
+    /// Run side by side, in this order.
+    pub variants: Vec<ListenVariant>,
+    /// Smoothed keyword probability needed for a detection (0–1).
+    pub threshold: f64,
+    /// Suppression after a detection (ms) during which no other detection is reported.
+    pub refractory_ms: u32,
+    /// Energy gate: hops quieter than this (dBFS of the hop's RMS) never detect.
+    pub gate_dbfs: f64,
+}
+
+/// The answer to [`ToWorker::ListenStart`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ListenInfo {
+    pub class_names: Vec<String>,
+    /// Labels of the variants, in order.
+    pub labels: Vec<String>,
+    /// Milliseconds per hop (one MFCC frame, one GRU step).
+    pub hop_ms: f64,
+    /// Coefficients per hop in [`ListenHop::features`].
+    pub n_features: usize,
+}
+
+/// One hop (20 ms) of the stream.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ListenHop {
+    /// End of the hop's window, in ms since the session started.
+    pub t_ms: f64,
+    /// The MFCCs of the hop (for the spectrogram).
+    pub features: Vec<f32>,
+    /// Per variant, the smoothed class probabilities.
+    pub probs: Vec<Vec<f32>>,
+    /// Level of the hop (dBFS of the RMS).
+    pub level_dbfs: f32,
+}
+
+/// A keyword detection.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ListenDetection {
+    pub t_ms: f64,
+    /// Index into [`ListenSettings::variants`].
+    pub variant: usize,
+    pub class: usize,
+    pub score: f32,
+}
+
+/// What the detectors made of one chunk.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ListenReport {
+    pub hops: Vec<ListenHop>,
+    pub detections: Vec<ListenDetection>,
+    /// Mean compute time of one hop (features, every variant's GRU and decision), µs.
+    pub us_per_hop: f64,
+    /// Mean compute time per hop of each variant's GRU and decision, µs.
+    pub us_per_hop_variant: Vec<f64>,
+    /// Seconds of audio heard in this session.
+    pub heard_s: f64,
 }
 
 /// Errors of the message layer.

@@ -221,6 +221,10 @@ fn metrics_csv(history: &[EpochRecord]) -> String {
 pub fn run(a: &TrainArgs) -> Result<()> {
     let t0 = Instant::now();
     // Everything that can be checked cheaply fails before the data is loaded and trained on.
+    // The options themselves first, then the files.
+    let augment = a.augment.for_task(a.task)?;
+    bitgru::train::check_label_smoothing(a.label_smoothing).context("--label-smoothing")?;
+    let unknown_cap = augment.as_ref().map_or(1.0, |g| g.unknown_cap);
     util::check_writable(&a.out, "--out")?;
     if let Some(log) = &a.log {
         util::check_writable(log, "--log")?;
@@ -260,9 +264,6 @@ pub fn run(a: &TrainArgs) -> Result<()> {
         util::check_writable(ck, "--checkpoint")?;
     }
 
-    let augment = a.augment.for_task(a.task)?;
-    bitgru::train::check_label_smoothing(a.label_smoothing).context("--label-smoothing")?;
-    let unknown_cap = augment.as_ref().map_or(1.0, |g| g.unknown_cap);
     let (set, val) = task::load_training_with(a.task, &a.data, a.limit, a.val_limit, unknown_cap)
         .with_context(|| {
         format!("loading {} training data from {}", a.task, a.data.display())
