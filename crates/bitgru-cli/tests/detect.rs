@@ -1,22 +1,11 @@
 //! `bitgru detect`: detections of a file (`--wav`, any rate and channel count, JSON events),
 //! clear errors, and the seeded `--eval` measurement (real data; skips without ../shared).
+mod common;
 #[path = "../../bitgru/tests/support/mod.rs"]
 mod support;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn bitgru(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bitgru"))
-        .args(args)
-        .output()
-        .expect("running bitgru")
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("bitgru-detect-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
+use common::{bitgru, tmp};
+use std::path::Path;
+use std::process::Output;
 
 /// A 16-bit PCM WAV file (interleaved channels).
 fn write_wav(path: &Path, rate: u32, channels: u16, samples: &[f32]) {

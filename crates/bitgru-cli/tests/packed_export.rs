@@ -7,34 +7,11 @@ mod support;
 
 use bitgru::io::qfile::load_quant;
 use serde_json::Value;
+mod common;
+use common::{ok, s, tmp};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 const GENOME: &str = "37528364728364725";
-
-fn ok(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_bitgru"))
-        .args(args)
-        .output()
-        .expect("the bitgru binary runs");
-    assert!(
-        out.status.success(),
-        "bitgru {args:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("bitgru-packed-{name}"));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
 
 fn demo(dir: &Path) -> PathBuf {
     let p = dir.join("demo.safetensors");
