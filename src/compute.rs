@@ -54,7 +54,7 @@ pub fn read_model(file_name: &str, bytes: &[u8]) -> Result<(ModelKind, ModelInfo
         return Err(up("the file is empty".into()));
     }
     let lower = file_name.to_ascii_lowercase();
-    let keys = safetensors_metadata_keys(bytes);
+    let keys = bitgru::io::stfile::metadata_keys(bytes);
     let has = |k: &str| keys.as_ref().is_some_and(|ks| ks.iter().any(|x| x == k));
     let (kind, task, classes, steps) = if bytes.starts_with(b"PK\x03\x04")
         || lower.ends_with(".npz")
@@ -164,15 +164,6 @@ pub fn read_model(file_name: &str, bytes: &[u8]) -> Result<(ModelKind, ModelInfo
 
 fn feature_steps(meta: &bitgru::io::ModelMeta) -> Option<usize> {
     meta.features.steps()
-}
-
-/// Keys of a safetensors header's `__metadata__`, or `None` if the bytes are not safetensors.
-fn safetensors_metadata_keys(bytes: &[u8]) -> Option<Vec<String>> {
-    let n = u64::from_le_bytes(bytes.get(..8)?.try_into().ok()?) as usize;
-    let header = bytes.get(8..8usize.checked_add(n)?)?;
-    let v: serde_json::Value = serde_json::from_slice(header).ok()?;
-    let md = v.get("__metadata__").and_then(|m| m.as_object());
-    Some(md.map(|m| m.keys().cloned().collect()).unwrap_or_default())
 }
 
 /// Applies the upload form's (or a sidecar's) metadata to a model just read; every given field

@@ -65,15 +65,6 @@ impl ModelFile {
     }
 }
 
-/// Keys of a safetensors header's `__metadata__`, or `None` if the bytes are not safetensors.
-fn safetensors_metadata_keys(bytes: &[u8]) -> Option<Vec<String>> {
-    let n = u64::from_le_bytes(bytes.get(..8)?.try_into().ok()?) as usize;
-    let header = bytes.get(8..8usize.checked_add(n)?)?;
-    let v: serde_json::Value = serde_json::from_slice(header).ok()?;
-    let md = v.get("__metadata__").and_then(|m| m.as_object());
-    Some(md.map(|m| m.keys().cloned().collect()).unwrap_or_default())
-}
-
 /// Loads a model file of any supported kind; errors name the file.
 pub fn load(path: &Path) -> Result<ModelFile> {
     let bytes = crate::util::read(path, "model file")?;
@@ -99,7 +90,7 @@ pub fn load(path: &Path) -> Result<ModelFile> {
             format: "float weights (Keras npz)",
         });
     }
-    let keys = safetensors_metadata_keys(&bytes);
+    let keys = bitgru::io::stfile::metadata_keys(&bytes);
     let has = |k: &str| keys.as_ref().is_some_and(|ks| ks.iter().any(|x| x == k));
     if has("bitgru.quant") || (ext == "bitgru" && keys.is_none()) {
         let (q, provenance) = bitgru::io::qfile::load_quant(&bytes).with_context(ctx)?;

@@ -97,6 +97,17 @@ pub struct RawTensor<'a> {
     pub data: &'a [u8],
 }
 
+/// Keys of a safetensors header's `__metadata__`, or `None` if the bytes do not start with a
+/// readable safetensors header (a lenient sniff: the tensors are not checked; [`parse`] does that).
+/// Lets the bundle readers tell a bundle from plain float weights before parsing.
+pub fn metadata_keys(bytes: &[u8]) -> Option<Vec<String>> {
+    let n = u64::from_le_bytes(bytes.get(..8)?.try_into().ok()?) as usize;
+    let header = bytes.get(8..8usize.checked_add(n)?)?;
+    let v: serde_json::Value = serde_json::from_slice(header).ok()?;
+    let md = v.get("__metadata__").and_then(|m| m.as_object());
+    Some(md.map(|m| m.keys().cloned().collect()).unwrap_or_default())
+}
+
 /// A parsed safetensors file: tensors by name (sorted) and the `__metadata__` strings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StFile<'a> {
