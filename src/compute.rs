@@ -333,6 +333,28 @@ struct Running {
     new_evals: usize,
 }
 
+impl Running {
+    /// A search that has just started or resumed in this session.
+    fn new(
+        id: Id,
+        settings: SearchSettings,
+        search: Search,
+        problem: QuantProblem,
+        split_size: usize,
+    ) -> Self {
+        Running {
+            id,
+            settings,
+            search,
+            problem,
+            split_size,
+            state: RunState::Running,
+            seconds: Vec::new(),
+            new_evals: 0,
+        }
+    }
+}
+
 /// The worker's state.
 #[derive(Default)]
 pub struct Compute {
@@ -1182,16 +1204,7 @@ impl Compute {
         }
         let (problem, config, split_size) = self.build_search(&settings)?;
         let search = Search::new(config, &problem)?;
-        let run = Running {
-            id,
-            settings,
-            search,
-            problem,
-            split_size,
-            state: RunState::Running,
-            seconds: Vec::new(),
-            new_evals: 0,
-        };
+        let run = Running::new(id, settings, search, problem, split_size);
         let view = Self::view_of(&run);
         let ckpt = Self::checkpoint_of(&run)?;
         self.run = Some(run);
@@ -1332,16 +1345,7 @@ impl Compute {
                 ),
             });
         }
-        let run = Running {
-            id,
-            settings: c.settings,
-            search,
-            problem,
-            split_size,
-            state: RunState::Running,
-            seconds: Vec::new(),
-            new_evals: 0,
-        };
+        let run = Running::new(id, c.settings, search, problem, split_size);
         let view = Self::view_of(&run);
         let done = run.search.is_done();
         self.run = Some(run);
