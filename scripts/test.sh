@@ -7,11 +7,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+# No incremental caches: they doubled the target dir and a one-shot test run gains nothing from
+# them (CI's disk filled up once; see Cargo.toml [profile.dev]).
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 
 scripts/setup.sh
 
 t0=$(date +%s)
-stage() { printf '\n==> %s (%ss)\n' "$*" "$(( $(date +%s) - t0 ))"; }
+# Each stage line shows the free disk space too: a full disk once failed CI mid-run.
+stage() {
+  printf '\n==> %s (%ss; %s free)\n' "$*" "$(( $(date +%s) - t0 ))" \
+    "$(df -h --output=avail . 2>/dev/null | tail -1 | tr -d ' ')"
+}
 LOG="$(mktemp)"
 # Tests that skip for a missing prerequisite (../shared/data, gcc) append one `SKIPPED: test:
 # reason` line here (crates/bitgru/tests/support/mod.rs); under CI=true they fail instead.

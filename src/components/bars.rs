@@ -1,7 +1,8 @@
 //! Per-class probability bars, for one or two genomes side by side.
 use leptos::prelude::*;
 
-/// `series`: `(label, probabilities)`; the top class of each series is highlighted.
+/// `series`: `(label, probabilities)`; the top class of each series is highlighted (`lead`; not
+/// `top`, which is the page header's class).
 #[component]
 pub fn ClassBars(
     #[prop(into)] names: Signal<Vec<String>>,
@@ -21,7 +22,7 @@ pub fn ClassBars(
                             {s.iter().enumerate().map(|(k, (label, p))| {
                                 let v = p.get(c).copied().unwrap_or(0.0);
                                 view! {
-                                    <span class=format!("cb-bar s{k}") class:top=tops[k] == c role="cell"
+                                    <span class=format!("cb-bar s{k}{}", if tops[k] == c { " lead" } else { "" }) role="cell"
                                         title=format!("{label}: {:.1}%", 100.0 * v)>
                                         <span class="fill" style:width=format!("{:.1}%", 100.0 * v)></span>
                                         <span class="val">{format!("{:.0}%", 100.0 * v)}</span>
