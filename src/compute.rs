@@ -1456,7 +1456,7 @@ impl Compute {
         match format {
             ExportFormat::Bitgru => {
                 let meta = match &m.kind {
-                    ModelKind::Float(b) => serde_json::to_value(&b.meta).unwrap_or_default(),
+                    ModelKind::Float(b) => b.meta.provenance(),
                     _ => serde_json::Value::Null,
                 };
                 let provenance = serde_json::json!({

@@ -1,6 +1,26 @@
-//! Small helpers: file access with errors that name the file, the recorded command line.
+//! Small helpers: file access with errors that name the file, the recorded command line,
+//! progress bars.
 use anyhow::{Context, Result};
+use indicatif::ProgressStyle;
 use std::path::Path;
+use std::time::Duration;
+
+/// The style of every progress bar: elapsed time, a 30-column bar, then `template_tail`
+/// (indicatif keys such as `{pos}/{len} steps  eta {eta}  {msg}`).
+pub fn bar_style(template_tail: &str) -> ProgressStyle {
+    ProgressStyle::with_template(&format!("{{elapsed_precise}} [{{bar:30}}] {template_tail}"))
+        .expect("valid progress template")
+        .progress_chars("=> ")
+}
+
+/// How long an evaluation runs before its progress bar appears: one second, or
+/// `BITGRU_PROGRESS_DELAY_MS` milliseconds (0 shows it at once; the CLI tests use that).
+pub fn progress_delay() -> Duration {
+    std::env::var("BITGRU_PROGRESS_DELAY_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map_or(Duration::from_secs(1), Duration::from_millis)
+}
 
 /// Reads a whole file of at most [`bitgru::io::MAX_FILE_BYTES`]; the error names the file and
 /// what it was meant to be.

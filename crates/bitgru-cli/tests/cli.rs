@@ -17,24 +17,7 @@ fn demo() -> &'static Path {
     static DEMO: OnceLock<PathBuf> = OnceLock::new();
     DEMO.get_or_init(|| {
         let p = tmp("demo").join("demo.safetensors");
-        let h = HIDDEN.to_string();
-        ok(&[
-            "demo-model",
-            "--seed",
-            "7",
-            "--input",
-            "10",
-            "--hidden",
-            &h,
-            "--classes",
-            "6",
-            "--steps",
-            "12",
-            "--n-calib",
-            "24",
-            "--out",
-            s(&p),
-        ]);
+        demo_model(&p, HIDDEN, CLASSES, 24);
         p
     })
 }
@@ -663,11 +646,6 @@ fn bench_tiny_prints_json() {
     );
 }
 
-/// The committed default model of a task.
-fn asset(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../assets/models/{name}.safetensors"))
-}
-
 #[test]
 fn eval_refuses_another_tasks_model_and_explains_the_missing_test_list() {
     let d = tmp("task-check");
@@ -923,4 +901,44 @@ fn every_option_has_help() {
             );
         }
     }
+}
+
+/// `eval` draws its progress bar on a terminal (here a pseudo-terminal made by util-linux's
+/// `script`), never when stderr is a pipe or with `--quiet`. The one-second delay before it
+/// appears is set to 0 through `BITGRU_PROGRESS_DELAY_MS`.
+#[test]
+fn eval_progress_bar_on_a_terminal_only() {
+    let args = format!(
+        "{} eval --model {} --genome {MIXED} --random 6000 --steps 12 --seed 1",
+        env!("CARGO_BIN_EXE_bitgru"),
+        s(demo())
+    );
+    let on_tty = |extra: &str| {
+        let out = std::process::Command::new("script")
+            .args(["-qefc", &format!("{args} {extra}"), "/dev/null"])
+            .env("BITGRU_PROGRESS_DELAY_MS", "0")
+            .output()
+            .expect("util-linux `script` runs (bsdutils, on every Debian)");
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let shown = on_tty("");
+    assert!(
+        shown.contains("/12000 sequences") && shown.contains("=>"),
+        "no progress bar on a terminal:\n{shown}"
+    );
+    assert!(shown.contains("accuracy"), "{shown}");
+    let quiet = on_tty("--quiet");
+    assert!(
+        !quiet.contains("/12000 sequences"),
+        "--quiet drew a bar:\n{quiet}"
+    );
+    let piped = std::process::Command::new(env!("CARGO_BIN_EXE_bitgru"))
+        .args(args.split(' ').skip(1))
+        .env("BITGRU_PROGRESS_DELAY_MS", "0")
+        .output()
+        .unwrap();
+    assert!(piped.status.success());
+    let err = String::from_utf8_lossy(&piped.stderr);
+    assert!(!err.contains("/12000 sequences"), "a bar on a pipe:\n{err}");
 }

@@ -7,7 +7,7 @@ use bitgru::eval::IntegerEvaluator;
 use bitgru::math::argmax;
 use bitgru::search::problem::confusion_matrix;
 use bitgru::{FloatGru, Genome, QuantGru};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget};
 use rayon::prelude::*;
 use serde_json::{json, Value};
 use std::io::IsTerminal;
@@ -22,30 +22,27 @@ struct Progress {
     t0: Instant,
     enabled: bool,
     shown: bool,
+    /// [`crate::util::progress_delay`].
+    delay: Duration,
 }
 
 impl Progress {
     fn new(total: u64, quiet: bool) -> Progress {
         let pb = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
-        pb.set_style(
-            ProgressStyle::with_template(
-                "{elapsed_precise} [{bar:30}] {pos}/{len} sequences  {msg}",
-            )
-            .expect("valid template")
-            .progress_chars("=> "),
-        );
+        pb.set_style(crate::util::bar_style("{pos}/{len} sequences  {msg}"));
         Progress {
             pb,
             t0: Instant::now(),
             enabled: !quiet && std::io::stderr().is_terminal(),
             shown: false,
+            delay: crate::util::progress_delay(),
         }
     }
 
     fn inc(&mut self, n: usize, what: &str) {
         self.pb.inc(n as u64);
         self.pb.set_message(what.to_string());
-        if self.enabled && !self.shown && self.t0.elapsed() > Duration::from_secs(1) {
+        if self.enabled && !self.shown && self.t0.elapsed() >= self.delay {
             self.pb.set_draw_target(ProgressDrawTarget::stderr());
             self.shown = true;
         }

@@ -42,7 +42,7 @@ pub fn run(a: &ExportArgs) -> Result<()> {
             let q = models::prepare(&a.model, &c, &g)?;
             let p = json!({
                 "source": a.model.display().to_string(),
-                "model_meta": c.meta,
+                "model_meta": c.meta.provenance(),
                 "genome": g,
                 "calibration": {
                     "method": c.calibration.method,

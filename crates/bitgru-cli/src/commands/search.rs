@@ -14,7 +14,7 @@ use bitgru::search::run::{
 use bitgru::search::{Objective, QuantProblem, Search, SearchConfig, SearchResult};
 use bitgru::task::{EvalSplit, Task};
 use bitgru::Genome;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -262,13 +262,7 @@ pub fn run(a: &SearchArgs) -> Result<()> {
         ProgressBar::hidden()
     } else {
         let pb = ProgressBar::new(search.config.gens as u64);
-        pb.set_style(
-            ProgressStyle::with_template(
-                "{elapsed_precise} [{bar:30}] gen {pos}/{len}  eta {eta}  {msg}",
-            )
-            .expect("valid template")
-            .progress_chars("=> "),
-        );
+        pb.set_style(util::bar_style("gen {pos}/{len}  eta {eta}  {msg}"));
         pb
     };
     pb.set_position(search.generations().len() as u64);

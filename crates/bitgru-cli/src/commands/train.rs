@@ -9,7 +9,7 @@ use bitgru::train::{
     BatchSource, EpochRecord, InMemory, QatConfig, StepReport, TrainConfig, Trainer,
 };
 use bitgru::{Calibration, FloatGru};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use serde_json::json;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -101,13 +101,7 @@ fn bar(total: u64, quiet: bool) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let pb = ProgressBar::new(total);
-    pb.set_style(
-        ProgressStyle::with_template(
-            "{elapsed_precise} [{bar:30}] {pos}/{len} steps  eta {eta}  {msg}",
-        )
-        .expect("valid template")
-        .progress_chars("=> "),
-    );
+    pb.set_style(util::bar_style("{pos}/{len} steps  eta {eta}  {msg}"));
     pb
 }
 

@@ -55,3 +55,31 @@ pub fn tmp(name: &str) -> PathBuf {
 pub fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
 }
+
+/// Writes a small random model with `bitgru demo-model` (seed 7, 10 inputs, 10-step
+/// calibration sequences) to `path`.
+pub fn demo_model(path: &Path, hidden: usize, classes: usize, n_calib: usize) {
+    let (h, c, n) = (hidden.to_string(), classes.to_string(), n_calib.to_string());
+    ok(&[
+        "demo-model",
+        "--seed",
+        "7",
+        "--input",
+        "10",
+        "--hidden",
+        &h,
+        "--classes",
+        &c,
+        "--steps",
+        "10",
+        "--n-calib",
+        &n,
+        "--out",
+        s(path),
+    ]);
+}
+
+/// The committed default model of a task (`assets/models/NAME.safetensors`).
+pub fn asset(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../assets/models/{name}.safetensors"))
+}
