@@ -7,20 +7,10 @@
 # Its own target dir (target/mt), so that the stable builds are never invalidated.
 # Usage: scripts/build-mt-worker.sh [OUT_DIR]        (TRUNK_PROFILE=debug for an unoptimized build)
 set -euo pipefail
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-cd "$ROOT"
-export PATH="$ROOT/node_modules/.bin:$HOME/.cargo/bin:$PATH"
-
+WORKER=mt
+# shellcheck source=scripts/worker-env.sh
+source "$(dirname "$0")/worker-env.sh"
 NIGHTLY=$(sed -n 's/^channel *= *"\(.*\)"/\1/p' scripts/nightly-toolchain.toml)
-OUT_DIR="${1:-${TRUNK_STAGING_DIR:-$ROOT/dist}/mt}"
-if [ "${TRUNK_PROFILE:-release}" = release ]; then
-  PROFILE=web; PROFILE_DIR=web
-else
-  PROFILE=dev; PROFILE_DIR=debug
-fi
-
-log() { printf '[mt-worker] %s\n' "$*" >&2; }
-start=$(date +%s)
 
 export RUSTFLAGS="-C target-feature=+atomics,+bulk-memory,+mutable-globals,+simd128 \
  -C link-arg=--shared-memory -C link-arg=--max-memory=1073741824 -C link-arg=--import-memory \

@@ -49,12 +49,16 @@ step() {
 
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
   step "trunk build --release" trunk build --release
-  step "wasm-pack build" wasm-pack build --target web --out-dir pkg --mode no-install --profile web
+  # The JS API with the simd128 kernel, built in target/simd (shared with the simd worker).
+  step "wasm-pack build" env CARGO_TARGET_DIR=target/simd CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128" \
+    wasm-pack build --target web --out-dir pkg --mode no-install --profile web
 fi
 step "native tests" cargo test -p bitgru-web
 # The runner gives up on a browser test after 20 s by default; a loaded 2-core machine needs more.
 export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-180}"
-step "wasm tests (headless Chromium)" cargo test -p bitgru-web --target wasm32-unknown-unknown --test web --test api
+# simd128, so that the kernel's simd128 variant runs beside the scalar one (.cargo/config.toml).
+step "wasm tests (headless Chromium)" env CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128" \
+  cargo test -p bitgru-web --target wasm32-unknown-unknown --test web --test api
 if [ -f dist/index.html ]; then
   step "e2e app (Playwright)" node --test --test-reporter=spec tests/e2e/app.spec.mjs
   # The Listen page with a fake microphone (streams built from ../shared/data at test time).

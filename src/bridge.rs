@@ -12,18 +12,52 @@ use web_sys::{ErrorEvent, Event, MessageEvent, Worker, WorkerOptions, WorkerType
 /// Which worker build runs the computations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WorkerKind {
-    /// `mt/worker_loader.js`: module worker with a wasm-bindgen-rayon pool (needs
-    /// cross-origin isolation).
+    /// `mt/worker_loader.js`: module worker with a wasm-bindgen-rayon pool and the simd128
+    /// kernel (needs cross-origin isolation and WebAssembly SIMD).
     Threaded,
-    /// `worker_loader.js`: classic worker built by Trunk, no shared memory.
+    /// `simd/worker_loader.js`: classic worker, no shared memory, simd128 kernel.
     Single,
+    /// `worker_loader.js`: classic worker built by Trunk with no target features, the scalar
+    /// kernel: for browsers without WebAssembly SIMD (or `?kernel=scalar` in the address).
+    Scalar,
 }
 
 impl WorkerKind {
     pub fn script(self) -> &'static str {
         match self {
             WorkerKind::Threaded => "./mt/worker_loader.js",
-            WorkerKind::Single => "./worker_loader.js",
+            WorkerKind::Single => "./simd/worker_loader.js",
+            WorkerKind::Scalar => "./worker_loader.js",
+        }
+    }
+
+    /// The worker for a page: `isolated` (shared memory available), `simd` (the browser
+    /// validates simd128 code), `force_scalar` (`?kernel=scalar`). Returns the kind and, when
+    /// it is not the threaded one, why.
+    pub fn choose(isolated: bool, simd: bool, force_scalar: bool) -> (WorkerKind, Option<String>) {
+        if force_scalar {
+            (
+                WorkerKind::Scalar,
+                Some(
+                    "?kernel=scalar in the address: the scalar kernel, without WebAssembly SIMD"
+                        .into(),
+                ),
+            )
+        } else if !simd {
+            (
+                WorkerKind::Scalar,
+                Some(
+                    "this browser lacks WebAssembly SIMD (simd128), so the scalar kernel runs"
+                        .into(),
+                ),
+            )
+        } else if isolated {
+            (WorkerKind::Threaded, None)
+        } else {
+            (
+                WorkerKind::Single,
+                Some("the page is not cross-origin isolated (the host sends no COOP/COEP headers), so shared memory is unavailable".into()),
+            )
         }
     }
 }
@@ -96,16 +130,15 @@ impl Bridge {
         self.handler.set_value(Some(h));
     }
 
-    /// Starts the right worker for this page.
+    /// Starts the right worker for this page ([`WorkerKind::choose`]).
     pub fn start(self) -> Result<(), WebError> {
-        if crate::cross_origin_isolated() {
-            self.start_kind(WorkerKind::Threaded)
-        } else {
-            self.fallback_reason.set_value(Some(
-                "the page is not cross-origin isolated (the host sends no COOP/COEP headers), so shared memory is unavailable".into(),
-            ));
-            self.start_kind(WorkerKind::Single)
-        }
+        let (kind, reason) = WorkerKind::choose(
+            crate::cross_origin_isolated(),
+            crate::wasm_simd_supported(),
+            crate::query_param("kernel").as_deref() == Some("scalar"),
+        );
+        self.fallback_reason.set_value(reason);
+        self.start_kind(kind)
     }
 
     fn start_kind(self, kind: WorkerKind) -> Result<(), WebError> {
@@ -115,7 +148,7 @@ impl Bridge {
                 opts.set_type(WorkerType::Module);
                 Worker::new_with_options(kind.script(), &opts)
             }
-            WorkerKind::Single => Worker::new(kind.script()),
+            WorkerKind::Single | WorkerKind::Scalar => Worker::new(kind.script()),
         }
         .map_err(|e| WebError::js("starting the worker", &e))?;
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
@@ -363,5 +396,29 @@ fn answer_id(m: &FromWorker) -> Option<Id> {
         | FromWorker::SearchPaused { .. }
         | FromWorker::SearchEnded { .. }
         | FromWorker::EvalProgress { .. } => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::WorkerKind::{self, *};
+
+    #[test]
+    fn worker_choice_and_reason() {
+        let kind = |i, s, f| WorkerKind::choose(i, s, f);
+        assert_eq!(kind(true, true, false), (Threaded, None));
+        let (k, why) = kind(false, true, false);
+        assert_eq!(k, Single);
+        assert!(why.unwrap().contains("not cross-origin isolated"));
+        for isolated in [true, false] {
+            let (k, why) = kind(isolated, false, false);
+            assert_eq!(k, Scalar);
+            assert!(why.unwrap().contains("lacks WebAssembly SIMD"));
+            let (k, why) = kind(isolated, true, true);
+            assert_eq!(k, Scalar);
+            assert!(why.unwrap().contains("?kernel=scalar"));
+        }
+        assert_eq!(Scalar.script(), "./worker_loader.js");
+        assert_eq!(Single.script(), "./simd/worker_loader.js");
     }
 }

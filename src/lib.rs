@@ -81,6 +81,30 @@ pub fn cross_origin_isolated() -> bool {
         .unwrap_or(false)
 }
 
+/// The smallest module using a simd128 instruction: `() -> v128 { i8x16.popcnt(i8x16.splat(0)) }`.
+/// A browser without WebAssembly SIMD rejects it.
+pub const SIMD_PROBE: [u8; 31] = [
+    0, 97, 115, 109, 1, 0, 0, 0, // magic, version 1
+    1, 5, 1, 96, 0, 1, 123, // type section: one function type () -> v128
+    3, 2, 1, 0, // function section: one function of type 0
+    10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98,
+    11, // code: i32.const 0; i8x16.splat; popcnt; end
+];
+
+/// Whether this browser runs WebAssembly SIMD (simd128) code: validates [`SIMD_PROBE`].
+pub fn wasm_simd_supported() -> bool {
+    js_sys::WebAssembly::validate(&js_sys::Uint8Array::from(&SIMD_PROBE[..]).into())
+        .unwrap_or(false)
+}
+
+/// A query parameter of the page's address (`?name=value`), if present.
+pub fn query_param(name: &str) -> Option<String> {
+    let search = web_sys::window()?.location().search().ok()?;
+    web_sys::UrlSearchParams::new_with_str(&search)
+        .ok()?
+        .get(name)
+}
+
 /// Starts the worker's wasm-bindgen-rayon pool with `navigator.hardwareConcurrency` threads
 /// and returns its size.
 #[cfg(all(feature = "threads", target_arch = "wasm32"))]

@@ -95,7 +95,7 @@ test('shell: worker modes, default models, first-load budget', async () => {
   const usableFiles = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname));
   await page.waitForSelector('.model-card');
   assert.equal(await page.locator('.model-card').count(), 5);
-  assert.match(await page.textContent('#worker-mode'), /threaded pool, \d+ threads/);
+  assert.match(await page.textContent('#worker-mode'), /threaded pool, \d+ threads · kernel simd128/);
   await waitModel(page);
   // What was transferred before the page was usable, gzipped (a static host compresses).
   const allFiles = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname));
@@ -135,7 +135,7 @@ test('shell: worker modes, default models, first-load budget', async () => {
   const plain = await serve(DIST, { isolated: false });
   try {
     const { context: c2, page: p2, problems: pr2 } = await open(plain.url);
-    assert.match(await p2.textContent('#worker-mode'), /single-threaded \(the page is not cross-origin isolated/);
+    assert.match(await p2.textContent('#worker-mode'), /single-threaded \(the page is not cross-origin isolated.*\) · kernel simd128/);
     await waitModel(p2);
     assert.deepEqual(pr2, []);
     await c2.close();
@@ -192,6 +192,23 @@ test('search: live front and HV curve; same front as `bitgru search`; export acc
   assert.equal(await page.locator('.front-pt').count(), cli.front.length);
 
   if (process.env.BITGRU_SCREENSHOTS === '1') await screenshots(page);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('the scalar worker (no WebAssembly SIMD, forced by ?kernel=scalar): says so, same front as the CLI', async () => {
+  assert.ok(fs.existsSync(path.join(DIST, 'simd/worker_loader.js')), 'dist/simd/ (simd worker) is missing');
+  const settings = { subset: 40, pop: 6, gens: 2, seed: 11 };
+  const { context, page, problems } = await open(`${isolatedServer.url}?kernel=scalar`, '#/search');
+  const mode = await page.textContent('#worker-mode');
+  assert.match(mode, /single-threaded \(\?kernel=scalar in the address.*\) · kernel scalar/, mode);
+  await search(page, settings);
+  await page.waitForSelector('#search-status[data-status="finished"]', { timeout: TIMEOUT });
+  const browserResult = JSON.parse(fs.readFileSync(await download(page, '#save-result', 'scalar-result.json'), 'utf8'));
+  const inputs = await download(page, '#save-inputs', 'scalar-inputs.json');
+  const cli = cliSearch(inputs, settings);
+  assert.ok(browserResult.front.length > 0);
+  assert.deepEqual(frontOf(browserResult), frontOf(cli), 'the scalar wasm kernel is bit-exact with the native one');
   assert.deepEqual(problems, []);
   await context.close();
 });
