@@ -183,6 +183,12 @@ test('search: live front and HV curve; same front as `bitgru search`; export acc
   assert.deepEqual(evalOut.predictions, predictions, '`bitgru eval` predicts what the browser predicted');
   const zip = await download(page, '#export-c');
   assert.equal(fs.readFileSync(zip).subarray(0, 4).toString('latin1'), 'PK\x03\x04');
+  // The zip is the deployable package: its golden test main builds and passes.
+  const cdir = path.join(TMP, 'c-package');
+  execFileSync('python3', ['-m', 'zipfile', '-e', zip, cdir]);
+  const pkg = path.join(cdir, 'row_mnist');
+  execFileSync('cc', ['-std=c99', '-O2', '-o', 'row_mnist_test', 'row_mnist_test.c', 'row_mnist_io.c', 'row_mnist.c'], { cwd: pkg });
+  assert.match(execFileSync(path.join(pkg, 'row_mnist_test'), { encoding: 'utf8' }), /PASSED: 0 failure\(s\)/);
 
   // Open the CLI's result.json: shown the same way.
   await page.goto(new URL('#/search', page.url()).href);
