@@ -6,18 +6,25 @@
 mod common;
 
 use common::{compute_demo_eval, DemoEval};
+use serde::de::DeserializeOwned;
 use std::path::Path;
+
+/// A fixture of tests/fixtures/ as stored (scripts/bless.sh writes them; the tests only read).
+fn stored<T: DeserializeOwned>(name: &str) -> T {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap_or_else(|e| {
+        panic!("tests/fixtures/{name} parses (scripts/bless.sh writes it): {e}")
+    })
+}
+
+const STALE: &str = "the fixture is stale: run scripts/bless.sh if the change is intended";
 
 #[test]
 fn demo_eval_fixture_is_current() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/demo_eval.json");
     let now = compute_demo_eval();
-    let stored: DemoEval = serde_json::from_str(&std::fs::read_to_string(&path).unwrap())
-        .expect("tests/fixtures/demo_eval.json parses (scripts/bless.sh writes it)");
-    assert_eq!(
-        stored, now,
-        "the fixture is stale: run scripts/bless.sh if the change is intended"
-    );
+    assert_eq!(stored::<DemoEval>("demo_eval.json"), now, "{STALE}");
     // The fixture is only useful if its cases are not trivial.
     for c in &now.cases {
         let distinct: std::collections::BTreeSet<_> = c.predictions.iter().collect();
@@ -27,13 +34,27 @@ fn demo_eval_fixture_is_current() {
 
 #[test]
 fn app_search_fixture_is_current() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/app_search.json");
     let now = common::app_search::run();
-    let stored: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap())
-        .expect("tests/fixtures/app_search.json parses (scripts/bless.sh writes it)");
     assert_eq!(
-        stored, now,
-        "the fixture is stale: run scripts/bless.sh if the change is intended"
+        stored::<serde_json::Value>("app_search.json"),
+        now,
+        "{STALE}"
     );
     assert!(now.as_array().is_some_and(|f| f.len() >= 2), "{now}");
+}
+
+#[test]
+fn detector_golden_fixture_is_current() {
+    use common::detector_golden::{compute, DetectorGolden};
+    let now = compute();
+    assert_eq!(
+        stored::<DetectorGolden>("detector_golden.json"),
+        now,
+        "{STALE}"
+    );
+    // Not trivial: 3 s of frames, more than one leading class, at least one detection.
+    assert!(now.frames >= 140, "{} frames", now.frames);
+    let distinct: std::collections::BTreeSet<_> = now.smoothed_argmax.iter().collect();
+    assert!(distinct.len() > 1, "{:?}", now.smoothed_argmax);
+    assert!(!now.events.is_empty(), "no detection at threshold 0.3");
 }

@@ -11,6 +11,8 @@
 //! - the worker's evaluation of the embedded model gives the same predictions as natively
 //!   (tests/fixtures/demo_eval.json, kept current by tests/native.rs).
 //!
+//! - the streaming keyword detector (resampler, MFCC, integer kws10 model, smoothing,
+//!   decisions) gives the same bits in wasm as natively (tests/fixtures/detector_golden.json);
 //! - re-preparing the golden models from their recorded seeds (synthetic weights, calibration,
 //!   scales, multipliers, LUTs) gives the frozen models bit for bit: prepare uses only
 //!   IEEE-exact arithmetic and the portable `libm` crate, never the platform libm.
@@ -34,6 +36,7 @@ mod common;
 const DEMO_EVAL: &str = include_str!("fixtures/demo_eval.json");
 const APP_SEARCH: &str = include_str!("fixtures/app_search.json");
 const GOLDEN: &str = include_str!("../crates/bitgru/tests/fixtures/golden_kernel.json");
+const DETECTOR_GOLDEN: &str = include_str!("fixtures/detector_golden.json");
 
 /// A fresh container in the document.
 fn container() -> HtmlElement {
@@ -266,6 +269,15 @@ fn demo_evaluation_matches_native() {
         );
         assert_eq!(got.size, case.size, "{}", case.genome);
     }
+}
+
+/// The Listen page's detector in wasm: every frame's probabilities, smoothed probabilities,
+/// level and gate, and every detection, bit for bit as natively.
+#[wasm_bindgen_test]
+fn detector_is_bit_exact_in_wasm() {
+    let stored: common::detector_golden::DetectorGolden =
+        serde_json::from_str(DETECTOR_GOLDEN).expect("detector fixture parses");
+    assert_eq!(common::detector_golden::compute(), stored);
 }
 
 #[wasm_bindgen_test]

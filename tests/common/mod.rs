@@ -129,3 +129,80 @@ pub mod app_search {
         front
     }
 }
+
+/// `tests/fixtures/detector_golden.json`: the streaming keyword detector (MFCC front end,
+/// resampling from 48 kHz, integer kws10 model, smoothing, decisions) on a deterministic signal,
+/// computed natively; tests/web.rs runs the same in wasm and must get the same bits.
+#[allow(dead_code)]
+pub mod detector_golden {
+    use bitgru::detect::{bench_signal, Detector, DetectorConfig};
+    use serde::{Deserialize, Serialize};
+
+    pub const KWS10: &[u8] = include_bytes!("../../assets/models/kws10.safetensors");
+    /// The input rate of a typical browser microphone (so the resampler is in the path).
+    pub const RATE: u32 = 48_000;
+    pub const SECONDS: f64 = 3.0;
+    pub const SEED: u64 = 5;
+    /// A mixed genome from the kws10 search front (results/kws10).
+    pub const GENOME: &str = "23645377577677544";
+
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct DetectorGolden {
+        pub description: String,
+        pub frames: usize,
+        /// FNV-1a 64 over every frame's index, time, probabilities, smoothed probabilities,
+        /// level (all as bit patterns) and gate flag, in order (hex).
+        pub digest: String,
+        /// Argmax of the smoothed probabilities, per frame.
+        pub smoothed_argmax: Vec<usize>,
+        /// The detections, with a threshold low enough that the signal triggers some.
+        pub events: Vec<(String, u64, u32)>,
+    }
+
+    fn fnv(h: &mut u64, bytes: &[u8]) {
+        for &b in bytes {
+            *h ^= u64::from(b);
+            *h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    /// Runs the detector on [`bench_signal`]`(SEED, RATE, SECONDS)`.
+    pub fn compute() -> DetectorGolden {
+        let bundle = bitgru::io::load_bundle(KWS10).expect("the kws10 bundle loads");
+        let genome: bitgru::Genome = GENOME.parse().unwrap();
+        let config = DetectorConfig {
+            threshold: 0.3,
+            ..DetectorConfig::default()
+        };
+        let mut d = Detector::from_bundle(&bundle, Some(&genome), config, RATE).unwrap();
+        let out = d.run(&bench_signal(SEED, RATE, SECONDS)).unwrap();
+        let mut h = 0xcbf2_9ce4_8422_2325u64;
+        for f in &out.frames {
+            fnv(&mut h, &f.frame.to_le_bytes());
+            fnv(&mut h, &f.time_s.to_bits().to_le_bytes());
+            for p in f.probs.iter().chain(&f.smoothed) {
+                fnv(&mut h, &p.to_bits().to_le_bytes());
+            }
+            fnv(&mut h, &f.level_dbfs.to_bits().to_le_bytes());
+            fnv(&mut h, &[u8::from(f.gated)]);
+        }
+        DetectorGolden {
+            description: format!(
+                "bitgru-web: Detector (kws10 at genome {GENOME}, threshold 0.3) on \
+                 bench_signal({SEED}, {RATE}, {SECONDS}), computed natively"
+            ),
+            frames: out.frames.len(),
+            digest: format!("{h:016x}"),
+            smoothed_argmax: out
+                .frames
+                .iter()
+                .map(|f| bitgru::math::argmax(&f.smoothed))
+                .collect(),
+            events: out
+                .events
+                .iter()
+                .map(|e| (e.keyword.clone(), e.frame, e.score.to_bits()))
+                .collect(),
+        }
+    }
+}

@@ -26,20 +26,23 @@ function rendererRss() {
   const procs = [];
   for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
-      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      // Chromium rewrites its children's command lines as one space-separated string (no NULs),
+      // so match on the joined text: that was why this sampler used to find no renderer.
+      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
       const ppid = Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
       const rss = Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
       procs.push({ pid: Number(pid), ppid, cmd, rss });
     } catch { /* gone */ }
   }
-  const root = procs.find((p) => p.cmd.includes(MARK) && !p.cmd.some((a) => a.startsWith('--type=')));
+  const has = (cmd, flag) => new RegExp(`(^|\\s)${flag}(\\s|$)`).test(cmd);
+  const root = procs.find((p) => has(p.cmd, MARK) && !/(^|\s)--type=/.test(p.cmd));
   if (!root) return 0;
   const mine = new Set([root.pid]);
   for (let grew = true; grew;) {
     grew = false;
     for (const p of procs) if (!mine.has(p.pid) && mine.has(p.ppid)) { mine.add(p.pid); grew = true; }
   }
-  return procs.filter((p) => mine.has(p.pid) && p.cmd.includes('--type=renderer')).reduce((a, p) => a + p.rss, 0);
+  return procs.filter((p) => mine.has(p.pid) && has(p.cmd, '--type=renderer')).reduce((a, p) => a + p.rss, 0);
 }
 
 test('memory stays below 300 MB during a 48 × 40 search', {
@@ -91,6 +94,8 @@ test('memory stays below 300 MB during a 48 × 40 search', {
       + `page JS heap ${mb(report.max_page_js_heap_bytes)} MB, renderer RSS ${mb(report.max_renderer_rss_bytes)} MB`);
     assert.equal(await page.getAttribute('#search-status', 'data-generations'), '40');
     assert.ok(report.max_ua_specific_bytes < BUDGET, `${report.max_ua_specific_bytes} B > 300 MB`);
+    // The cross-check must have found the renderers (it once read 0 for every sample).
+    assert.ok(report.max_renderer_rss_bytes > 0, 'the /proc sampler found no renderer process');
     assert.deepEqual(problems, []);
     await context.close();
   } finally {
