@@ -128,6 +128,8 @@ pub struct AppState {
     pub checkpoint: RwSignal<Option<CheckpointInfo>>,
     /// `(request, done, total)` of the running chunked evaluation.
     pub eval_progress: RwSignal<Option<(crate::protocol::Id, usize, usize)>>,
+    /// Inside the running generation: (generation, new evaluations done, of).
+    pub gen_progress: RwSignal<Option<(usize, usize, usize)>>,
     pub notices: RwSignal<Vec<Notice>>,
     next_notice: StoredValue<u32>,
     /// `auto`, `light` or `dark`.
@@ -153,6 +155,7 @@ impl AppState {
             progress: RwSignal::new(None),
             checkpoint: RwSignal::new(None),
             eval_progress: RwSignal::new(None),
+            gen_progress: RwSignal::new(None),
             notices: RwSignal::new(Vec::new()),
             next_notice: StoredValue::new(1),
             theme: RwSignal::new(stored_theme()),
@@ -330,7 +333,14 @@ impl AppState {
                     }
                 });
                 self.progress.set(Some(progress));
+                self.gen_progress.set(None);
             }
+            FromWorker::GenerationProgress {
+                generation,
+                done,
+                total,
+                ..
+            } => self.gen_progress.set(Some((generation, done, total))),
             FromWorker::EvalProgress { id, done, total } => {
                 self.eval_progress.set(Some((id, done, total)))
             }

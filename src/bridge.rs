@@ -393,6 +393,7 @@ fn answer_id(m: &FromWorker) -> Option<Id> {
         FromWorker::Ready { .. }
         | FromWorker::SearchStarted { .. }
         | FromWorker::Generation { .. }
+        | FromWorker::GenerationProgress { .. }
         | FromWorker::SearchPaused { .. }
         | FromWorker::SearchEnded { .. }
         | FromWorker::EvalProgress { .. } => None,

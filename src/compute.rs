@@ -11,7 +11,7 @@ use crate::protocol::{
 use crate::WebError;
 use bitgru::io::ModelBundle;
 use bitgru::search::problem::{confusion_matrix, stratified_subset};
-use bitgru::search::run::{model_digest, FitnessInfo, SearchResult};
+use bitgru::search::run::{model_digest, FitnessInfo, SearchResult, StepProgress};
 use bitgru::search::{Objective, QuantProblem, Search, SearchConfig};
 use bitgru::{Calibration, Dims, FloatGru, Gene, Genome, QuantGru};
 use serde::{Deserialize, Serialize};
@@ -279,6 +279,21 @@ pub enum Effect {
         resume: bool,
     },
     DeleteCheckpoint,
+}
+
+/// New evaluations per worker macrotask inside a search generation
+/// ([`Compute::step_search_part`]).
+pub const SEARCH_CHUNK: usize = 8;
+
+/// What [`Compute::step_search_part`] did.
+#[derive(Debug)]
+pub enum SearchStep {
+    /// No search is running.
+    Idle,
+    /// Part of a generation: its progress event to post.
+    Partial(Outcome),
+    /// A generation is complete.
+    Complete,
 }
 
 /// Replies and effects of one message.
@@ -1227,15 +1242,49 @@ impl Compute {
         })
     }
 
-    /// Runs one generation of the running search; `seconds` is measured by the caller around
-    /// this call and recorded with [`Compute::finish_step`].
+    /// Runs one whole generation of the running search (native callers and tests; the worker
+    /// uses [`Compute::step_search_part`]). `Ok(false)`: no search is running.
     pub fn step_search(&mut self) -> Result<bool, (Id, WebError)> {
+        loop {
+            match self.step_search_part()? {
+                SearchStep::Idle => return Ok(false),
+                SearchStep::Complete => return Ok(true),
+                SearchStep::Partial(_) => {}
+            }
+        }
+    }
+
+    /// Advances the running search by at most [`SEARCH_CHUNK`] new evaluations, so that the
+    /// worker reports progress inside a long generation and handles pause and cancel between
+    /// chunks; the search is the same as with whole generations (`Search::step_partial`). After
+    /// [`SearchStep::Complete`], record the generation's wall time with [`Compute::finish_step`].
+    pub fn step_search_part(&mut self) -> Result<SearchStep, (Id, WebError)> {
         let Some(r) = self.run.as_mut().filter(|r| r.state == RunState::Running) else {
-            return Ok(false);
+            return Ok(SearchStep::Idle);
         };
-        let rec = r.search.step(&r.problem).map_err(|e| (r.id, e.into()))?;
-        r.new_evals = rec.new_evaluations;
-        Ok(true)
+        let generation = r.search.generations().len();
+        match r
+            .search
+            .step_partial(&r.problem, SEARCH_CHUNK)
+            .map_err(|e| (r.id, e.into()))?
+        {
+            StepProgress::Partial { done, total } => Ok(SearchStep::Partial(Outcome::reply(
+                FromWorker::GenerationProgress {
+                    id: r.id,
+                    generation,
+                    done,
+                    total,
+                },
+            ))),
+            StepProgress::Complete => {
+                r.new_evals = r
+                    .search
+                    .generations()
+                    .last()
+                    .map_or(0, |g| g.new_evaluations);
+                Ok(SearchStep::Complete)
+            }
+        }
     }
 
     /// Records the wall time of the generation just run and returns its progress event and
@@ -2202,6 +2251,72 @@ mod tests {
         let (_, mime, zip) = c.export("row-mnist", &g8, ExportFormat::CZip).unwrap();
         assert_eq!(mime, "application/zip");
         assert!(zip.starts_with(b"PK\x03\x04"));
+    }
+
+    /// The worker's chunked stepping reports progress inside a generation, pauses mid-way, and
+    /// gives the front of whole generations.
+    #[test]
+    fn search_progress_inside_a_generation() {
+        let settings = SearchSettings {
+            model: "row-mnist".into(),
+            subset: 30,
+            pop: 20,
+            gens: 2,
+            seed: 9,
+            objectives: vec![Objective::Error, Objective::Size],
+        };
+        let start = |c: &mut Compute| {
+            let settings = settings.clone();
+            handle(c, ToWorker::StartSearch { id: 30, settings }, vec![]);
+        };
+        let mut whole = loaded_row();
+        start(&mut whole);
+        while whole.step_search().unwrap() {
+            whole.finish_step(0.1);
+        }
+        let mut c = loaded_row();
+        start(&mut c);
+        let mut events = Vec::new();
+        let mut paused = false;
+        loop {
+            match c.step_search_part().unwrap() {
+                SearchStep::Partial(out) => match &out.replies[0].msg {
+                    FromWorker::GenerationProgress {
+                        generation,
+                        done,
+                        total,
+                        ..
+                    } => {
+                        events.push((*generation, *done, *total));
+                        if !paused {
+                            // Pause mid-generation: nothing runs until Resume, then it goes on.
+                            paused = true;
+                            handle(&mut c, ToWorker::Pause { id: 31 }, vec![]);
+                            assert!(matches!(c.step_search_part(), Ok(SearchStep::Idle)));
+                            handle(&mut c, ToWorker::Resume { id: 32 }, vec![]);
+                        }
+                    }
+                    other => panic!("{other:?}"),
+                },
+                SearchStep::Complete => {
+                    c.finish_step(0.1);
+                }
+                SearchStep::Idle => break,
+            }
+        }
+        assert!(
+            !events.is_empty(),
+            "a population of 20 takes more than one chunk"
+        );
+        assert!(events
+            .iter()
+            .all(|&(_, d, t)| d < t && d % SEARCH_CHUNK == 0));
+        let fronts = |c: &Compute| {
+            SearchResult::from_json(&c.result_json().unwrap().1)
+                .unwrap()
+                .front
+        };
+        assert_eq!(fronts(&c), fronts(&whole));
     }
 
     #[test]

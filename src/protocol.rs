@@ -535,6 +535,15 @@ pub enum FromWorker {
         id: Id,
         progress: Progress,
     },
+    /// Progress inside a generation: `done` of its `total` new evaluations (sent every
+    /// [`crate::compute::SEARCH_CHUNK`] evaluations; a generation fully answered from the cache
+    /// sends none).
+    GenerationProgress {
+        id: Id,
+        generation: usize,
+        done: usize,
+        total: usize,
+    },
     SearchPaused {
         id: Id,
     },

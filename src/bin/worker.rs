@@ -8,7 +8,7 @@
 //! macrotask, so that Pause/Cancel and other requests are answered between generations.
 #[cfg(target_arch = "wasm32")]
 mod wasm {
-    use bitgru_web::compute::{Effect, Outcome};
+    use bitgru_web::compute::{Effect, Outcome, SearchStep};
     use bitgru_web::protocol::{wire, Envelope, FromWorker, Stage, ToWorker};
     use bitgru_web::{idb, now_ms, Compute};
     use std::cell::{Cell, RefCell};
@@ -96,19 +96,24 @@ mod wasm {
         }
     }
 
-    /// Runs generations while the search is running, one per macrotask.
+    /// Runs the search while it is running, one chunk of evaluations per macrotask (progress
+    /// inside a generation; pause and cancel are handled between chunks).
     async fn search_loop(ctx: Ctx) {
+        // Start of the generation in progress (its wall time spans several chunks).
+        let mut t0: Option<f64> = None;
         loop {
             yield_now().await;
-            let t0 = now_ms();
-            let stepped = ctx.compute.borrow_mut().step_search();
+            let start = *t0.get_or_insert_with(now_ms);
+            let stepped = ctx.compute.borrow_mut().step_search_part();
             match stepped {
-                Ok(true) => {
-                    let seconds = (now_ms() - t0) / 1000.0;
+                Ok(SearchStep::Partial(out)) => perform(&ctx, out),
+                Ok(SearchStep::Complete) => {
+                    let seconds = (now_ms() - start) / 1000.0;
+                    t0 = None;
                     let out = ctx.compute.borrow_mut().finish_step(seconds);
                     perform(&ctx, out);
                 }
-                Ok(false) => break,
+                Ok(SearchStep::Idle) => break,
                 Err((id, e)) => {
                     error(&ctx, Some(id), Stage::Search, e.to_string());
                     break;

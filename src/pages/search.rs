@@ -326,6 +326,11 @@ pub fn SearchPage() -> impl IntoView {
                                 SearchStatus::Opened => format!("Opened result.json: {done} generations"),
                             }}</p>
                             <progress max=total.max(1).to_string() value=done.to_string() aria-label="generations done"></progress>
+                            {move || st.gen_progress.get().filter(|_| st.search_status.get() == SearchStatus::Running).map(|(g, d, t)| view! {
+                                <p class="hint" id="gen-progress" data-done=d.to_string() data-total=t.to_string()>
+                                    {format!("Generation {g}: {d} of {t} new genomes evaluated")}
+                                </p>
+                            })}
                             <dl class="stats compact">
                                 <div><dt>"Evaluations/s"</dt><dd id="evals-per-s">{p.as_ref().map_or("—".into(), |p| format!("{:.1}", p.evals_per_s))}</dd></div>
                                 <div><dt>"ETA"</dt><dd>{p.as_ref().map_or("—".into(), |p| fmt_eta(p.eta_s))}</dd></div>

@@ -2,7 +2,7 @@
 //! checkpoint + resume equals an uninterrupted run, corrupt checkpoints are refused, the front
 //! is non-dominated and never loses hypervolume.
 use bitgru::search::problem::{stratified_subset, Objective, QuantProblem};
-use bitgru::search::run::{pareto_front, Search, SearchConfig, SearchResult};
+use bitgru::search::run::{pareto_front, Search, SearchConfig, SearchResult, StepProgress};
 use bitgru::{Calibration, Genome, QuantGru, Scratch};
 
 const INPUT: usize = 5;
@@ -128,6 +128,39 @@ fn checkpoint_resume_equals_uninterrupted() {
     // The result round-trips through result.json.
     let r = full.result();
     assert_eq!(SearchResult::from_json(&r.to_json().unwrap()).unwrap(), r);
+}
+
+/// Generations run in chunks of new evaluations (what the app does, to report progress inside
+/// a generation) give exactly the search of whole steps; no checkpoint mid-generation.
+#[test]
+fn partial_steps_equal_whole_steps() {
+    let p = problem(vec![Objective::Error, Objective::Size]);
+    let mut whole = Search::new(config(&p, 4), &p).unwrap();
+    while !whole.is_done() {
+        whole.step(&p).unwrap();
+    }
+    for chunk in [1, 3, 7] {
+        let mut part = Search::new(config(&p, 4), &p).unwrap();
+        let mut partials = 0;
+        while !part.is_done() {
+            match part.step_partial(&p, chunk).unwrap() {
+                StepProgress::Partial { done, total } => {
+                    assert!(done < total && done % chunk == 0, "{done}/{total}");
+                    assert_eq!(part.pending_progress(), Some((done, total)));
+                    assert!(part.to_json().is_err(), "checkpoint mid-generation");
+                    partials += 1;
+                }
+                StepProgress::Complete => assert_eq!(part.pending_progress(), None),
+            }
+        }
+        assert!(partials > 0, "chunk {chunk}: no generation was split");
+        assert_eq!(
+            part.to_json().unwrap(),
+            whole.to_json().unwrap(),
+            "chunk {chunk}"
+        );
+        assert!(part.step_partial(&p, chunk).is_err(), "done");
+    }
 }
 
 #[test]

@@ -231,6 +231,28 @@ pub struct Search {
     order: Vec<(usize, Genome)>,
     homogeneous: Vec<Point>,
     generations: Vec<GenerationRecord>,
+    /// A generation asked of the GA and not yet told ([`Search::step_partial`]); never
+    /// serialized: a checkpoint is taken between generations only.
+    #[serde(skip)]
+    pending: Option<Pending>,
+}
+
+/// A generation in progress: the genomes asked, the new ones among them, how many of those are
+/// evaluated.
+#[derive(Debug, Clone)]
+struct Pending {
+    genomes: Vec<Genome>,
+    todo: Vec<Genome>,
+    done: usize,
+}
+
+/// Where [`Search::step_partial`] stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepProgress {
+    /// The generation is not complete: `done` of its `total` new evaluations are made.
+    Partial { done: usize, total: usize },
+    /// The generation is complete and recorded ([`Search::generations`]).
+    Complete,
 }
 
 impl Search {
@@ -282,6 +304,7 @@ impl Search {
             order: Vec::new(),
             homogeneous: Vec::new(),
             generations: Vec::new(),
+            pending: None,
         };
         s.evaluate(problem, &homogeneous_g, 0)?;
         s.homogeneous = homogeneous_g
@@ -313,21 +336,57 @@ impl Search {
 
     /// Runs one generation (the initial population first). Errors if the search is done.
     pub fn step(&mut self, problem: &QuantProblem) -> Result<&GenerationRecord> {
-        if self.is_done() {
-            return Err(Error::invalid(
-                "search",
-                format!("all {} generations are done", self.config.gens),
-            ));
+        while self.step_partial(problem, usize::MAX)? != StepProgress::Complete {}
+        Ok(self.generations.last().expect("just completed"))
+    }
+
+    /// Advances the current generation by at most `max_new` new evaluations (at least one),
+    /// asking the GA for the generation first if none is in progress, and telling it the
+    /// objectives once every genome is evaluated. Any sequence of calls gives the same search as
+    /// [`Search::step`]: each genome's evaluation is independent of the others and they are
+    /// recorded in the same order. Lets a caller report progress inside a long generation and
+    /// stay responsive between chunks. Errors if the search is done.
+    pub fn step_partial(&mut self, problem: &QuantProblem, max_new: usize) -> Result<StepProgress> {
+        if self.pending.is_none() {
+            if self.is_done() {
+                return Err(Error::invalid(
+                    "search",
+                    format!("all {} generations are done", self.config.gens),
+                ));
+            }
+            let range = self.config.bit_range();
+            let genomes = self
+                .ga
+                .ask()
+                .iter()
+                .map(|g| genes_to_genome(g, range))
+                .collect::<Result<Vec<_>>>()?;
+            let mut todo: Vec<Genome> = Vec::new();
+            for g in &genomes {
+                if !self.evaluated.contains_key(g) && !todo.contains(g) {
+                    todo.push(*g);
+                }
+            }
+            self.pending = Some(Pending {
+                genomes,
+                todo,
+                done: 0,
+            });
         }
         let generation = self.generations.len();
+        let p = self.pending.as_mut().expect("set above");
+        let end = p.todo.len().min(p.done.saturating_add(max_new.max(1)));
+        let chunk = p.todo[p.done..end].to_vec();
+        p.done = end;
+        let (done, total) = (p.done, p.todo.len());
+        self.evaluate(problem, &chunk, generation)?;
+        if done < total {
+            return Ok(StepProgress::Partial { done, total });
+        }
+        let p = self.pending.take().expect("in progress");
         let range = self.config.bit_range();
-        let asked = self.ga.ask();
-        let genomes = asked
-            .iter()
-            .map(|g| genes_to_genome(g, range))
-            .collect::<Result<Vec<_>>>()?;
-        let new_evaluations = self.evaluate(problem, &genomes, generation)?;
-        let objectives: Vec<Vec<f64>> = genomes
+        let objectives: Vec<Vec<f64>> = p
+            .genomes
             .iter()
             .map(|g| self.evaluated[g].objectives.clone())
             .collect();
@@ -348,11 +407,16 @@ impl Search {
             front: front_points.iter().map(|p| p.genome).collect(),
             population,
             hypervolume: hv,
-            new_evaluations,
-            cache_hits: genomes.len() - new_evaluations,
+            new_evaluations: total,
+            cache_hits: p.genomes.len() - total,
             seconds: 0.0,
         });
-        Ok(self.generations.last().expect("just pushed"))
+        Ok(StepProgress::Complete)
+    }
+
+    /// `(done, total)` new evaluations of the generation in progress, if one is.
+    pub fn pending_progress(&self) -> Option<(usize, usize)> {
+        self.pending.as_ref().map(|p| (p.done, p.todo.len()))
     }
 
     /// Records the wall time of the last generation.
@@ -428,8 +492,15 @@ impl Search {
         )
     }
 
-    /// Serializes the whole state (JSON).
+    /// Serializes the whole state (JSON). Errors while a generation is in progress
+    /// ([`Search::step_partial`]): checkpoints are taken between generations.
     pub fn to_json(&self) -> Result<String> {
+        if let Some((done, total)) = self.pending_progress() {
+            return Err(Error::invalid(
+                "search checkpoint",
+                format!("a generation is in progress ({done} of {total} evaluations)"),
+            ));
+        }
         serde_json::to_string(self).map_err(|e| Error::invalid("search checkpoint", e.to_string()))
     }
 
