@@ -353,3 +353,46 @@ fn kernel_throughput_kws10() {
         st.variant().name()
     );
 }
+
+/// Time of the two stages of a step of the batch kernel (products, element-wise) on the kws10
+/// shape (H = 64, genome all-8), per variant: where a wasm step's time goes. Best of 10 runs of
+/// ~50 ms each after 1 s of warm-up (the engine's optimizing tier compiles the kernel's large
+/// entry point in the background). Printed for
+/// docs/BENCHMARKS.md; asserts only that it ran.
+#[wasm_bindgen_test]
+fn kernel_throughput_stages_kws10() {
+    use bitgru::kernel::{BatchScratch, PackedGru, Stage, Variant};
+    let (input, hidden, classes) = (10, 64, 6);
+    let m = bitgru::synth::random_model(1, input, hidden, classes);
+    let seqs = bitgru::synth::random_sequences(2, 64, 49, input);
+    let refs: Vec<&[f32]> = seqs.iter().map(|v| v.as_slice()).collect();
+    let cal = bitgru::Calibration::compute(&m, &refs).unwrap();
+    let q = bitgru::QuantGru::prepare(&m, &cal, &bitgru::Genome::uniform(8).unwrap()).unwrap();
+    let p = PackedGru::pack(&q).unwrap();
+    for v in [Variant::Simd128, Variant::Scalar] {
+        let mut s = BatchScratch::new(&p);
+        let tile = s.tile();
+        for stage in [Stage::Products, Stage::Elementwise] {
+            let t0 = bitgru_web::now_ms();
+            while bitgru_web::now_ms() - t0 < 1000.0 {
+                p.run_stage(v, stage, &mut s).unwrap();
+            }
+            let mut best = f64::INFINITY;
+            for _ in 0..10 {
+                let (t0, mut k) = (bitgru_web::now_ms(), 0usize);
+                while bitgru_web::now_ms() - t0 < 50.0 {
+                    for _ in 0..10 {
+                        p.run_stage(v, stage, &mut s).unwrap();
+                    }
+                    k += 10;
+                }
+                let us = (bitgru_web::now_ms() - t0) * 1000.0 / (k * tile) as f64;
+                best = best.min(us);
+            }
+            console_log!(
+                "wasm kws10 stage {} {stage:?}: {best:.3} µs per sequence-step (tile {tile})",
+                v.name()
+            );
+        }
+    }
+}

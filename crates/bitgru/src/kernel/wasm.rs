@@ -98,10 +98,33 @@ mod imp {
                 assert!(x.len() >= (4 * quads - 1) * xs + m.cols_pad);
                 assert!(acc.len() >= (4 * quads - 1) * accs + m.rows_pad);
                 check(m, &x[..m.cols_pad], &acc[..m.rows_pad]);
+                let cp = m.cols_pad;
+                // The four sequences' inputs widened to i16 once per quad (when they fit):
+                // then each pattern is one `v128_load64_splat`.
+                let mut wide = [0i16; 4 * WIDE_COLS];
                 for q in 0..quads {
-                    // SAFETY: the asserts above bound the four sequences' inputs and
-                    // accumulators of every quad.
-                    unsafe { gemm_quad(m, &x[4 * q * xs..], xs, &mut acc[4 * q * accs..], accs) };
+                    let (xq, aq) = (&x[4 * q * xs..], &mut acc[4 * q * accs..]);
+                    if cp <= WIDE_COLS {
+                        for (s, row) in wide.chunks_exact_mut(WIDE_COLS).enumerate() {
+                            for (d, &v) in row[..cp].iter_mut().zip(&xq[s * xs..s * xs + cp]) {
+                                *d = v as i16;
+                            }
+                        }
+                        let wp = wide.as_ptr();
+                        // SAFETY: s < 4 and 4k + 4 ≤ cols_pad ≤ WIDE_COLS, so the 8 bytes read
+                        // are inside `wide`; the asserts above bound the four sequences'
+                        // accumulators of every quad.
+                        unsafe {
+                            gemm_quad(m, aq, accs, |s, k| {
+                                v128_load64_splat(wp.add(s * WIDE_COLS + 4 * k).cast())
+                            })
+                        };
+                    } else {
+                        let xp = xq.as_ptr();
+                        // SAFETY: s · xs + 4k + 4 ≤ 3 xs + cols_pad ≤ xq.len() (asserts above),
+                        // which also bound the accumulators.
+                        unsafe { gemm_quad(m, aq, accs, |s, k| pattern(xp.add(s * xs + 4 * k))) };
+                    }
                 }
             }
             for b in 4 * quads..n {
@@ -114,29 +137,36 @@ mod imp {
         }
     }
 
-    /// Products of sequences 0–3 (`x[s · xs..]`, `acc[s · accs..]`), 4 rows at a time: every
-    /// weight load and widening feeds the four sequences' `i32x4.dot_i16x8_s`.
+    /// Input columns up to which [`Gemm::gemm_many`] widens a quad's inputs to i16 first (a
+    /// 4 KB stack buffer for four sequences); wider inputs build each pattern from the i8 codes.
+    const WIDE_COLS: usize = 512;
+
+    /// Products of four sequences (`acc[s · accs..]`, s < 4), 4 rows at a time: every weight
+    /// load and widening feeds the four sequences' `i32x4.dot_i16x8_s`. `pat(s, k)` is sequence
+    /// `s`'s input pattern of columns `4k..4k + 4` (see [`pattern`]).
     ///
     /// # Safety
-    /// `check(m, ..)` holds, `xs ≥ cols_pad`, `accs ≥ rows_pad`,
-    /// `x.len() ≥ 3 xs + cols_pad` and `acc.len() ≥ 3 accs + rows_pad`.
+    /// `check(m, ..)` holds, `accs ≥ rows_pad`, `acc.len() ≥ 3 accs + rows_pad`, and `pat` is
+    /// sound for every `s < 4`, `k < cols_pad / 4`.
     #[inline(always)]
-    unsafe fn gemm_quad(m: &GateMatrix, x: &[i8], xs: usize, acc: &mut [i32], accs: usize) {
+    unsafe fn gemm_quad(
+        m: &GateMatrix,
+        acc: &mut [i32],
+        accs: usize,
+        pat: impl Fn(usize, usize) -> v128,
+    ) {
         let rp = m.rows_pad;
-        let (w, xp, ap) = (m.packed.as_ptr(), x.as_ptr(), acc.as_mut_ptr());
+        let (w, ap) = (m.packed.as_ptr(), acc.as_mut_ptr());
         for g in 0..rp / 4 {
             let mut a = [[i32x4_splat(0); 2]; 4];
             for k in 0..m.cols_pad / 4 {
-                // SAFETY: weight offset (k · rows_pad + 4 g) · 4 + 16 ≤ cols_pad · rows_pad;
-                // s · xs + 4k + 4 ≤ 3 xs + cols_pad ≤ x.len() (the caller's bounds).
-                unsafe {
-                    let wv = v128_load(w.add((k * rp + 4 * g) * 4).cast());
-                    let (wl, wh) = (i16x8_extend_low_i8x16(wv), i16x8_extend_high_i8x16(wv));
-                    for (s, a) in a.iter_mut().enumerate() {
-                        let xb = pattern(xp.add(s * xs + 4 * k));
-                        a[0] = i32x4_add(a[0], i32x4_dot_i16x8(wl, xb));
-                        a[1] = i32x4_add(a[1], i32x4_dot_i16x8(wh, xb));
-                    }
+                // SAFETY: weight offset (k · rows_pad + 4 g) · 4 + 16 ≤ cols_pad · rows_pad.
+                let wv = unsafe { v128_load(w.add((k * rp + 4 * g) * 4).cast()) };
+                let (wl, wh) = (i16x8_extend_low_i8x16(wv), i16x8_extend_high_i8x16(wv));
+                for (s, a) in a.iter_mut().enumerate() {
+                    let xb = pat(s, k);
+                    a[0] = i32x4_add(a[0], i32x4_dot_i16x8(wl, xb));
+                    a[1] = i32x4_add(a[1], i32x4_dot_i16x8(wh, xb));
                 }
             }
             let o = 4 * g;
