@@ -303,6 +303,52 @@ fn kernel_variants_are_bit_exact_in_wasm() {
     }
 }
 
+/// The bit-exactness suite on chosen cases, so that every build of the wasm suite covers what the
+/// few random cases above may miss: batch sizes 1, 2, 7, 64 and 300 (the simd128 product runs
+/// four sequences at a time, the rest one by one), tiles of 1, 3, 16 and the default, bit widths
+/// 2–8, odd sizes, saturating and extreme inputs, and inputs wider than the simd128 product's
+/// i16 staging buffer (512 columns).
+#[wasm_bindgen_test]
+fn kernel_variants_are_bit_exact_in_wasm_on_chosen_cases() {
+    use bitgru::kernel::{verify, Variant};
+    use bitgru::synth::{CaseInputs, KernelCase};
+    let inputs = [
+        CaseInputs::Saturating,
+        CaseInputs::Uniform,
+        CaseInputs::Quantized,
+    ];
+    // (n, tile, input, hidden, steps)
+    let shapes = [
+        (1, 0, 3, 17, 3),
+        (2, 1, 10, 64, 2),
+        (7, 0, 1, 63, 3),
+        (64, 16, 10, 65, 2),
+        (300, 0, 5, 33, 2),
+        (7, 3, 28, 1, 3),
+        (8, 8, 530, 9, 2),
+        (5, 5, 4, 520, 1),
+    ];
+    for (k, &(n, tile, input, hidden, steps)) in shapes.iter().enumerate() {
+        let case = KernelCase {
+            bits: std::array::from_fn(|g| 2 + ((g + k) % 7) as u8),
+            seed: 0x51_3D00 + k as u64,
+            input,
+            hidden,
+            classes: 1 + k % 7,
+            n,
+            steps,
+            inputs: inputs[k % 3],
+            extreme: k % 2 == 1,
+            tile,
+        };
+        let (q, codes) = case.build().unwrap();
+        for v in [Variant::Scalar, Variant::Simd128] {
+            verify::compare(&q, v, &codes, case.n, case.steps, case.tile)
+                .unwrap_or_else(|e| panic!("{e}\ncase: {case:?}"));
+        }
+    }
+}
+
 /// Throughput of the batch kernel on the kws10 shape (T = 49, I = 10, H = 64, 6 classes, batch
 /// 256, genome all-8) in this browser, one thread, and the streaming step; printed for
 /// docs/BENCHMARKS.md (wasm ÷ native on the same machine). Asserts only that it ran.
