@@ -3,8 +3,10 @@
 //! simd128 gets the scalar build). 4 rows × 4 columns of packed i8 weights per 16-byte load,
 //! widened to i16 and multiplied with the input pattern (4 input codes, widened to i16 and
 //! repeated twice) by `i32x4.dot_i16x8_s`; pairs are folded at the end. Batches run four
-//! sequences at a time: each weight load and widening serves the four sequences' products. The
-//! element-wise stages are the shared code, auto-vectorized for simd128.
+//! sequences at a time: each weight load and widening serves the four sequences' products, and
+//! their inputs are widened to i16 once per quad (each pattern is then one `v128_load64_splat`).
+//! The element-wise stages are the shared code, auto-vectorized for simd128 (on the kws10 shape
+//! they take more of a step than the products: see docs/BENCHMARKS.md, "Wasm kernel").
 #![allow(unsafe_code)]
 
 #[cfg(target_feature = "simd128")]
