@@ -2,7 +2,8 @@
 # The integer kernel in wasm (headless Chromium, one thread, simd128 and scalar) against the same
 # kernel natively (one thread, every variant), on the kws10 shape (T = 49, I = 10, H = 64,
 # 6 classes, batch 256, all-8), in one run: native, wasm, native again, so that the machine's load
-# shows as a spread. Prints seq/s and µs per streaming step, and the ratios wasm ÷ native.
+# shows as a spread. Prints seq/s and µs per streaming step, the ratios wasm ÷ native, and the
+# wasm time of a step's two stages (products, element-wise) per sequence.
 #   bench/wasm_vs_native.sh            (builds target/release/bitgru and the release wasm test)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,4 +45,6 @@ print(f'wasm simd128 / native {best}: {w["simd128"] / hi:.2f}-{w["simd128"] / lo
 print(f'wasm simd128 / native avx2: {w["simd128"] / max(nat["avx2"]):.2f}-{w["simd128"] / min(nat["avx2"]):.2f}')
 print(f'wasm scalar / native scalar: {w["scalar"] / max(nat["scalar"]):.2f}-{w["scalar"] / min(nat["scalar"]):.2f}')
 print(f'streaming step: wasm {ws:.2f} us, native ' + '/'.join(f"{r['stream_step_us']:.2f}" for r in runs) + ' us')
+for m in re.finditer(r'stage (\S+) (\S+): ([\d.]+) µs', wasm):
+    print(f'wasm {m.group(1)} {m.group(2).lower()}: {m.group(3)} us per sequence-step')
 PY

@@ -315,6 +315,52 @@ fn kernel_variants_are_bit_exact_in_wasm() {
     }
 }
 
+/// The bit-exactness suite on chosen cases, so that every build of the wasm suite covers what the
+/// few random cases above may miss: batch sizes 1, 2, 7, 64 and 300 (the simd128 product runs
+/// four sequences at a time, the rest one by one), tiles of 1, 3, 16 and the default, bit widths
+/// 2–8, odd sizes, saturating and extreme inputs, and inputs wider than the simd128 product's
+/// i16 staging buffer (512 columns).
+#[wasm_bindgen_test]
+fn kernel_variants_are_bit_exact_in_wasm_on_chosen_cases() {
+    use bitgru::kernel::{verify, Variant};
+    use bitgru::synth::{CaseInputs, KernelCase};
+    let inputs = [
+        CaseInputs::Saturating,
+        CaseInputs::Uniform,
+        CaseInputs::Quantized,
+    ];
+    // (n, tile, input, hidden, steps)
+    let shapes = [
+        (1, 0, 3, 17, 3),
+        (2, 1, 10, 64, 2),
+        (7, 0, 1, 63, 3),
+        (64, 16, 10, 65, 2),
+        (300, 0, 5, 33, 2),
+        (7, 3, 28, 1, 3),
+        (8, 8, 530, 9, 2),
+        (5, 5, 4, 520, 1),
+    ];
+    for (k, &(n, tile, input, hidden, steps)) in shapes.iter().enumerate() {
+        let case = KernelCase {
+            bits: std::array::from_fn(|g| 2 + ((g + k) % 7) as u8),
+            seed: 0x51_3D00 + k as u64,
+            input,
+            hidden,
+            classes: 1 + k % 7,
+            n,
+            steps,
+            inputs: inputs[k % 3],
+            extreme: k % 2 == 1,
+            tile,
+        };
+        let (q, codes) = case.build().unwrap();
+        for v in [Variant::Scalar, Variant::Simd128] {
+            verify::compare(&q, v, &codes, case.n, case.steps, case.tile)
+                .unwrap_or_else(|e| panic!("{e}\ncase: {case:?}"));
+        }
+    }
+}
+
 /// Throughput of the batch kernel on the kws10 shape (T = 49, I = 10, H = 64, 6 classes, batch
 /// 256, genome all-8) in this browser, one thread, and the streaming step; printed for
 /// docs/BENCHMARKS.md (wasm ÷ native on the same machine). Asserts only that it ran.
@@ -364,4 +410,47 @@ fn kernel_throughput_kws10() {
         "wasm kws10 streaming step ({}): {us:.2} µs",
         st.variant().name()
     );
+}
+
+/// Time of the two stages of a step of the batch kernel (products, element-wise) on the kws10
+/// shape (H = 64, genome all-8), per variant: where a wasm step's time goes. Best of 10 runs of
+/// ~50 ms each after 1 s of warm-up (the engine's optimizing tier compiles the kernel's large
+/// entry point in the background). Printed for
+/// docs/BENCHMARKS.md; asserts only that it ran.
+#[wasm_bindgen_test]
+fn kernel_throughput_stages_kws10() {
+    use bitgru::kernel::{BatchScratch, PackedGru, Stage, Variant};
+    let (input, hidden, classes) = (10, 64, 6);
+    let m = bitgru::synth::random_model(1, input, hidden, classes);
+    let seqs = bitgru::synth::random_sequences(2, 64, 49, input);
+    let refs: Vec<&[f32]> = seqs.iter().map(|v| v.as_slice()).collect();
+    let cal = bitgru::Calibration::compute(&m, &refs).unwrap();
+    let q = bitgru::QuantGru::prepare(&m, &cal, &bitgru::Genome::uniform(8).unwrap()).unwrap();
+    let p = PackedGru::pack(&q).unwrap();
+    for v in [Variant::Simd128, Variant::Scalar] {
+        let mut s = BatchScratch::new(&p);
+        let tile = s.tile();
+        for stage in [Stage::Products, Stage::Elementwise] {
+            let t0 = bitgru_web::now_ms();
+            while bitgru_web::now_ms() - t0 < 1000.0 {
+                p.run_stage(v, stage, &mut s).unwrap();
+            }
+            let mut best = f64::INFINITY;
+            for _ in 0..10 {
+                let (t0, mut k) = (bitgru_web::now_ms(), 0usize);
+                while bitgru_web::now_ms() - t0 < 50.0 {
+                    for _ in 0..10 {
+                        p.run_stage(v, stage, &mut s).unwrap();
+                    }
+                    k += 10;
+                }
+                let us = (bitgru_web::now_ms() - t0) * 1000.0 / (k * tile) as f64;
+                best = best.min(us);
+            }
+            console_log!(
+                "wasm kws10 stage {} {stage:?}: {best:.3} µs per sequence-step (tile {tile})",
+                v.name()
+            );
+        }
+    }
 }

@@ -1,8 +1,12 @@
 //! wasm32 simd128 variant of the batch kernel (compiled when the module is built with
 //! `-C target-feature=+simd128`; wasm has no run-time feature detection, so a browser without
 //! simd128 gets the scalar build). 4 rows × 4 columns of packed i8 weights per 16-byte load,
-//! widened to i16 and multiplied with the input pattern by `i32x4.dot_i16x8_s`; pairs are folded
-//! at the end. The element-wise stages are the shared code, auto-vectorized for simd128.
+//! widened to i16 and multiplied with the input pattern (4 input codes, widened to i16 and
+//! repeated twice) by `i32x4.dot_i16x8_s`; pairs are folded at the end. Batches run four
+//! sequences at a time: each weight load and widening serves the four sequences' products, and
+//! their inputs are widened to i16 once per quad (each pattern is then one `v128_load64_splat`).
+//! The element-wise stages are the shared code, auto-vectorized for simd128 (on the kws10 shape
+//! they take more of a step than the products: see docs/BENCHMARKS.md, "Wasm kernel").
 #![allow(unsafe_code)]
 
 #[cfg(target_feature = "simd128")]
@@ -15,14 +19,40 @@ mod imp {
 
     struct Simd128;
 
+    /// Bounds every packed product relies on (checked once per call).
+    #[inline(always)]
+    fn check(m: &GateMatrix, x: &[i8], acc: &[i32]) {
+        assert!(x.len() >= m.cols_pad && acc.len() >= m.rows_pad);
+        assert!(m.packed.len() >= m.rows_pad * m.cols_pad && m.bias_pad.len() >= m.rows_pad);
+        assert!(m.rows_pad.is_multiple_of(16) && m.cols_pad.is_multiple_of(4));
+    }
+
+    /// Input codes `x[4k..4k + 4]` widened to i16 and repeated twice: the pattern of columns
+    /// `4k..4k + 4` for two rows of a 16-byte weight load.
+    ///
+    /// # Safety
+    /// `p` points to 4 readable bytes.
+    #[inline(always)]
+    unsafe fn pattern(p: *const i8) -> v128 {
+        // SAFETY: the caller's; `v128_load32_splat` has no alignment need.
+        i16x8_extend_low_i8x16(unsafe { v128_load32_splat(p.cast()) })
+    }
+
+    /// `[r0 p01, r0 p23, r1 p01, r1 p23]`, rows 2, 3 alike → `[r0 r1 r2 r3]`.
+    #[inline(always)]
+    fn fold(lo: v128, hi: v128) -> v128 {
+        i32x4_add(
+            i32x4_shuffle::<0, 2, 4, 6>(lo, hi),
+            i32x4_shuffle::<1, 3, 5, 7>(lo, hi),
+        )
+    }
+
     impl Gemm for Simd128 {
         #[inline(always)]
         fn gemm(m: &GateMatrix, x: &[i8], acc: &mut [i32]) {
-            assert!(x.len() >= m.cols_pad && acc.len() >= m.rows_pad);
-            assert!(m.packed.len() >= m.rows_pad * m.cols_pad && m.bias_pad.len() >= m.rows_pad);
-            assert!(m.rows_pad.is_multiple_of(16) && m.cols_pad.is_multiple_of(4));
+            check(m, x, acc);
             let rp = m.rows_pad;
-            let w = m.packed.as_ptr();
+            let (w, xp) = (m.packed.as_ptr(), x.as_ptr());
             // Groups of 4 rows, two at a time (rows_pad is a multiple of 16).
             for g in (0..rp / 4).step_by(2) {
                 let (mut a0, mut a1, mut b0, mut b1) = (
@@ -32,45 +62,122 @@ mod imp {
                     i32x4_splat(0),
                 );
                 for k in 0..m.cols_pad / 4 {
-                    let xs = [
-                        x[4 * k] as i16,
-                        x[4 * k + 1] as i16,
-                        x[4 * k + 2] as i16,
-                        x[4 * k + 3] as i16,
-                    ];
-                    let xb = i16x8(xs[0], xs[1], xs[2], xs[3], xs[0], xs[1], xs[2], xs[3]);
-                    // SAFETY: offset (k · rows_pad + 4 g) · 4 + 32 ≤ cols_pad · rows_pad
-                    // (g + 1 < rows_pad / 4), checked above; v128_load has no alignment need.
-                    let (wa, wb) = unsafe {
+                    // SAFETY: 4k + 4 ≤ cols_pad ≤ x.len(); weight offset
+                    // (k · rows_pad + 4 g) · 4 + 32 ≤ cols_pad · rows_pad (g + 1 < rows_pad / 4),
+                    // checked above; v128_load has no alignment need.
+                    let (xb, wa, wb) = unsafe {
                         let p = w.add((k * rp + 4 * g) * 4);
-                        (v128_load(p.cast()), v128_load(p.add(16).cast()))
+                        (
+                            pattern(xp.add(4 * k)),
+                            v128_load(p.cast()),
+                            v128_load(p.add(16).cast()),
+                        )
                     };
                     a0 = i32x4_add(a0, i32x4_dot_i16x8(i16x8_extend_low_i8x16(wa), xb));
                     a1 = i32x4_add(a1, i32x4_dot_i16x8(i16x8_extend_high_i8x16(wa), xb));
                     b0 = i32x4_add(b0, i32x4_dot_i16x8(i16x8_extend_low_i8x16(wb), xb));
                     b1 = i32x4_add(b1, i32x4_dot_i16x8(i16x8_extend_high_i8x16(wb), xb));
                 }
-                // a0 = [r0 p01, r0 p23, r1 p01, r1 p23], a1 = rows 2, 3 → [r0 r1 r2 r3].
-                let fold = |lo: v128, hi: v128| {
-                    i32x4_add(
-                        i32x4_shuffle::<0, 2, 4, 6>(lo, hi),
-                        i32x4_shuffle::<1, 3, 5, 7>(lo, hi),
-                    )
-                };
-                let off = 4 * g;
-                for (k, v) in [fold(a0, a1), fold(b0, b1)].into_iter().enumerate() {
-                    let o = off + 4 * k;
-                    let b = [
-                        m.bias_pad[o],
-                        m.bias_pad[o + 1],
-                        m.bias_pad[o + 2],
-                        m.bias_pad[o + 3],
-                    ];
-                    let s = i32x4_add(v, i32x4(b[0], b[1], b[2], b[3]));
-                    acc[o] = i32x4_extract_lane::<0>(s);
-                    acc[o + 1] = i32x4_extract_lane::<1>(s);
-                    acc[o + 2] = i32x4_extract_lane::<2>(s);
-                    acc[o + 3] = i32x4_extract_lane::<3>(s);
+                let o = 4 * g;
+                // SAFETY: o + 8 ≤ rows_pad ≤ bias_pad.len(), acc.len() (checked above).
+                unsafe {
+                    let b = m.bias_pad.as_ptr().add(o);
+                    let out = acc.as_mut_ptr().add(o);
+                    v128_store(out.cast(), i32x4_add(fold(a0, a1), v128_load(b.cast())));
+                    v128_store(
+                        out.add(4).cast(),
+                        i32x4_add(fold(b0, b1), v128_load(b.add(4).cast())),
+                    );
+                }
+            }
+        }
+
+        #[inline(always)]
+        fn gemm_many(m: &GateMatrix, x: &[i8], xs: usize, acc: &mut [i32], accs: usize, n: usize) {
+            let quads = n / 4;
+            if quads > 0 {
+                assert!(xs >= m.cols_pad && accs >= m.rows_pad);
+                assert!(x.len() >= (4 * quads - 1) * xs + m.cols_pad);
+                assert!(acc.len() >= (4 * quads - 1) * accs + m.rows_pad);
+                check(m, &x[..m.cols_pad], &acc[..m.rows_pad]);
+                let cp = m.cols_pad;
+                // The four sequences' inputs widened to i16 once per quad (when they fit):
+                // then each pattern is one `v128_load64_splat`.
+                let mut wide = [0i16; 4 * WIDE_COLS];
+                for q in 0..quads {
+                    let (xq, aq) = (&x[4 * q * xs..], &mut acc[4 * q * accs..]);
+                    if cp <= WIDE_COLS {
+                        for (s, row) in wide.chunks_exact_mut(WIDE_COLS).enumerate() {
+                            for (d, &v) in row[..cp].iter_mut().zip(&xq[s * xs..s * xs + cp]) {
+                                *d = v as i16;
+                            }
+                        }
+                        let wp = wide.as_ptr();
+                        // SAFETY: s < 4 and 4k + 4 ≤ cols_pad ≤ WIDE_COLS, so the 8 bytes read
+                        // are inside `wide`; the asserts above bound the four sequences'
+                        // accumulators of every quad.
+                        unsafe {
+                            gemm_quad(m, aq, accs, |s, k| {
+                                v128_load64_splat(wp.add(s * WIDE_COLS + 4 * k).cast())
+                            })
+                        };
+                    } else {
+                        let xp = xq.as_ptr();
+                        // SAFETY: s · xs + 4k + 4 ≤ 3 xs + cols_pad ≤ xq.len() (asserts above),
+                        // which also bound the accumulators.
+                        unsafe { gemm_quad(m, aq, accs, |s, k| pattern(xp.add(s * xs + 4 * k))) };
+                    }
+                }
+            }
+            for b in 4 * quads..n {
+                Self::gemm(
+                    m,
+                    &x[b * xs..(b + 1) * xs],
+                    &mut acc[b * accs..(b + 1) * accs],
+                );
+            }
+        }
+    }
+
+    /// Input columns up to which [`Gemm::gemm_many`] widens a quad's inputs to i16 first (a
+    /// 4 KB stack buffer for four sequences); wider inputs build each pattern from the i8 codes.
+    const WIDE_COLS: usize = 512;
+
+    /// Products of four sequences (`acc[s · accs..]`, s < 4), 4 rows at a time: every weight
+    /// load and widening feeds the four sequences' `i32x4.dot_i16x8_s`. `pat(s, k)` is sequence
+    /// `s`'s input pattern of columns `4k..4k + 4` (see [`pattern`]).
+    ///
+    /// # Safety
+    /// `check(m, ..)` holds, `accs ≥ rows_pad`, `acc.len() ≥ 3 accs + rows_pad`, and `pat` is
+    /// sound for every `s < 4`, `k < cols_pad / 4`.
+    #[inline(always)]
+    unsafe fn gemm_quad(
+        m: &GateMatrix,
+        acc: &mut [i32],
+        accs: usize,
+        pat: impl Fn(usize, usize) -> v128,
+    ) {
+        let rp = m.rows_pad;
+        let (w, ap) = (m.packed.as_ptr(), acc.as_mut_ptr());
+        for g in 0..rp / 4 {
+            let mut a = [[i32x4_splat(0); 2]; 4];
+            for k in 0..m.cols_pad / 4 {
+                // SAFETY: weight offset (k · rows_pad + 4 g) · 4 + 16 ≤ cols_pad · rows_pad.
+                let wv = unsafe { v128_load(w.add((k * rp + 4 * g) * 4).cast()) };
+                let (wl, wh) = (i16x8_extend_low_i8x16(wv), i16x8_extend_high_i8x16(wv));
+                for (s, a) in a.iter_mut().enumerate() {
+                    let xb = pat(s, k);
+                    a[0] = i32x4_add(a[0], i32x4_dot_i16x8(wl, xb));
+                    a[1] = i32x4_add(a[1], i32x4_dot_i16x8(wh, xb));
+                }
+            }
+            let o = 4 * g;
+            // SAFETY: o + 4 ≤ rows_pad ≤ bias_pad.len(); s · accs + o + 4 ≤ 3 accs + rows_pad ≤
+            // acc.len() (the caller's bounds).
+            unsafe {
+                let b = v128_load(m.bias_pad.as_ptr().add(o).cast());
+                for (s, a) in a.iter().enumerate() {
+                    v128_store(ap.add(s * accs + o).cast(), i32x4_add(fold(a[0], a[1]), b));
                 }
             }
         }
