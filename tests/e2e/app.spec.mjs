@@ -202,14 +202,25 @@ test('search: live front and HV curve; same front as `bitgru search`; export acc
   await context.close();
 });
 
-test('the scalar worker (no WebAssembly SIMD, forced by ?kernel=scalar): says so, same front as the CLI', async () => {
+test('the scalar worker (no WebAssembly SIMD, forced by ?kernel=scalar): says so, shows progress inside a generation, same front as the CLI', async () => {
   assert.ok(fs.existsSync(path.join(DIST, 'simd/worker_loader.js')), 'dist/simd/ (simd worker) is missing');
-  const settings = { subset: 40, pop: 6, gens: 2, seed: 11 };
+  // Population 16: more than 8 new genomes per generation, so progress inside a generation shows.
+  const settings = { subset: 60, pop: 16, gens: 2, seed: 11 };
   const { context, page, problems } = await open(`${isolatedServer.url}?kernel=scalar`, '#/search');
   const mode = await page.textContent('#worker-mode');
   assert.match(mode, /single-threaded \(\?kernel=scalar in the address.*\) · kernel scalar/, mode);
+  // Records every text the in-generation progress line shows (it lives for one chunk).
+  await page.evaluate(() => {
+    window.genProgress = [];
+    new MutationObserver(() => {
+      const e = document.getElementById('gen-progress');
+      if (e && window.genProgress.at(-1) !== e.textContent) window.genProgress.push(e.textContent);
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
+  });
   await search(page, settings);
   await page.waitForSelector('#search-status[data-status="finished"]', { timeout: TIMEOUT });
+  const shown = await page.evaluate(() => window.genProgress);
+  assert.ok(shown.some((t) => /^Generation \d+: 8 of \d+ new genomes evaluated$/.test(t)), JSON.stringify(shown));
   const browserResult = JSON.parse(fs.readFileSync(await download(page, '#save-result', 'scalar-result.json'), 'utf8'));
   const inputs = await download(page, '#save-inputs', 'scalar-inputs.json');
   const cli = cliSearch(inputs, settings);
