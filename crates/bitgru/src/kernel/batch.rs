@@ -520,6 +520,35 @@ pub(crate) trait Gemm {
     }
 }
 
+/// The shape of every multi-sequence product ([`Gemm::gemm_many`] of a variant with a
+/// 4-sequence kernel): checks that `n / 4` groups of four sequences fit `x` and `acc`, runs
+/// `quads(x, acc, n / 4)` on them, then `G::gemm` on the remaining `n mod 4` sequences.
+#[inline(always)]
+pub(crate) fn gemm_in_quads<G: Gemm>(
+    m: &GateMatrix,
+    x: &[i8],
+    xs: usize,
+    acc: &mut [i32],
+    accs: usize,
+    n: usize,
+    quads: impl FnOnce(&[i8], &mut [i32], usize),
+) {
+    let q = n / 4;
+    if q > 0 {
+        assert!(xs >= m.cols_pad && accs >= m.rows_pad);
+        assert!(x.len() >= (4 * q - 1) * xs + m.cols_pad);
+        assert!(acc.len() >= (4 * q - 1) * accs + m.rows_pad);
+        quads(x, acc, q);
+    }
+    for b in 4 * q..n {
+        G::gemm(
+            m,
+            &x[b * xs..(b + 1) * xs],
+            &mut acc[b * accs..(b + 1) * accs],
+        );
+    }
+}
+
 /// Portable product over the row-major weights (the reference kernel's dot product).
 pub(crate) struct ScalarGemm;
 

@@ -14,7 +14,9 @@ pub(super) use imp::*;
 
 #[cfg(target_feature = "simd128")]
 mod imp {
-    use super::super::batch::{run_job, BatchScratch, GateMatrix, Gemm, Job, PackedGru};
+    use super::super::batch::{
+        gemm_in_quads, run_job, BatchScratch, GateMatrix, Gemm, Job, PackedGru,
+    };
     use core::arch::wasm32::*;
 
     struct Simd128;
@@ -94,11 +96,7 @@ mod imp {
 
         #[inline(always)]
         fn gemm_many(m: &GateMatrix, x: &[i8], xs: usize, acc: &mut [i32], accs: usize, n: usize) {
-            let quads = n / 4;
-            if quads > 0 {
-                assert!(xs >= m.cols_pad && accs >= m.rows_pad);
-                assert!(x.len() >= (4 * quads - 1) * xs + m.cols_pad);
-                assert!(acc.len() >= (4 * quads - 1) * accs + m.rows_pad);
+            gemm_in_quads::<Self>(m, x, xs, acc, accs, n, |x, acc, quads| {
                 check(m, &x[..m.cols_pad], &acc[..m.rows_pad]);
                 let cp = m.cols_pad;
                 // The four sequences' inputs widened to i16 once per quad (when they fit):
@@ -114,7 +112,7 @@ mod imp {
                         }
                         let wp = wide.as_ptr();
                         // SAFETY: s < 4 and 4k + 4 ≤ cols_pad ≤ WIDE_COLS, so the 8 bytes read
-                        // are inside `wide`; the asserts above bound the four sequences'
+                        // are inside `wide`; `gemm_in_quads` bounds the four sequences'
                         // accumulators of every quad.
                         unsafe {
                             gemm_quad(m, aq, accs, |s, k| {
@@ -123,19 +121,12 @@ mod imp {
                         };
                     } else {
                         let xp = xq.as_ptr();
-                        // SAFETY: s · xs + 4k + 4 ≤ 3 xs + cols_pad ≤ xq.len() (asserts above),
+                        // SAFETY: s · xs + 4k + 4 ≤ 3 xs + cols_pad ≤ xq.len() (`gemm_in_quads`),
                         // which also bound the accumulators.
                         unsafe { gemm_quad(m, aq, accs, |s, k| pattern(xp.add(s * xs + 4 * k))) };
                     }
                 }
-            }
-            for b in 4 * quads..n {
-                Self::gemm(
-                    m,
-                    &x[b * xs..(b + 1) * xs],
-                    &mut acc[b * accs..(b + 1) * accs],
-                );
-            }
+            })
         }
     }
 

@@ -12,7 +12,7 @@
 //! Everything unsafe is here; each block states why it is sound.
 #![allow(unsafe_code)]
 
-use super::batch::{run_job, BatchScratch, GateMatrix, Gemm, Job, Lut, PackedGru};
+use super::batch::{gemm_in_quads, run_job, BatchScratch, GateMatrix, Gemm, Job, Lut, PackedGru};
 use core::arch::x86_64::*;
 
 pub(super) fn has_avx2() -> bool {
@@ -72,23 +72,12 @@ impl Gemm for Vnni {
 
     #[inline(always)]
     fn gemm_many(m: &GateMatrix, x: &[i8], xs: usize, acc: &mut [i32], accs: usize, n: usize) {
-        let quads = n / 4;
-        if quads > 0 {
-            assert!(xs >= m.cols_pad && accs >= m.rows_pad);
-            assert!(x.len() >= (4 * quads - 1) * xs + m.cols_pad);
-            assert!(acc.len() >= (4 * quads - 1) * accs + m.rows_pad);
+        gemm_in_quads::<Self>(m, x, xs, acc, accs, n, |x, acc, quads| {
             check(m, &x[..m.cols_pad], &acc[..m.rows_pad]);
-            // SAFETY: CPU features as for `gemm`; the asserts above bound every sequence's
+            // SAFETY: CPU features as for `gemm`; `gemm_in_quads` bounds every sequence's
             // inputs and accumulators.
             unsafe { gemm_vnni_quads(m, x, xs, acc, accs, quads) };
-        }
-        for b in 4 * quads..n {
-            Self::gemm(
-                m,
-                &x[b * xs..(b + 1) * xs],
-                &mut acc[b * accs..(b + 1) * accs],
-            );
-        }
+        })
     }
 
     #[inline(always)]
