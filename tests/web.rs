@@ -203,7 +203,7 @@ async fn charts_draw_points_front_homogeneous_curve_and_heatmap() {
 fn envelopes_carry_binary_payloads_as_transferable_buffers() {
     use bitgru_web::protocol::wire;
     let bufs = vec![vec![1u8, 2, 3], vec![255u8; 1000]];
-    let (value, transfer) = wire::to_js("{\"type\":\"cancel\",\"id\":4}", &bufs);
+    let (value, transfer) = wire::to_js(&ToWorker::Cancel { id: 4 }.encode(), &bufs);
     assert_eq!(transfer.length(), 2);
     assert!(transfer.get(0).is_instance_of::<js_sys::ArrayBuffer>());
     let back = wire::from_js(&value).unwrap();

@@ -9,7 +9,7 @@
 //! 2. **Window**: periodic Hann, `w[n] = 0.5 − 0.5·cos(2πn / win)` (scipy `get_window('hann',
 //!    win, fftbins=True)`, librosa's `'hann'`).
 //! 3. **FFT** [n_fft = 1024, the next power of two ≥ 640]: the `win` windowed samples are
-//!    zero-padded to `n_fft`; real-to-complex FFT (`realfft`), `n_fft/2 + 1` = 513 bins.
+//!    zero-padded to `n_fft`; real-to-complex FFT ([`super::fft::RealFft`]), `n_fft/2 + 1` = 513 bins.
 //! 4. **Power spectrum**: `|X_k|²`, no `1/n_fft` scaling, no pre-emphasis, no dithering.
 //! 5. **Mel filterbank** [40 bands, 20–4000 Hz, as Hello Edge / TensorFlow's `mfcc` op]: HTK mel
 //!    scale `m = 2595·log10(1 + f/700)`; `n_mels + 2` edge frequencies equally spaced in mel from
@@ -23,8 +23,9 @@
 //!
 //! Arithmetic: samples come in as f32, everything from the window to the DCT runs in **f64**, and
 //! the coefficients are rounded to f32 once at the end. The f32 output is then (up to rare
-//! last-bit ties) the correctly rounded value of the exact pipeline, independent of the FFT
-//! algorithm rustfft picks on a CPU (AVX, SSE, NEON, scalar on wasm): native and wasm builds agree,
+//! last-bit ties) the correctly rounded value of the exact pipeline, and the FFT is the same
+//! scalar f64 code on every platform ([`super::fft`]; `rustfft` used to pick AVX code natively and
+//! scalar code in wasm): native and wasm builds agree,
 //! and so does the float64 Python reference (`scripts/make_mfcc_fixture.py`, librosa), to about
 //! 1e-5 absolute (the f32 rounding of coefficients up to ~100 in magnitude).
 //!
@@ -36,12 +37,10 @@
 //!
 //! The plan, window, filterbank and DCT matrix are built once by [`Mfcc::new`]; [`Mfcc`] is
 //! immutable (share it across threads), the per-call buffers live in an [`MfccScratch`].
+use super::fft::{RealFft, C64};
 use crate::error::{Error, Result};
-use realfft::num_complex::Complex;
-use realfft::{RealFftPlanner, RealToComplex};
 use serde::{Deserialize, Serialize};
 use std::f64::consts::PI;
-use std::sync::Arc;
 
 /// MFCC parameters. The defaults are DESIGN.md §6 (see the module doc for every choice).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -211,8 +210,8 @@ struct MelFilter {
 /// Per-call buffers of [`Mfcc`] (FFT input, spectrum, FFT scratch, log-mel energies).
 pub struct MfccScratch {
     frame: Vec<f64>,
-    spectrum: Vec<Complex<f64>>,
-    fft: Vec<Complex<f64>>,
+    spectrum: Vec<C64>,
+    fft: Vec<C64>,
     logmel: Vec<f64>,
 }
 
@@ -228,7 +227,7 @@ impl std::fmt::Debug for MfccScratch {
 #[derive(Clone)]
 pub struct Mfcc {
     config: MfccConfig,
-    fft: Arc<dyn RealToComplex<f64>>,
+    fft: RealFft,
     window: Vec<f64>,
     filters: Vec<MelFilter>,
     dct: Vec<f64>,
@@ -253,7 +252,7 @@ impl Mfcc {
     /// Validates `config` and precomputes the FFT plan, window, filterbank and DCT matrix.
     pub fn new(config: MfccConfig) -> Result<Self> {
         config.validate()?;
-        let fft = RealFftPlanner::<f64>::new().plan_fft_forward(config.n_fft);
+        let fft = RealFft::new(config.n_fft);
         let win = config.win_length;
         let window = (0..win)
             .map(|n| 0.5 - 0.5 * (2.0 * PI * n as f64 / win as f64).cos())
@@ -299,9 +298,9 @@ impl Mfcc {
     /// Fresh per-call buffers.
     pub fn scratch(&self) -> MfccScratch {
         MfccScratch {
-            frame: self.fft.make_input_vec(),
-            spectrum: self.fft.make_output_vec(),
-            fft: self.fft.make_scratch_vec(),
+            frame: vec![0.0; self.fft.len()],
+            spectrum: vec![C64::default(); self.fft.bins()],
+            fft: vec![C64::default(); self.fft.scratch_len()],
             logmel: vec![0.0; self.config.n_mels],
         }
     }
@@ -338,15 +337,14 @@ impl Mfcc {
     pub fn frame(&self, frame: &[f32], scratch: &mut MfccScratch, out: &mut [f32]) {
         assert_eq!(frame.len(), self.config.win_length, "MFCC frame length");
         assert_eq!(out.len(), self.config.n_mfcc, "MFCC output length");
-        // realfft uses its input as scratch: refill all n_fft values every frame.
+        // The window's samples, zero-padded to n_fft.
         let (head, tail) = scratch.frame.split_at_mut(frame.len());
         for ((dst, &x), &w) in head.iter_mut().zip(frame).zip(&self.window) {
             *dst = f64::from(x) * w;
         }
         tail.fill(0.0);
         self.fft
-            .process_with_scratch(&mut scratch.frame, &mut scratch.spectrum, &mut scratch.fft)
-            .expect("MFCC scratch buffers match the FFT plan");
+            .process(&scratch.frame, &mut scratch.spectrum, &mut scratch.fft);
         let floor = self.config.log_floor;
         for (filter, logmel) in self.filters.iter().zip(scratch.logmel.iter_mut()) {
             let bins = &scratch.spectrum[filter.start..filter.start + filter.weights.len()];

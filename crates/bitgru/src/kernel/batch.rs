@@ -523,6 +523,11 @@ pub(crate) trait Gemm {
 /// The shape of every multi-sequence product ([`Gemm::gemm_many`] of a variant with a
 /// 4-sequence kernel): checks that `n / 4` groups of four sequences fit `x` and `acc`, runs
 /// `quads(x, acc, n / 4)` on them, then `G::gemm` on the remaining `n mod 4` sequences.
+/// (Only the SIMD variants have such a kernel: not built for wasm without simd128.)
+#[cfg(any(
+    target_arch = "x86_64",
+    all(target_arch = "wasm32", target_feature = "simd128")
+))]
 #[inline(always)]
 pub(crate) fn gemm_in_quads<G: Gemm>(
     m: &GateMatrix,
