@@ -11,6 +11,7 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    default_sigpipe();
     let cli = cli::Cli::parse();
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -20,3 +21,18 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// Piped into `head` or a pager that quits, the CLI ends quietly, like other Unix tools, instead
+/// of panicking in `println!` ("failed printing to stdout: Broken pipe"): Rust ignores SIGPIPE
+/// by default, which turns a closed pipe into a write error.
+#[cfg(unix)]
+fn default_sigpipe() {
+    // SAFETY: sets one signal's disposition to its default at start-up, before any other thread
+    // (the rayon pool, the Ctrl-C handler) exists; no handler function is involved.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+#[cfg(not(unix))]
+fn default_sigpipe() {}

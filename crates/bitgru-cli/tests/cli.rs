@@ -420,6 +420,30 @@ fn inspect_and_size() {
     assert!(err.contains("input,hidden,classes"), "{err}");
 }
 
+/// `bitgru … | head`: when the reader goes away first, the CLI ends like other Unix tools (by
+/// SIGPIPE, silently), not with a panic about a broken pipe.
+#[cfg(unix)]
+#[test]
+fn a_closed_pipe_ends_the_cli_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::{Command, Stdio};
+    // A pipe whose read end is closed before the CLI starts: its first write fails.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = Command::new(env!("CARGO_BIN_EXE_bitgru"))
+        .args(["inspect", "--json", "--model", s(demo())])
+        .stdout(Stdio::from(writer))
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !err.contains("panicked") && !err.contains("Broken pipe"),
+        "{err}"
+    );
+    assert_eq!(out.status.signal(), Some(libc::SIGPIPE), "{:?}", out.status);
+}
+
 #[test]
 fn errors_name_the_problem() {
     let d = tmp("errors");
