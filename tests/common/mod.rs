@@ -144,7 +144,7 @@ pub mod detector_golden {
     pub const SECONDS: f64 = 3.0;
     pub const SEED: u64 = 5;
     /// A mixed genome from the kws10 search front (results/kws10).
-    pub const GENOME: &str = "23645377577677544";
+    pub const GENOME: &str = "52524427676656588";
 
     #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
     pub struct DetectorGolden {
