@@ -132,7 +132,7 @@ pub fn file_bytes(key: &str) -> Option<u64> {
     FILE_BYTES.iter().find(|(k, _)| *k == key).map(|(_, b)| *b)
 }
 
-/// The committed search's mixed genome for a keyword task (results/<task>/result.json's
+/// The committed search's mixed genome for a task (results/<task>/result.json's
 /// smallest front genome within 1 point of all-8 accuracy): `(genome, accuracy, size reduction)`.
 pub fn best_within_1pp(task: &str) -> Option<(bitgru::Genome, f64, f64)> {
     BEST_WITHIN_1PP
@@ -172,7 +172,7 @@ mod tests {
 
     #[test]
     fn the_committed_mixed_genomes_are_embedded() {
-        for task in ["kws4", "kws10"] {
+        for task in ["row-mnist", "pixel-mnist", "kws4", "kws10"] {
             let (g, acc, red) = best_within_1pp(task).expect(task);
             assert!(!g.is_uniform(), "{task}: {g}");
             assert!(acc > 0.5 && red > 0.0 && red < 1.0, "{task}: {acc} {red}");

@@ -46,9 +46,10 @@ fn ModelCard(entry: &'static Entry) -> impl IntoView {
                         <td>{pct(r.float)}</td>
                         <td>{pct(r.ptq8)}<small>{format!(" {} B", crate::group_digits(r.bytes8))}</small></td>
                         <td>{pct(r.ptq4)}<small>{format!(" {} B", crate::group_digits(r.bytes4))}</small></td>
-                        <td>{move || match best() {
-                            Some(b) => format!("{:.2}% at {:.0}% of the size (fitness subset)", 100.0 * b.accuracy, 100.0 * b.size_normalized),
-                            None => "run a search".into(),
+                        <td class="best-mixed">{move || match (best(), catalog::best_within_1pp(entry.task)) {
+                            (Some(b), _) => format!("{:.2}% at {:.0}% of the size (this search, fitness subset)", 100.0 * b.accuracy, 100.0 * b.size_normalized),
+                            (None, Some((_, acc, red))) => format!("{:.2}% at {:.0}% of the size (results/{}, its fitness set)", 100.0 * acc, 100.0 * (1.0 - red), entry.task),
+                            (None, None) => "run a search".into(),
                         }}</td>
                     </tr></tbody>
                 </table>

@@ -95,6 +95,10 @@ test('shell: worker modes, default models, first-load budget', async () => {
   const usableFiles = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname));
   await page.waitForSelector('.model-card');
   assert.equal(await page.locator('.model-card').count(), 5);
+  // Every task's card shows the committed search's best mixed genome (results/<task>/result.json).
+  for (const task of ['row-mnist', 'pixel-mnist', 'kws4', 'kws10']) {
+    assert.match(await page.textContent(`#model-${task} .best-mixed`), new RegExp(`% at \\d+% of the size \\(results/${task}, its fitness set\\)`), task);
+  }
   assert.match(await page.textContent('#worker-mode'), /threaded pool, \d+ threads · kernel simd128/);
   await waitModel(page);
   // What was transferred before the page was usable, gzipped (a static host compresses).
