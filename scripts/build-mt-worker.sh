@@ -21,7 +21,7 @@ unset CARGO_ENCODED_RUSTFLAGS CARGO_BUILD_RUSTFLAGS
 
 # std's `optimize_for_size` (smaller sort and formatting code in std only: our kernel is
 # untouched, and every sort_unstable here sorts plain values, so results do not depend on the
-# algorithm) takes 38 KB off the gzipped worker, which the first-load budget needs (issue 8).
+# algorithm) takes 37 KB off the gzipped worker, which the first-load budget needs (issue 8).
 log "cargo +$NIGHTLY build --profile $PROFILE (target/mt)"
 cargo "+$NIGHTLY" build --quiet \
   --target wasm32-unknown-unknown -Z build-std=panic_abort,std -Z build-std-features=optimize_for_size \

@@ -11,6 +11,10 @@ BIN="${BIN:-target/release/bitgru}"
 mkdir -p runs
 # Pilots: kws4, 30 epochs, otherwise the default-model recipe.
 P4=(--task kws4 --epochs 30 --lr 5e-3 --weight-decay 0.05 --seed 1)
+# The c2/c3 training stream: more noise at lower SNR, label smoothing, shifted onsets, extra silence
+# (kws4 also keeps 1.5 x the mean keyword count of _unknown_: U4).
+C2=(--snr 0,15 --noise-prob 0.9 --label-smoothing 0.1 --shift-ms 150 --silence-fraction 0.1)
+U4=(--unknown-cap 1.5)
 run() { # name, args...
   local name=$1; shift
   local resume=()
@@ -37,19 +41,19 @@ for name in "$@"; do
                     --spec-augment 2,5,1,2 --label-smoothing 0.1 --shift-ms 150 --silence-fraction 0.1 ;;
     # The same without SpecAugment, with more noise at lower SNR instead.
     kws4-c2)      run "$name" --task kws4 --epochs 75 --lr 5e-3 --weight-decay 0.05 --seed 1 \
-                    --snr 0,15 --noise-prob 0.9 --label-smoothing 0.1 --shift-ms 150 --silence-fraction 0.1 --unknown-cap 1.5 ;;
+                    "${C2[@]}" "${U4[@]}" ;;
     kws10-c2)     run "$name" --task kws10 --epochs 45 --lr 5e-3 --weight-decay 0.05 --seed 1 \
-                    --snr 0,15 --noise-prob 0.9 --label-smoothing 0.1 --shift-ms 150 --silence-fraction 0.1 ;;
+                    "${C2[@]}" ;;
     # Session 5 (idle machine): the c2 recipe at the old defaults' full lengths, from scratch,
     # and a wider model that may afford a mild SpecAugment.
     kws4-c3)      run "$name" --task kws4 --epochs 120 --lr 5e-3 --weight-decay 0.05 --seed 1 \
-                    --snr 0,15 --noise-prob 0.9 --label-smoothing 0.1 --shift-ms 150 --silence-fraction 0.1 --unknown-cap 1.5 ;;
+                    "${C2[@]}" "${U4[@]}" ;;
     kws10-c3)     run "$name" --task kws10 --epochs 80 --lr 5e-3 --weight-decay 0.05 --seed 1 \
-                    --snr 0,15 --noise-prob 0.9 --label-smoothing 0.1 --shift-ms 150 --silence-fraction 0.1 ;;
+                    "${C2[@]}" ;;
     kws4-h96)     run "$name" --task kws4 --hidden 96 --epochs 120 --lr 5e-3 --weight-decay 0.05 --seed 1 \
-                    --snr 0,15 --noise-prob 0.9 --label-smoothing 0.1 --shift-ms 150 --silence-fraction 0.1 --unknown-cap 1.5 ;;
+                    "${C2[@]}" "${U4[@]}" ;;
     kws10-h96)    run "$name" --task kws10 --hidden 96 --epochs 80 --lr 5e-3 --weight-decay 0.05 --seed 1 \
-                    --snr 0,15 --noise-prob 0.9 --label-smoothing 0.1 --shift-ms 150 --silence-fraction 0.1 ;;
+                    "${C2[@]}" ;;
     kws4-h96s)    run "$name" --task kws4 --hidden 96 --epochs 120 --lr 5e-3 --weight-decay 0.05 --seed 1 \
                     --spec-augment 1,3,1,1 --label-smoothing 0.1 --shift-ms 150 --silence-fraction 0.1 --unknown-cap 1.5 ;;
     kws4-h128)    run "$name" --task kws4 --hidden 128 --epochs 120 --lr 5e-3 --weight-decay 0.05 --seed 1 ;;
@@ -63,7 +67,7 @@ for name in "$@"; do
     kws4-s2)      run "$name" --task kws4 --epochs 120 --lr 5e-3 --weight-decay 0.05 --seed 2 ;;
     # The c3 recipe (highest kws4 plateau) on the kws4-h128wd model (highest kws4 peak).
     kws4-h128c)   run "$name" --task kws4 --hidden 128 --epochs 120 --lr 5e-3 --weight-decay 0.2 --seed 1 \
-                    --snr 0,15 --noise-prob 0.9 --label-smoothing 0.1 --shift-ms 150 --silence-fraction 0.1 --unknown-cap 1.5 ;;
+                    "${C2[@]}" "${U4[@]}" ;;
     *) echo "unknown experiment $name" >&2; exit 2 ;;
   esac
 done

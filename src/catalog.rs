@@ -172,7 +172,11 @@ mod tests {
 
     #[test]
     fn the_committed_mixed_genomes_are_embedded() {
-        for task in ["row-mnist", "pixel-mnist", "kws4", "kws10"] {
+        for task in ENTRIES
+            .iter()
+            .filter(|e| e.data != BundledData::None)
+            .map(|e| e.task)
+        {
             let (g, acc, red) = best_within_1pp(task).expect(task);
             assert!(!g.is_uniform(), "{task}: {g}");
             assert!(acc > 0.5 && red > 0.0 && red < 1.0, "{task}: {acc} {red}");

@@ -27,6 +27,15 @@ fn ModelCard(entry: &'static Entry) -> impl IntoView {
                 .and_then(|v| v.best_within_1pp.clone())
         })
     };
+    // The committed search's pick (fixed at build time), shown until an in-app search has one.
+    let committed = catalog::best_within_1pp(entry.task).map(|(_, acc, red)| {
+        format!(
+            "{:.2}% at {:.0}% of the size (results/{}, its fitness set)",
+            100.0 * acc,
+            100.0 * (1.0 - red),
+            entry.task
+        )
+    });
     view! {
         <article class="card model-card" class:current=is_current id=format!("model-{key}") data-state=move || match slot() {
             Some(SlotState::Ready) => "ready", Some(SlotState::Fetching | SlotState::Loading) => "loading",
@@ -46,10 +55,9 @@ fn ModelCard(entry: &'static Entry) -> impl IntoView {
                         <td>{pct(r.float)}</td>
                         <td>{pct(r.ptq8)}<small>{format!(" {} B", crate::group_digits(r.bytes8))}</small></td>
                         <td>{pct(r.ptq4)}<small>{format!(" {} B", crate::group_digits(r.bytes4))}</small></td>
-                        <td class="best-mixed">{move || match (best(), catalog::best_within_1pp(entry.task)) {
-                            (Some(b), _) => format!("{:.2}% at {:.0}% of the size (this search, fitness subset)", 100.0 * b.accuracy, 100.0 * b.size_normalized),
-                            (None, Some((_, acc, red))) => format!("{:.2}% at {:.0}% of the size (results/{}, its fitness set)", 100.0 * acc, 100.0 * (1.0 - red), entry.task),
-                            (None, None) => "run a search".into(),
+                        <td class="best-mixed">{move || match best() {
+                            Some(b) => format!("{:.2}% at {:.0}% of the size (this search, fitness subset)", 100.0 * b.accuracy, 100.0 * b.size_normalized),
+                            None => committed.clone().unwrap_or_else(|| "run a search".into()),
                         }}</td>
                     </tr></tbody>
                 </table>

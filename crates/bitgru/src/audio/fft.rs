@@ -6,8 +6,10 @@
 //! while the front end needs one transform size per model. This module is a plain
 //! decimation-in-time radix-2 transform for power-of-two sizes and a direct DFT for any other
 //! size; both are the same scalar f64 code natively and in wasm (the twiddles come from `libm`),
-//! so the spectrum is bit-identical across platforms, where rustfft picked AVX code natively and
-//! scalar code in wasm.
+//! so the same input gives the same spectrum bits on every platform, where rustfft picked AVX
+//! code natively and scalar code in wasm. (The MFCC pipeline around it still uses the platform's
+//! `ln` and `cos`; its f32 rounding at the end is what makes native and wasm agree, see
+//! [`super::mfcc`].)
 //!
 //! Accuracy: relative error of order `log2(n)·ε` (radix-2) or `n·ε` (direct DFT) against the
 //! exact transform, far below the f32 rounding the MFCC pipeline applies at its end (module doc
@@ -92,14 +94,9 @@ impl RealFft {
         let plan = if n.is_multiple_of(2) && (n / 2).is_power_of_two() {
             let m = n / 2;
             let bits = m.trailing_zeros();
+            // (m = 1: a shift by 32 is `None`, and the only index is 0.)
             let rev = (0..m as u32)
-                .map(|i| {
-                    if bits == 0 {
-                        0
-                    } else {
-                        i.reverse_bits() >> (32 - bits)
-                    }
-                })
+                .map(|i| i.reverse_bits().checked_shr(32 - bits).unwrap_or(0))
                 .collect();
             Plan::Packed {
                 half: (0..m / 2).map(|j| twiddle(j, m)).collect(),
@@ -114,14 +111,9 @@ impl RealFft {
         RealFft { n, plan }
     }
 
-    /// Input length.
-    pub fn len(&self) -> usize {
+    /// Input length, `n`.
+    pub fn input_len(&self) -> usize {
         self.n
-    }
-
-    /// Always false (`n ≥ 1`).
-    pub fn is_empty(&self) -> bool {
-        false
     }
 
     /// Output length, `n/2 + 1`.

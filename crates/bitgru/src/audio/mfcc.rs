@@ -298,7 +298,7 @@ impl Mfcc {
     /// Fresh per-call buffers.
     pub fn scratch(&self) -> MfccScratch {
         MfccScratch {
-            frame: vec![0.0; self.fft.len()],
+            frame: vec![0.0; self.fft.input_len()],
             spectrum: vec![C64::default(); self.fft.bins()],
             fft: vec![C64::default(); self.fft.scratch_len()],
             logmel: vec![0.0; self.config.n_mels],
@@ -337,12 +337,11 @@ impl Mfcc {
     pub fn frame(&self, frame: &[f32], scratch: &mut MfccScratch, out: &mut [f32]) {
         assert_eq!(frame.len(), self.config.win_length, "MFCC frame length");
         assert_eq!(out.len(), self.config.n_mfcc, "MFCC output length");
-        // The window's samples, zero-padded to n_fft.
-        let (head, tail) = scratch.frame.split_at_mut(frame.len());
-        for ((dst, &x), &w) in head.iter_mut().zip(frame).zip(&self.window) {
+        // The window's samples, zero-padded to n_fft: the padding was zeroed by `scratch()` and
+        // stays zero (the FFT only reads its input), so only the first `win_length` are written.
+        for ((dst, &x), &w) in scratch.frame.iter_mut().zip(frame).zip(&self.window) {
             *dst = f64::from(x) * w;
         }
-        tail.fill(0.0);
         self.fft
             .process(&scratch.frame, &mut scratch.spectrum, &mut scratch.fft);
         let floor = self.config.log_floor;
