@@ -73,10 +73,7 @@ pub fn read_model(file_name: &str, bytes: &[u8]) -> Result<(ModelKind, ModelInfo
         )
     } else if has("bitgru.quant") || (lower.ends_with(".bitgru") && keys.is_none()) {
         let (q, prov) = bitgru::io::qfile::load_quant(bytes).map_err(|e| up(e.to_string()))?;
-        let meta: Option<bitgru::io::ModelMeta> = prov
-            .get("model_meta")
-            .and_then(|m| serde_json::from_value(m.clone()).ok());
-        let meta = meta.unwrap_or_default();
+        let meta = bitgru::io::ModelMeta::from_provenance(&prov).unwrap_or_default();
         let steps = feature_steps(&meta);
         (
             ModelKind::Quant(Box::new(q)),
@@ -1820,7 +1817,7 @@ mod tests {
                 },
                 crate::protocol::ListenVariant::Float,
             ],
-            threshold: 0.7,
+            threshold: None,
             refractory_ms: 1000,
             gate_dbfs: -50.0,
         };
@@ -1830,6 +1827,15 @@ mod tests {
                 assert_eq!(info.labels, ["8 bits", "float"]);
                 assert_eq!(info.class_names.len(), 6);
                 assert_eq!((info.hop_ms, info.n_features), (20.0, 10));
+                // No threshold chosen: the model's own, from its bundle.
+                let meta =
+                    bitgru::io::load_bundle(include_bytes!("../assets/models/kws4.safetensors"))
+                        .unwrap()
+                        .meta;
+                assert_eq!(
+                    info.threshold,
+                    f64::from(bitgru::detect::DetectorConfig::for_model(&meta).threshold)
+                );
             }
             other => panic!("{other:?}"),
         }

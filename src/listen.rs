@@ -52,10 +52,10 @@ impl Session {
                 detail: "choose at least one of 8 bits, a mixed genome or float".into(),
             });
         }
-        if !(0.0..=1.0).contains(&settings.threshold) {
+        if let Some(t) = settings.threshold.filter(|t| !(0.0..=1.0).contains(t)) {
             return Err(WebError::Request {
                 what: "threshold",
-                detail: format!("{} (expected 0 to 1)", settings.threshold),
+                detail: format!("{t} (expected 0 to 1)"),
             });
         }
         if !settings.gate_dbfs.is_finite() || settings.gate_dbfs > 0.0 {
@@ -70,11 +70,14 @@ impl Session {
                 detail: format!("{input_rate} Hz (expected 8000 to 192000)"),
             });
         }
+        let model_default = DetectorConfig::for_model(&bundle.meta);
         let config = DetectorConfig {
-            threshold: settings.threshold as f32,
+            threshold: settings
+                .threshold
+                .map_or(model_default.threshold, |t| t as f32),
             refractory_s: settings.refractory_ms as f32 / 1000.0,
             gate_dbfs: settings.gate_dbfs as f32,
-            ..DetectorConfig::default()
+            ..model_default
         };
         let detectors = settings
             .variants
@@ -103,6 +106,7 @@ impl Session {
             labels: settings.variants.iter().map(|v| v.to_string()).collect(),
             hop_ms: 1000.0 * mfcc.hop_length as f64 / f64::from(mfcc.sample_rate),
             n_features: mfcc.n_mfcc,
+            threshold: f64::from(config.threshold),
         };
         Ok(Session {
             to_rate: (input_rate != RATE)
@@ -324,7 +328,7 @@ mod tests {
             ListenSettings {
                 model: "kws4".into(),
                 variants,
-                threshold: 0.5,
+                threshold: Some(0.5),
                 refractory_ms: 500,
                 gate_dbfs: -60.0,
             },
@@ -408,7 +412,7 @@ mod tests {
                 ListenSettings {
                     model: "kws4".into(),
                     variants: vec![ListenVariant::Float],
-                    threshold: 0.0,
+                    threshold: Some(0.0),
                     refractory_ms,
                     gate_dbfs,
                 },
@@ -448,14 +452,20 @@ mod tests {
             .err()
             .map(|e| e.to_string())
         };
-        assert!(mk(vec![], 0.5, -50.0).unwrap().contains("at least one"));
-        assert!(mk(vec![ListenVariant::Float], 1.5, -50.0)
+        assert!(mk(vec![], Some(0.5), -50.0)
+            .unwrap()
+            .contains("at least one"));
+        assert!(mk(vec![ListenVariant::Float], Some(1.5), -50.0)
             .unwrap()
             .contains("1.5"));
-        assert!(mk(vec![ListenVariant::Float], 0.5, 3.0)
+        assert!(mk(vec![ListenVariant::Float], Some(f64::NAN), -50.0)
+            .unwrap()
+            .contains("NaN"));
+        assert!(mk(vec![ListenVariant::Float], Some(0.5), 3.0)
             .unwrap()
             .contains("dBFS"));
-        assert!(mk(vec![ListenVariant::Float], 0.5, -50.0).is_none());
+        assert!(mk(vec![ListenVariant::Float], Some(0.5), -50.0).is_none());
+        assert!(mk(vec![ListenVariant::Float], None, -50.0).is_none());
         let e = decode_file("x.wav", b"RIFF1234WAVEnope").unwrap_err();
         assert!(e.to_string().starts_with("x.wav: "), "{e}");
         assert!(samples_of(&[0, 0, 0])
@@ -468,7 +478,7 @@ mod tests {
                 ListenSettings {
                     model: "kws4".into(),
                     variants: vec![ListenVariant::Float],
-                    threshold: 0.5,
+                    threshold: Some(0.5),
                     refractory_ms: 0,
                     gate_dbfs: -50.0,
                 },

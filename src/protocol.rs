@@ -690,8 +690,9 @@ pub struct ListenSettings {
     pub model: String,
     /// Run side by side, in this order.
     pub variants: Vec<ListenVariant>,
-    /// Smoothed keyword probability needed for a detection (0–1).
-    pub threshold: f64,
+    /// Smoothed keyword probability needed for a detection (0–1); `None`: the model's own
+    /// default (its bundle's `detect_threshold`, chosen on its DET curve).
+    pub threshold: Option<f64>,
     /// Suppression after a detection (ms) during which no other detection is reported.
     pub refractory_ms: u32,
     /// Energy gate: hops quieter than this (dBFS of the hop's RMS) never detect.
@@ -708,6 +709,8 @@ pub struct ListenInfo {
     pub hop_ms: f64,
     /// Coefficients per hop in [`ListenHop::features`].
     pub n_features: usize,
+    /// The threshold the session runs with (the settings' or the model's default).
+    pub threshold: f64,
 }
 
 /// One hop (20 ms) of the stream.

@@ -197,7 +197,8 @@ pub fn ListenPage() -> impl IntoView {
     let use_mixed = RwSignal::new(true);
     let use_chosen = RwSignal::new(true);
     let float = RwSignal::new(true);
-    let threshold = RwSignal::new(0.7f64);
+    // `None`: the model's own default threshold (the session reports it in its info).
+    let threshold = RwSignal::new(None::<f64>);
     let refractory = RwSignal::new(1000u32);
     let gate = RwSignal::new(-50.0f64);
     let view_state = View {
@@ -239,6 +240,13 @@ pub fn ListenPage() -> impl IntoView {
         refractory_ms: refractory.get(),
         gate_dbfs: gate.get(),
     });
+    // The slider shows the chosen threshold, else the one the session runs with (the model's).
+    let shown_threshold = move || {
+        threshold
+            .get()
+            .or_else(|| v.info.get().map(|i| i.threshold))
+            .unwrap_or(f64::from(bitgru::detect::DEFAULT_THRESHOLD))
+    };
     let ready = move || {
         let k = model.get();
         st.slot(&k) == Some(SlotState::Ready)
@@ -348,7 +356,10 @@ pub fn ListenPage() -> impl IntoView {
         <section class="panel listen-controls" aria-label="source and settings">
             <div class="row">
                 <label>"Model "
-                    <select id="listen-model" prop:value=move || model.get() on:change=move |ev| model.set(event_target_value(&ev))>
+                    <select id="listen-model" prop:value=move || model.get() on:change=move |ev| {
+                        threshold.set(None);
+                        model.set(event_target_value(&ev));
+                    }>
                         <option value="kws4">"kws4 (yes, no, up, down)"</option>
                         <option value="kws10">"kws10 (10 keywords)"</option>
                     </select>
@@ -397,9 +408,12 @@ pub fn ListenPage() -> impl IntoView {
             </fieldset>
             <div class="row sliders">
                 <label>"Threshold "
-                    <input type="range" id="threshold" min="0.3" max="0.99" step="0.01" prop:value=move || threshold.get().to_string()
-                        on:change=move |ev| if let Ok(x) = event_target_value(&ev).parse() { threshold.set(x) } />
-                    <output>{move || format!("{:.2}", threshold.get())}</output>
+                    <input type="range" id="threshold" min="0.3" max="0.99" step="0.01" prop:value=move || shown_threshold().to_string()
+                        on:change=move |ev| if let Ok(x) = event_target_value(&ev).parse() { threshold.set(Some(x)) } />
+                    <output id="threshold-value" data-model-default=move || threshold.get().is_none().to_string()>{move || match threshold.get() {
+                        Some(t) => format!("{t:.2}"),
+                        None => format!("{:.2} (the model's)", shown_threshold()),
+                    }}</output>
                 </label>
                 <label>"Suppression "
                     <input type="range" id="refractory" min="100" max="3000" step="100" prop:value=move || refractory.get().to_string()

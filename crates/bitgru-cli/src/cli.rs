@@ -668,13 +668,20 @@ pub struct DetectArgs {
     pub float: bool,
 
     /// Detector settings as JSON (bitgru::detect::DetectorConfig; absent fields keep their
-    /// defaults). The flags below override it.
+    /// defaults, the threshold the model's own). The flags below override it.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// Probability threshold of every keyword.
+    /// Probability threshold of every keyword [default: the model's own, stored in its bundle
+    /// by --write-model, else 0.8].
     #[arg(long)]
     pub threshold: Option<f32>,
+
+    /// --eval: also write the model bundle with the measured threshold (--threshold, or the
+    /// configured one) stored as its default (meta `detect_threshold`), for the CLI and the
+    /// Listen page. Needs a bundle (not a .bitgru file); FILE may be the model itself.
+    #[arg(long, value_name = "FILE", requires = "eval")]
+    pub write_model: Option<PathBuf>,
 
     /// How the GRU meets the stream [default: window].
     #[arg(long, value_enum)]

@@ -49,9 +49,7 @@ impl ModelFile {
         match self {
             ModelFile::Bundle(b) => Some(b.meta.clone()),
             ModelFile::Weights { meta, .. } => meta.clone(),
-            ModelFile::Quant { provenance, .. } => provenance
-                .get("model_meta")
-                .and_then(|m| serde_json::from_value(m.clone()).ok()),
+            ModelFile::Quant { provenance, .. } => ModelMeta::from_provenance(provenance),
         }
     }
 

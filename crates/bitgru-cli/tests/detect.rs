@@ -133,15 +133,110 @@ fn detect_wav_finds_real_keywords_at_any_rate() {
     }
 }
 
+/// The threshold `bitgru detect --wav` reports for `model` with `extra` flags.
+fn threshold_printed(model: &Path, wav: &Path, extra: &[&str]) -> String {
+    let mut args = vec![
+        "detect",
+        "--wav",
+        wav.to_str().unwrap(),
+        "--model",
+        model.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let o = bitgru(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8_lossy(&o.stdout).to_string();
+    let t = text.split("threshold ").nth(1).expect("threshold printed");
+    t.lines().next().unwrap().trim().to_string()
+}
+
+/// The threshold a model carries (meta `detect_threshold`) is the default of `--wav`; a
+/// `--config` file without a threshold keeps it; `--threshold` and a config's own override it.
+#[test]
+fn the_model_s_own_threshold_is_the_default() {
+    let dir = tmp("own-threshold");
+    let kws10 = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../assets/models/kws10.safetensors"
+    );
+    let mut b = bitgru::io::load_bundle(&std::fs::read(kws10).unwrap()).unwrap();
+    b.meta.detect_threshold = Some(0.55);
+    let model = dir.join("kws10-055.safetensors");
+    std::fs::write(&model, bitgru::io::save_bundle(&b).unwrap()).unwrap();
+    let wav = dir.join("quiet.wav");
+    write_wav(&wav, 16_000, 1, &vec![0.0; 16_000]);
+    let threshold_of = |extra: &[&str]| threshold_printed(&model, &wav, extra);
+    assert_eq!(threshold_of(&[]), "0.55");
+    let o = bitgru(&["inspect", "--model", model.to_str().unwrap()]);
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("default keyword threshold 0.55"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert_eq!(threshold_of(&["--threshold", "0.9"]), "0.9");
+    let cfg = dir.join("cfg.json");
+    std::fs::write(&cfg, r#"{"refractory_s": 0.5}"#).unwrap();
+    assert_eq!(threshold_of(&["--config", cfg.to_str().unwrap()]), "0.55");
+    std::fs::write(&cfg, r#"{"threshold": 0.7}"#).unwrap();
+    assert_eq!(threshold_of(&["--config", cfg.to_str().unwrap()]), "0.7");
+    // --write-model needs a bundle: a .bitgru file is refused before anything is measured.
+    let exported = dir.join("exported");
+    let o = bitgru(&[
+        "export",
+        "--model",
+        model.to_str().unwrap(),
+        "--genome",
+        "88888888888888888",
+        "--out",
+        exported.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // The .bitgru file carries the model meta (JSON training notes and all) and its threshold.
+    assert_eq!(
+        threshold_printed(&exported.join("model.bitgru"), &wav, &[]),
+        "0.55"
+    );
+    let not_written = dir.join("never.safetensors");
+    let o = bitgru(&[
+        "detect",
+        "--eval",
+        "--task",
+        "kws10",
+        "--data",
+        dir.join("no-data").to_str().unwrap(),
+        "--out",
+        dir.join("no-out").to_str().unwrap(),
+        "--model",
+        exported.join("model.bitgru").to_str().unwrap(),
+        "--write-model",
+        not_written.to_str().unwrap(),
+    ]);
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && e.contains(".bitgru file"), "{e}");
+    assert!(!not_written.exists() && !dir.join("no-out").exists());
+    // The built-in model carries its own too (not the library's fallback only).
+    let o = bitgru(&["detect", "--wav", wav.to_str().unwrap()]);
+    let own = bitgru::io::load_bundle(&std::fs::read(kws10).unwrap())
+        .unwrap()
+        .meta
+        .detect_threshold
+        .expect("the default kws10 model stores its threshold");
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains(&format!("threshold {own}")),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+}
+
 #[test]
 fn detect_eval_writes_a_seeded_report_and_curve() {
     let Some(data) = support::shared_data("detect_eval_writes_a_seeded_report_and_curve") else {
         return;
     };
     let out = tmp("eval");
-    let run = |sub: &str| {
+    let run = |sub: &str, extra: &[&str]| {
         let dir = out.join(sub);
-        let o = bitgru(&[
+        let mut args = vec![
             "detect",
             "--task",
             "kws10",
@@ -159,15 +254,34 @@ fn detect_eval_writes_a_seeded_report_and_curve() {
             "3",
             "--out",
             dir.to_str().unwrap(),
-        ]);
+        ];
+        args.extend_from_slice(extra);
+        let o = bitgru(&args);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         let r: serde_json::Value =
             serde_json::from_slice(&std::fs::read(dir.join("detect.json")).unwrap()).unwrap();
         let svg = std::fs::read_to_string(dir.join("det.svg")).unwrap();
         (r, svg)
     };
-    let (a, svg) = run("a");
+    let (a, svg) = run("a", &[]);
     assert_eq!(a["counts"]["keyword_clips"], 20);
+    // --write-model stores the measured (here: given) threshold in a copy of the bundle.
+    let written = out.join("with-threshold.safetensors");
+    let (w, _) = run(
+        "w",
+        &[
+            "--threshold",
+            "0.65",
+            "--write-model",
+            written.to_str().unwrap(),
+        ],
+    );
+    let back = bitgru::io::load_bundle(&std::fs::read(&written).unwrap()).unwrap();
+    assert_eq!(back.meta.detect_threshold, Some(0.65));
+    assert_eq!(
+        w["operating_point"]["threshold"].as_f64().unwrap() as f32,
+        0.65
+    );
     assert_eq!(a["seed"], 3);
     let curve = a["curve"].as_array().unwrap();
     assert_eq!(curve.len(), 19);
@@ -181,6 +295,6 @@ fn detect_eval_writes_a_seeded_report_and_curve() {
     assert!(
         svg.starts_with("<svg") && svg.contains("polyline") && svg.trim_end().ends_with("</svg>")
     );
-    let (b, _) = run("b");
+    let (b, _) = run("b", &[]);
     assert_eq!(a["curve"], b["curve"], "same seed, same figures");
 }

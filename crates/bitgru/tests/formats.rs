@@ -168,6 +168,28 @@ fn bundle_round_trip() {
 }
 
 #[test]
+fn a_bundle_carries_its_detector_threshold_and_rejects_a_bad_one() {
+    use bitgru::detect::{DetectorConfig, DEFAULT_THRESHOLD};
+    let mut b = bundle();
+    assert_eq!(
+        DetectorConfig::for_model(&b.meta).threshold,
+        DEFAULT_THRESHOLD
+    );
+    b.meta.detect_threshold = Some(0.85);
+    let back = load_bundle(&save_bundle(&b).unwrap()).unwrap();
+    assert_eq!(back, b);
+    assert_eq!(DetectorConfig::for_model(&back.meta).threshold, 0.85);
+    for bad in [1.5f32, -0.1] {
+        b.meta.detect_threshold = Some(bad);
+        let e = load_bundle(&save_bundle(&b).unwrap()).unwrap_err();
+        assert!(
+            e.to_string().contains("detect_threshold") && e.to_string().contains(&bad.to_string()),
+            "{e}"
+        );
+    }
+}
+
+#[test]
 fn npz_errors_are_specific() {
     let good = fixture("keras_gru.npz");
     for cut in [0, 10, 100, good.len() / 2, good.len() - 3] {

@@ -53,6 +53,7 @@ pub fn run(a: &CalibrateArgs) -> Result<()> {
             format!("{}; {note}", old.notes)
         },
         qat_genome: old.qat_genome,
+        detect_threshold: old.detect_threshold,
     };
     let bundle = ModelBundle {
         meta,

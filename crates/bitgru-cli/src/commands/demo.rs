@@ -31,6 +31,7 @@ pub fn run(a: &DemoModelArgs) -> Result<()> {
             a.seed, a.input, a.hidden, a.classes, a.n_calib, a.steps
         ),
         qat_genome: None,
+        detect_threshold: None,
     };
     let bundle = ModelBundle {
         meta,

@@ -74,12 +74,9 @@ impl Source {
                 if let Some(p) = &a.model {
                     models::check_quant_genome(p, &q, a.genome.as_ref())?;
                 }
-                let meta: ModelMeta = provenance
-                    .get("model_meta")
-                    .and_then(|m| serde_json::from_value(m.clone()).ok())
-                    .with_context(|| {
-                        format!("{name}: no model metadata (front end, classes) in its provenance")
-                    })?;
+                let meta = ModelMeta::from_provenance(&provenance).with_context(|| {
+                    format!("{name}: no model metadata (front end, classes) in its provenance")
+                })?;
                 Ok(Source {
                     meta,
                     genome: Some(q.genome),
@@ -131,18 +128,28 @@ impl Source {
     }
 }
 
-fn config(a: &DetectArgs) -> Result<DetectorConfig> {
+/// The detector settings: the model's defaults ([`DetectorConfig::for_model`]), then the
+/// `--config` file's fields, then the flags.
+fn config(a: &DetectArgs, meta: &ModelMeta) -> Result<DetectorConfig> {
+    let base = DetectorConfig::for_model(meta);
     let mut c = match &a.config {
         Some(p) => {
             let bytes = util::read(p, "detector config")?;
-            serde_json::from_slice(&bytes).with_context(|| {
+            let what = || {
                 format!(
                     "detector config {} (bitgru::detect::DetectorConfig JSON)",
                     p.display()
                 )
-            })?
+            };
+            let v: serde_json::Value = serde_json::from_slice(&bytes).with_context(what)?;
+            let has_threshold = v.get("threshold").is_some();
+            let mut c: DetectorConfig = serde_json::from_value(v).with_context(what)?;
+            if !has_threshold {
+                c.threshold = base.threshold;
+            }
+            c
         }
-        None => DetectorConfig::default(),
+        None => base,
     };
     if let Some(t) = a.threshold {
         c.threshold = t;
@@ -180,7 +187,7 @@ fn config(a: &DetectArgs) -> Result<DetectorConfig> {
 
 pub fn run(a: &DetectArgs) -> Result<()> {
     let src = Source::load(a)?;
-    let cfg = config(a)?;
+    let cfg = config(a, &src.meta)?;
     if a.eval {
         eval(a, &src, &cfg)
     } else if a.bench {
@@ -235,6 +242,7 @@ fn eval(a: &DetectArgs, src: &Source, cfg: &DetectorConfig) -> Result<()> {
     let data = a.data.as_deref().context("--eval needs --data")?;
     let out_dir = a.out.as_deref().context("--eval needs --out")?;
     let kt = kws_task(task)?;
+    let with_threshold = bundle_with_threshold(a, src, cfg.threshold)?;
     let classes = kt.classes();
     if src.meta.classes != classes {
         bail!(
@@ -317,6 +325,7 @@ fn eval(a: &DetectArgs, src: &Source, cfg: &DetectorConfig) -> Result<()> {
         )
     };
     let curve: Vec<OperatingPoint> = THRESHOLDS.iter().map(|&t| point(t)).collect();
+    let suggested = streams::suggest_threshold(&curve).expect("a non-empty curve");
     let chosen = streams::operating_point(
         &all,
         &scored,
@@ -352,6 +361,14 @@ fn eval(a: &DetectArgs, src: &Source, cfg: &DetectorConfig) -> Result<()> {
         },
         "keywords": kt.keywords(),
         "operating_point": chosen,
+        "suggested": {
+            "rule": format!(
+                "maximize detection rate − (FA/h noise + FA/h unknown) / {} points \
+                 (bitgru::detect::streams::suggest_threshold)",
+                streams::FA_PER_HOUR_PER_POINT
+            ),
+            "threshold": suggested.threshold,
+        },
         "curve": curve,
         "scoring_s": t_score.as_secs_f64(),
         "threads": rayon::current_num_threads(),
@@ -366,6 +383,9 @@ fn eval(a: &DetectArgs, src: &Source, cfg: &DetectorConfig) -> Result<()> {
         &out_dir.join("det.svg"),
         det_svg(task.name(), &src.model_label(), &curve, &chosen).as_bytes(),
     )?;
+    if let (Some(p), Some(bytes)) = (&a.write_model, &with_threshold) {
+        util::write(p, bytes)?;
+    }
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(());
@@ -398,6 +418,15 @@ fn eval(a: &DetectArgs, src: &Source, cfg: &DetectorConfig) -> Result<()> {
             }
         );
     }
+    println!(
+        "suggested threshold {} (detection − false alarms per hour / {}: {:.1} % at {:.1} FA/h \
+         of unknown speech); store it with --threshold {} --write-model FILE",
+        suggested.threshold,
+        streams::FA_PER_HOUR_PER_POINT,
+        100.0 * suggested.detection_rate,
+        suggested.fa_per_hour_unknown,
+        suggested.threshold
+    );
     println!("per keyword at threshold {}:", chosen.threshold);
     for (k, r) in kt.keywords().iter().zip(&chosen.per_keyword) {
         println!("  {k:<6} {:>5.1}%", 100.0 * r);
@@ -407,7 +436,34 @@ fn eval(a: &DetectArgs, src: &Source, cfg: &DetectorConfig) -> Result<()> {
         out_dir.join("detect.json").display(),
         out_dir.join("det.svg").display()
     );
+    if let Some(p) = &a.write_model {
+        println!(
+            "wrote {} with default threshold {}",
+            p.display(),
+            cfg.threshold
+        );
+    }
     Ok(())
+}
+
+/// `--write-model`: the source bundle with `threshold` as its default, checked before the
+/// (long) evaluation runs so that a wrong model fails early; written after it.
+fn bundle_with_threshold(a: &DetectArgs, src: &Source, threshold: f32) -> Result<Option<Vec<u8>>> {
+    let Some(p) = &a.write_model else {
+        return Ok(None);
+    };
+    let Some(b) = &src.bundle else {
+        bail!(
+            "--write-model {}: model {} is a .bitgru file; store the threshold in the bundle it \
+             was exported from",
+            p.display(),
+            src.name
+        );
+    };
+    let mut b = b.clone();
+    b.meta.detect_threshold = Some(threshold);
+    b.meta.check_detect_threshold()?;
+    Ok(Some(bitgru::io::save_bundle(&b)?))
 }
 
 /// Microseconds per hop of `det` on `signal`, pushed one hop at a time (best of `reps`).

@@ -145,6 +145,9 @@ fn print_text(out: &Value, file: &ModelFile, full: bool) {
                 );
             }
         }
+        if let Some(t) = m.detect_threshold {
+            println!("detector:    default keyword threshold {t} (docs/DETECTOR.md)");
+        }
         let parsed = serde_json::from_str::<Value>(&m.notes)
             .ok()
             .filter(Value::is_object);

@@ -502,7 +502,23 @@ fn qat_refine(
                 s.accuracy
             );
         }
-        let out = qat_genome(&qd, &bundle, &s.genome, &run)?;
+        // A genome whose fine-tuning diverges keeps its PTQ point (and says why); the search's
+        // other results do not depend on it.
+        let out = match qat_genome(&qd, &bundle, &s.genome, &run) {
+            Ok(out) => out,
+            Err(e) => {
+                let why = format!("{e:#}");
+                eprintln!("QAT of genome {} failed, PTQ kept: {why}", s.genome);
+                front.push(QatPoint {
+                    genome: s.genome,
+                    size_normalized: s.size_normalized,
+                    ptq_accuracy: s.accuracy,
+                    qat_accuracy: s.accuracy,
+                    qat_error: Some(why),
+                });
+                continue;
+            }
+        };
         // Integer accuracy only: no float pass over the split. The codes are made with the
         // refined calibration (QAT re-calibrates, so its input scales may differ).
         let q = bitgru::QuantGru::prepare(&out.model, &out.calibration, &s.genome)?;
@@ -518,6 +534,7 @@ fn qat_refine(
             size_normalized: s.size_normalized,
             ptq_accuracy: s.accuracy,
             qat_accuracy: acc.max(s.accuracy),
+            qat_error: None,
         });
     }
     let acc8 = ptq

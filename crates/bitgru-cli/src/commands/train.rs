@@ -501,6 +501,7 @@ fn finish_bundle(
             command: util::command_line(),
             notes: notes.to_string(),
             qat_genome: None,
+            detect_threshold: None,
         },
         model,
         calibration,

@@ -82,9 +82,10 @@ pub struct DetectorConfig {
     pub flush_s: f32,
 }
 
-/// The default keyword threshold (docs/DETECTOR.md: the operating point on the kws10 DET curve).
-/// 0.8 since the kws10 model trained with label smoothing 0.1 (session 5), whose posteriors top
-/// out near 0.91; it was 0.9 for the model before.
+/// The keyword threshold of a model without its own ([`crate::io::ModelMeta::detect_threshold`];
+/// the default models carry theirs, chosen on their DET curves, docs/DETECTOR.md). 0.8 since the
+/// kws10 model trained with label smoothing 0.1 (session 5), whose posteriors top out near 0.91;
+/// it was 0.9 for the model before.
 pub const DEFAULT_THRESHOLD: f32 = 0.8;
 
 impl Default for DetectorConfig {
@@ -103,6 +104,15 @@ impl Default for DetectorConfig {
 }
 
 impl DetectorConfig {
+    /// The defaults for a model: [`DetectorConfig::default`] with the model's own threshold
+    /// ([`crate::io::ModelMeta::detect_threshold`]) when it has one.
+    pub fn for_model(meta: &crate::io::ModelMeta) -> DetectorConfig {
+        DetectorConfig {
+            threshold: meta.detect_threshold.unwrap_or(DEFAULT_THRESHOLD),
+            ..DetectorConfig::default()
+        }
+    }
+
     /// The threshold of class `name`.
     pub fn threshold_for(&self, name: &str) -> f32 {
         self.thresholds.get(name).copied().unwrap_or(self.threshold)

@@ -463,6 +463,27 @@ pub struct OperatingPoint {
     pub fa_per_hour_keyword_streams: f64,
 }
 
+/// False alarms per hour that cost as much as one point (1 %) of missed keywords in
+/// [`suggest_threshold`].
+pub const FA_PER_HOUR_PER_POINT: f64 = 10.0;
+
+/// The operating point a model's default threshold is chosen at: the point of `curve` that
+/// maximizes `detection rate − (FA/h noise + FA/h unknown speech) / (100 · FA_PER_HOUR_PER_POINT)`
+/// (ten false alarms per hour of keyword-free audio cost one point of detection; ties go to the
+/// higher threshold). `None` for an empty curve.
+pub fn suggest_threshold(curve: &[OperatingPoint]) -> Option<&OperatingPoint> {
+    let value = |p: &OperatingPoint| {
+        p.detection_rate
+            - (p.fa_per_hour_noise + p.fa_per_hour_unknown) / (100.0 * FA_PER_HOUR_PER_POINT)
+    };
+    curve.iter().fold(None, |best, p| match best {
+        Some(b) if value(b) > value(p) || (value(b) == value(p) && b.threshold > p.threshold) => {
+            Some(b)
+        }
+        _ => Some(p),
+    })
+}
+
 /// Evaluates stored scores at `config` (one point of the DET curve). `streams` and `scored`
 /// are parallel; `keywords` lists the keyword class indices in report order.
 pub fn operating_point(
@@ -537,6 +558,31 @@ mod tests {
             samples: vec![v; n],
             class,
         }
+    }
+
+    #[test]
+    fn the_suggested_threshold_trades_ten_false_alarms_per_hour_for_a_point() {
+        let p = |threshold: f32, detection_rate: f64, noise: f64, unknown: f64| OperatingPoint {
+            threshold,
+            detection_rate,
+            per_keyword: vec![],
+            detection_rate_noise: detection_rate,
+            detection_rate_unknown: detection_rate,
+            fa_per_hour_noise: noise,
+            fa_per_hour_unknown: unknown,
+            fa_per_hour_keyword_streams: 0.0,
+        };
+        assert!(suggest_threshold(&[]).is_none());
+        // 0.80 − 0.30 = 0.50; 0.70 − 0.05 − 0.10 = 0.55 (noise counts too); 0.50 − 0 = 0.50.
+        let curve = [
+            p(0.5, 0.80, 0.0, 300.0),
+            p(0.7, 0.70, 5.0, 10.0),
+            p(0.9, 0.50, 0.0, 0.0),
+        ];
+        assert_eq!(suggest_threshold(&curve).unwrap().threshold, 0.7);
+        // A tie goes to the higher threshold (fewer surprises for the same value).
+        let tie = [p(0.5, 0.75, 0.0, 250.0), p(0.9, 0.5, 0.0, 0.0)];
+        assert_eq!(suggest_threshold(&tie).unwrap().threshold, 0.9);
     }
 
     #[test]

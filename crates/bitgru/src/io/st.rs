@@ -53,6 +53,12 @@ pub struct ModelMeta {
     /// if any: tools use it by default and warn about another one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub qat_genome: Option<crate::genome::Genome>,
+    /// The keyword detector's default probability threshold for this model, chosen on the
+    /// model's own DET curve (`bitgru detect --eval … --write-model`, docs/DETECTOR.md): a
+    /// threshold belongs to a model (one trained with label smoothing never reaches 0.9).
+    /// `None`: [`crate::detect::DEFAULT_THRESHOLD`]. In `[0, 1]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detect_threshold: Option<f32>,
 }
 
 /// Longest free-text `notes` kept verbatim by [`ModelMeta::provenance`].
@@ -84,6 +90,32 @@ impl ModelMeta {
         };
         m["notes"] = notes;
         m
+    }
+}
+
+impl ModelMeta {
+    /// The model meta a `.bitgru` file's provenance records under `model_meta` (written by
+    /// [`ModelMeta::provenance`], whose `notes` may be a JSON object, kept here as its JSON
+    /// text). `None` when the provenance has none or it is not a model meta.
+    pub fn from_provenance(provenance: &serde_json::Value) -> Option<ModelMeta> {
+        let mut m = provenance.get("model_meta")?.clone();
+        if let Some(notes) = m.get_mut("notes") {
+            if !notes.is_string() && !notes.is_null() {
+                *notes = notes.to_string().into();
+            }
+        }
+        serde_json::from_value(m).ok()
+    }
+
+    /// Checks [`ModelMeta::detect_threshold`] (a probability, not NaN).
+    pub fn check_detect_threshold(&self) -> Result<()> {
+        match self.detect_threshold {
+            Some(t) if !(0.0..=1.0).contains(&t) => Err(Error::invalid(
+                "model metadata",
+                format!("detect_threshold {t} must be a probability in [0, 1]"),
+            )),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -469,6 +501,7 @@ fn model_of(st: &StFile) -> Result<FloatGru> {
 }
 
 fn check_meta(meta: &ModelMeta, model: &FloatGru) -> Result<()> {
+    meta.check_detect_threshold()?;
     if !meta.classes.is_empty() && meta.classes.len() != model.classes {
         return Err(Error::invalid(
             "model metadata",
@@ -583,7 +616,28 @@ mod tests {
             command: "bitgru train --task kws4".into(),
             notes,
             qat_genome: None,
+            detect_threshold: None,
         }
+    }
+
+    /// A trained model's notes are JSON, which the provenance keeps as an object: reading the
+    /// meta back must not lose the classes, front end or threshold (it once read as `None`).
+    #[test]
+    fn model_meta_reads_back_from_a_provenance_with_json_notes() {
+        let train =
+            serde_json::json!({"epochs_done": 1, "history": [{"epoch": 0, "val_accuracy": 0.5}]});
+        let mut m = meta(train.to_string());
+        m.detect_threshold = Some(0.7);
+        let prov = serde_json::json!({"model_meta": m.provenance(), "genome": "x"});
+        assert!(prov["model_meta"]["notes"].is_object());
+        let back = ModelMeta::from_provenance(&prov).expect("a model meta");
+        assert_eq!(back.classes, m.classes);
+        assert_eq!(back.detect_threshold, Some(0.7));
+        assert!(back.notes.contains("history_summary"), "{}", back.notes);
+        let plain = serde_json::json!({"model_meta": meta("short".into()).provenance()});
+        assert_eq!(ModelMeta::from_provenance(&plain).unwrap().notes, "short");
+        assert!(ModelMeta::from_provenance(&serde_json::json!({"genome": "x"})).is_none());
+        assert!(ModelMeta::from_provenance(&serde_json::json!({"model_meta": 3})).is_none());
     }
 
     #[test]

@@ -733,7 +733,12 @@ pub struct QatPoint {
     pub genome: Genome,
     pub size_normalized: f64,
     pub ptq_accuracy: f64,
+    /// After QAT, never below `ptq_accuracy` (the PTQ model is kept when QAT does not help).
     pub qat_accuracy: f64,
+    /// Why QAT failed for this genome (e.g. a non-finite gradient), when it did: the point then
+    /// keeps its PTQ accuracy and the other genomes are still refined.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qat_error: Option<String>,
 }
 
 /// Wall-clock figures of a run.
