@@ -183,7 +183,9 @@ pub enum Command {
             and writes a bundle whose metadata records the task, classes, feature front end, \
             hidden size, seed, command and measured accuracies. With --checkpoint the full \
             trainer state is saved every --checkpoint-every steps and at every epoch; --resume \
-            continues from it bit-identically. --max-minutes stops early with a checkpoint.",
+            continues from it bit-identically. --max-minutes stops early with a checkpoint. \
+            --ema DECAY validates and keeps an exponential moving average of the weights \
+            instead of the raw weights.",
         after_help = "Example: bitgru train --task row-mnist --data ../shared/data --out row.safetensors --epochs 20"
     )]
     Train(TrainArgs),
@@ -910,6 +912,12 @@ pub struct TrainArgs {
     /// (0 = plain cross-entropy).
     #[arg(long, default_value_t = 0.0, value_name = "EPS")]
     pub label_smoothing: f32,
+    /// Exponential moving average of the weights with decay DECAY (0 < DECAY < 1, e.g. 0.999;
+    /// warm-up form d_t = min(DECAY, t/(t + 9)) at optimizer step t). Each epoch's validation
+    /// scores the averaged weights, and the written model is the best epoch's average; the
+    /// average is part of the checkpoint [default: off].
+    #[arg(long, value_name = "DECAY")]
+    pub ema: Option<f32>,
     #[command(flatten)]
     pub augment: KwsAugmentArgs,
 }

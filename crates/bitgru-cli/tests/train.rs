@@ -373,6 +373,16 @@ fn train_tiny_row_mnist(
     run(&mut c)
 }
 
+/// [`train_tiny_row_mnist`] on 64 samples in batches of 32, for 1 epoch unless `extra` says.
+fn train_quick(dir: &Path, ck: &Path, extra: &[&str], resume: bool) -> (bool, String, String) {
+    let mut args = vec!["--limit", "64", "--batch", "32"];
+    if !extra.contains(&"--epochs") {
+        args.extend(["--epochs", "1"]);
+    }
+    args.extend(extra);
+    train_tiny_row_mnist(dir, ck, &args, resume)
+}
+
 /// A checkpoint resumed with another --batch or another --limit is refused with the reason
 /// (before: the batch silently kept the checkpoint's, and a smaller --limit panicked).
 #[test]
@@ -405,14 +415,7 @@ fn resume_with_other_batch_or_limit_is_refused() {
 #[test]
 fn label_smoothing_and_augmentation_flags() {
     let (dir, ck) = synthetic_mnist_dir("bitgru-smooth");
-    let train = |extra: &[&str], resume: bool| {
-        let mut args = vec!["--limit", "64", "--batch", "32"];
-        if !extra.contains(&"--epochs") {
-            args.extend(["--epochs", "1"]);
-        }
-        args.extend(extra);
-        train_tiny_row_mnist(&dir.0, &ck, &args, resume)
-    };
+    let train = |extra: &[&str], resume: bool| train_quick(&dir.0, &ck, extra, resume);
     let (ok, _, err) = train(&["--label-smoothing", "0.1"], false);
     assert!(ok, "{err}");
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&ck).unwrap()).unwrap();
@@ -442,6 +445,42 @@ fn label_smoothing_and_augmentation_flags() {
     ] {
         assert!(out.contains(flag), "train --help lacks {flag}:\n{out}");
     }
+}
+
+/// --ema DECAY: recorded in the checkpoint with the averaged weights, taken from the checkpoint
+/// on --resume, a resume with another decay is refused, a bad decay is refused before training,
+/// and `train --help` documents it.
+#[test]
+fn ema_flag_is_recorded_checked_and_resumed() {
+    let (dir, ck) = synthetic_mnist_dir("bitgru-ema");
+    let train = |extra: &[&str], resume: bool| train_quick(&dir.0, &ck, extra, resume);
+    let (ok, _, err) = train(&["--ema", "0.99"], false);
+    assert!(ok && err.contains("raw weights"), "{err}");
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&ck).unwrap()).unwrap();
+    assert!((v["config"]["ema"].as_f64().unwrap() - 0.99).abs() < 1e-6);
+    assert!(v["ema"]["w_hh"].is_array());
+    assert!(v["history"][0]["val_accuracy_raw"].is_number());
+    let (ok, _, err) = train(&["--ema", "0.9", "--epochs", "2"], true);
+    assert!(!ok && err.contains("--ema 0.99"), "{err}");
+    let (ok, _, err) = train(&["--epochs", "2"], true);
+    assert!(ok && err.contains("resumed from"), "{err}");
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&ck).unwrap()).unwrap();
+    assert_eq!(v["history"].as_array().unwrap().len(), 2);
+    for bad in ["1", "0", "-0.5", "NaN"] {
+        let flag = format!("--ema={bad}");
+        let (ok, _, err) = train(&[&flag, "--force"], false);
+        assert!(
+            !ok && err.contains("--ema") && err.contains("EMA decay"),
+            "{bad}: {err}"
+        );
+    }
+    // Without --ema the checkpoint has no EMA fields (the format before EMA).
+    let (ok, _, err) = train(&["--force"], false);
+    assert!(ok, "{err}");
+    let text = std::fs::read_to_string(&ck).unwrap();
+    assert!(!text.contains("\"ema\"") && !text.contains("val_accuracy_raw"));
+    let (ok, out, err) = run(bin().args(["train", "--help"]));
+    assert!(ok && out.contains("--ema <DECAY>"), "{err}");
 }
 
 /// On the real data when ../shared/data is present: a short row-MNIST training run, integer

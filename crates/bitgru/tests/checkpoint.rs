@@ -97,6 +97,69 @@ fn corrupt_fields_are_named() {
     }
 }
 
+/// EMA checkpoints (issue 9): a hand-edited decay or inconsistent EMA weights are refused with
+/// an error naming the field.
+#[test]
+fn ema_checkpoint_fields_are_checked() {
+    let task = SynthTask::new(31, 3, 8, 2, 0.8);
+    let (xs, ys) = task.sample(32, 64);
+    let train = InMemory { xs: &xs, ys: &ys };
+    let cfg = TrainConfig {
+        ema: Some(0.99),
+        ..config()
+    };
+    let mut t = Trainer::new(random_model(2, 2, 8, 3), cfg, &train).unwrap();
+    for _ in 0..6 {
+        if t.step(&train).unwrap().epoch_done {
+            t.end_epoch(None).unwrap();
+        }
+    }
+    let good: Value = serde_json::from_slice(&t.checkpoint()).unwrap();
+    let back = Trainer::restore(&serde_json::to_vec(&good).unwrap()).unwrap();
+    assert_eq!(back.ema_model(), t.ema_model());
+    type Edit = Box<dyn Fn(&mut Value)>;
+    let cases: Vec<(&str, Edit)> = vec![
+        ("config.ema", Box::new(|v| v["config"]["ema"] = json!(1.0))),
+        ("config.ema", Box::new(|v| v["config"]["ema"] = json!(0.0))),
+        ("config.ema", Box::new(|v| v["config"]["ema"] = json!(-0.5))),
+        ("config.ema", Box::new(|v| v["config"]["ema"] = json!(1.5))),
+        (
+            "no EMA weights",
+            Box::new(|v| {
+                v.as_object_mut().unwrap().remove("ema");
+            }),
+        ),
+        (
+            "without config.ema",
+            Box::new(|v| {
+                v["config"].as_object_mut().unwrap().remove("ema");
+            }),
+        ),
+        (
+            "gru.weight_hh_l0",
+            Box::new(|v| {
+                v["ema"]["w_hh"].as_array_mut().unwrap().pop();
+            }),
+        ),
+        (
+            "checkpoint ema",
+            Box::new(|v| {
+                let m = random_model(3, 2, 4, 3);
+                v["ema"] = serde_json::to_value(m).unwrap();
+            }),
+        ),
+    ];
+    for (needle, edit) in cases {
+        let mut v = good.clone();
+        edit(&mut v);
+        let e = Trainer::restore(&serde_json::to_vec(&v).unwrap())
+            .err()
+            .unwrap_or_else(|| panic!("{needle}: restored"))
+            .to_string();
+        assert!(e.contains(needle), "{needle}: {e}");
+    }
+}
+
 #[test]
 fn resuming_on_other_data_is_refused() {
     let (xs, ys, v) = checkpoint();

@@ -1,7 +1,9 @@
 //! Float training: gradients against finite differences, learning a synthetic task, determinism,
 //! checkpoint/resume.
 use bitgru::synth::{random_model, SynthTask};
-use bitgru::train::{batch_grad, Grads, InMemory, Loss, TrainConfig, Trainer, Workspace};
+use bitgru::train::{
+    batch_grad, evaluate_float, Grads, InMemory, Loss, TrainConfig, Trainer, Workspace,
+};
 use bitgru::FloatGru;
 
 fn loss(m: &FloatGru, xs: &[&[f32]], ys: &[usize], loss: Loss<'_>) -> f64 {
@@ -200,40 +202,167 @@ fn learns_a_synthetic_task_deterministically() {
 
 #[test]
 fn checkpoint_resume_is_identical() {
-    for eps in [0.0, 0.1] {
-        resume_is_identical(eps);
+    for (eps, ema) in [
+        (0.0, None),
+        (0.1, None),
+        (0.0, Some(0.9)),
+        (0.1, Some(0.999)),
+    ] {
+        resume_is_identical(eps, ema);
     }
 }
 
-fn resume_is_identical(label_smoothing: f32) {
+/// A run checkpointed mid-epoch and restored continues exactly like the uninterrupted run:
+/// weights, EMA weights, per-epoch validation (of the EMA when on) and the kept best model.
+fn resume_is_identical(label_smoothing: f32, ema: Option<f32>) {
     let task = SynthTask::new(31, 3, 8, 2, 0.8);
     let (xs, ys) = task.sample(32, 200);
+    let (vx, vy) = task.sample(33, 40);
     let train = InMemory { xs: &xs, ys: &ys };
+    let val = InMemory { xs: &vx, ys: &vy };
     let cfg = TrainConfig {
         label_smoothing,
+        ema,
         ..config(3)
     };
     let mut a = Trainer::new(random_model(2, 2, 8, 3), cfg, &train).unwrap();
     for _ in 0..9 {
         let s = a.step(&train).unwrap();
         if s.epoch_done {
-            a.end_epoch(None).unwrap();
+            a.end_epoch(Some(&val)).unwrap();
         }
     }
     let ck = a.checkpoint();
+    let v: serde_json::Value = serde_json::from_slice(&ck).unwrap();
+    // EMA off: the checkpoint has no EMA field at all (bit-identical to the format before EMA).
+    assert_eq!(v.get("ema").is_some(), ema.is_some());
+    assert_eq!(v["config"].get("ema").is_some(), ema.is_some());
     let mut b = Trainer::restore(&ck).unwrap();
     assert_eq!(b.config.label_smoothing, label_smoothing);
+    assert_eq!(b.config.ema, ema);
+    assert_eq!(a.ema_model(), b.ema_model());
     for _ in 0..9 {
         let sa = a.step(&train).unwrap();
         let sb = b.step(&train).unwrap();
         assert_eq!(sa.loss, sb.loss);
         if sa.epoch_done {
-            a.end_epoch(None).unwrap();
-            b.end_epoch(None).unwrap();
+            let ra = a.end_epoch(Some(&val)).unwrap();
+            let rb = b.end_epoch(Some(&val)).unwrap();
+            assert_eq!(ra, rb);
+            assert_eq!(ra.val_accuracy_raw.is_some(), ema.is_some());
         }
     }
     assert_eq!(a.model, b.model);
+    assert_eq!(a.ema_model(), b.ema_model());
+    assert_eq!(a.ema_model().is_some(), ema.is_some());
+    assert_eq!(a.best, b.best);
+    assert_eq!(a.history, b.history);
     assert!(Trainer::restore(&ck[..ck.len() / 2]).is_err());
+}
+
+/// EMA of the weights: the average follows `ema = d_t·ema + (1 − d_t)·w` with the warm-up decay
+/// `d_t = min(d, t/(t + 9))` bit for bit, the raw training trajectory is the same as without
+/// EMA, validation scores the average (the raw weights' score is recorded beside it) and the
+/// kept best model is the average.
+#[test]
+fn ema_follows_the_warmup_formula_and_is_what_is_kept() {
+    let task = SynthTask::new(41, 3, 8, 2, 0.8);
+    let (xs, ys) = task.sample(42, 96);
+    let (vx, vy) = task.sample(43, 48);
+    let train = InMemory { xs: &xs, ys: &ys };
+    let val = InMemory { xs: &vx, ys: &vy };
+    let d = 0.5f32; // binds from t = 9 on: both regimes of d_t within the 12 steps below
+    let init = random_model(6, 2, 8, 3);
+    let mut on = Trainer::new(
+        init.clone(),
+        TrainConfig {
+            ema: Some(d),
+            ..config(4)
+        },
+        &train,
+    )
+    .unwrap();
+    let mut off = Trainer::new(init.clone(), config(4), &train).unwrap();
+    assert_eq!(off.ema_model(), None);
+    assert_eq!(off.ema_decay_at(1), None);
+    assert_eq!(on.ema_model(), Some(&init));
+    assert_eq!(on.ema_decay_at(1), Some(0.1));
+    assert_eq!(on.ema_decay_at(9), Some(0.5));
+    assert_eq!(on.ema_decay_at(1000), Some(0.5));
+    let mut expect = init.clone();
+    for t in 1..=12u64 {
+        let s_on = on.step(&train).unwrap();
+        let s_off = off.step(&train).unwrap();
+        assert_eq!(s_on.loss, s_off.loss, "EMA must not change training");
+        assert_eq!(on.model, off.model);
+        let dt = d.min(t as f32 / (t as f32 + 9.0));
+        let w = &on.model;
+        let avg = |e: &mut Vec<f32>, w: &[f32]| {
+            for (e, w) in e.iter_mut().zip(w) {
+                *e = dt * *e + (1.0 - dt) * *w;
+            }
+        };
+        avg(&mut expect.w_ih, &w.w_ih);
+        avg(&mut expect.w_hh, &w.w_hh);
+        avg(&mut expect.b_ih, &w.b_ih);
+        avg(&mut expect.b_hh, &w.b_hh);
+        avg(&mut expect.w_fc, &w.w_fc);
+        avg(&mut expect.b_fc, &w.b_fc);
+        assert_eq!(on.ema_model(), Some(&expect), "step {t}");
+        assert_ne!(on.ema_model(), Some(&on.model));
+        if s_on.epoch_done {
+            let r_on = on.end_epoch(Some(&val)).unwrap();
+            let r_off = off.end_epoch(Some(&val)).unwrap();
+            let score = |m| evaluate_float(m, &val).unwrap().accuracy();
+            assert_eq!(r_on.val_accuracy, Some(score(&expect)));
+            assert_eq!(r_on.val_accuracy_raw, Some(score(&on.model)));
+            assert_eq!(r_on.val_accuracy_raw, r_off.val_accuracy);
+            assert_eq!(r_off.val_accuracy_raw, None);
+            if r_on.improved {
+                assert_eq!(on.best.as_ref().unwrap().1, expect);
+            }
+            assert_eq!(off.best.as_ref().unwrap().1, off.model);
+        }
+    }
+    assert_eq!(on.epoch, 4, "96 samples / 32 = 3 steps an epoch");
+}
+
+/// A bad EMA decay is refused with a typed error naming it (also for QAT, which does not take
+/// an EMA).
+#[test]
+fn bad_ema_decay_is_refused() {
+    let task = SynthTask::new(41, 3, 8, 2, 0.8);
+    let (xs, ys) = task.sample(42, 32);
+    let train = InMemory { xs: &xs, ys: &ys };
+    for d in [0.0, 1.0, -0.5, 1.5, f32::NAN, f32::INFINITY] {
+        let cfg = TrainConfig {
+            ema: Some(d),
+            ..config(1)
+        };
+        let e = Trainer::new(random_model(1, 2, 4, 3), cfg, &train).unwrap_err();
+        assert!(
+            matches!(&e, bitgru::Error::Invalid { what, .. } if what == "EMA decay"),
+            "{d}: {e}"
+        );
+        assert!(bitgru::train::check_ema(d).is_err());
+    }
+    bitgru::train::check_ema(0.999).unwrap();
+    let cfg = TrainConfig {
+        ema: Some(0.99),
+        ..config(1)
+    };
+    let model = random_model(1, 2, 4, 3);
+    let mut t = Trainer::new(model.clone(), cfg, &train).unwrap();
+    let refs: Vec<&[f32]> = xs.iter().map(|v| v.as_slice()).collect();
+    let calibration = bitgru::Calibration::compute(&model, &refs).unwrap();
+    let e = t
+        .set_qat(bitgru::train::QatConfig {
+            genome: "88888888888888888".parse().unwrap(),
+            calibration,
+            recalibrate_samples: 0,
+        })
+        .unwrap_err();
+    assert!(e.to_string().contains("EMA"), "{e}");
 }
 
 /// QAT: the fake-quant training gradient matches finite differences of the fake-quant loss

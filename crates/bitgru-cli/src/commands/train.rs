@@ -114,12 +114,14 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 
 fn log_epoch(pb: &ProgressBar, r: &EpochRecord, t0: &Instant) {
     let line = format!(
-        "epoch {:>3}  train loss {:.4} acc {:.4}  val loss {} acc {}  lr {:.2e}  {:.0}s{}",
+        "epoch {:>3}  train loss {:.4} acc {:.4}  val loss {} acc {}{}  lr {:.2e}  {:.0}s{}",
         r.epoch,
         r.train_loss,
         r.train_accuracy,
         r.val_loss.map_or("-".into(), |v| format!("{v:.4}")),
         r.val_accuracy.map_or("-".into(), |v| format!("{v:.4}")),
+        r.val_accuracy_raw
+            .map_or(String::new(), |v| format!(" (raw weights {v:.4})")),
         r.lr,
         t0.elapsed().as_secs_f64(),
         if r.improved { "  *" } else { "" }
@@ -189,6 +191,11 @@ fn resume_differences(a: &TrainArgs, t: &Trainer) -> Vec<(&'static str, String, 
         a.shards.map(|v| v.to_string()),
         c.shards.to_string(),
     );
+    check(
+        "--ema",
+        a.ema.map(|v| v.to_string()),
+        c.ema.map_or("off".into(), |v| v.to_string()),
+    );
     d
 }
 
@@ -218,6 +225,9 @@ pub fn run(a: &TrainArgs) -> Result<()> {
     // The options themselves first, then the files.
     let augment = a.augment.for_task(a.task)?;
     bitgru::train::check_label_smoothing(a.label_smoothing).context("--label-smoothing")?;
+    if let Some(d) = a.ema {
+        bitgru::train::check_ema(d).context("--ema")?;
+    }
     let unknown_cap = augment.as_ref().map_or(1.0, |g| g.unknown_cap);
     util::check_writable(&a.out, "--out")?;
     if let Some(log) = &a.log {
@@ -307,6 +317,7 @@ pub fn run(a: &TrainArgs) -> Result<()> {
         balance_classes: a.task.is_kws(),
         label_smoothing: a.label_smoothing,
         augment: augment.clone(),
+        ema: a.ema,
     };
     let mut trainer = match (&a.checkpoint, resumed) {
         (Some(ck), Some(_)) => {
@@ -420,7 +431,10 @@ pub fn run(a: &TrainArgs) -> Result<()> {
         }
     }
     pb.finish_and_clear();
-    let (best_acc, mut model) = trainer.best.clone().unwrap_or((0.0, trainer.model.clone()));
+    let (best_acc, mut model) = trainer
+        .best
+        .clone()
+        .unwrap_or_else(|| (0.0, trainer.eval_model().clone()));
     norm.fold_into(&mut model)?;
     let bundle = finish_bundle(
         a.task,

@@ -11,6 +11,6 @@ mod trainer;
 pub use grad::{batch_grad, check_label_smoothing, BatchStats, Grads, Loss, Workspace};
 pub use qat::{qat_batch_grad, QatSpec, QatWorkspace};
 pub use trainer::{
-    evaluate_float, evaluate_integer, BatchSource, EpochRecord, InMemory, QatConfig, Schedule,
-    StepReport, TrainConfig, Trainer,
+    check_ema, evaluate_float, evaluate_integer, BatchSource, EpochRecord, InMemory, QatConfig,
+    Schedule, StepReport, TrainConfig, Trainer,
 };

@@ -49,6 +49,24 @@ pub struct TrainConfig {
     /// checkpoint says how it was trained and a resume can insist on the same stream).
     #[serde(default)]
     pub augment: Option<crate::data::augment::KwsAugment>,
+    /// Exponential moving average of the weights with this decay `d` (`0 < d < 1`; `None` =
+    /// off). When on, per-epoch validation scores the averaged weights and the kept (best)
+    /// model is the average; see [`Trainer::ema_decay_at`] for the warm-up form. Left out of
+    /// the JSON when off, so checkpoints and model metadata without EMA are unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ema: Option<f32>,
+}
+
+/// Checks an EMA decay `d` of the weights (finite, `0 < d < 1`).
+pub fn check_ema(d: f32) -> Result<()> {
+    if d.is_finite() && d > 0.0 && d < 1.0 {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "EMA decay",
+            format!("{d}, expected finite and 0 < d < 1 (e.g. 0.999)"),
+        ))
+    }
 }
 
 impl Default for TrainConfig {
@@ -69,6 +87,7 @@ impl Default for TrainConfig {
             balance_classes: false,
             label_smoothing: 0.0,
             augment: None,
+            ema: None,
         }
     }
 }
@@ -138,6 +157,10 @@ pub struct EpochRecord {
     pub val_accuracy: Option<f64>,
     pub lr: f32,
     pub improved: bool,
+    /// With EMA on: the validation accuracy of the raw (optimizer) weights, for comparison with
+    /// `val_accuracy` (which is the average's). Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_accuracy_raw: Option<f64>,
 }
 
 /// Quantization-aware training: train through the fake-quant model of `genome`.
@@ -178,6 +201,10 @@ pub struct Trainer {
     pub qat: Option<QatConfig>,
     /// Under QAT, the calibration that goes with `best`'s model.
     pub best_calibration: Option<Calibration>,
+    /// With `config.ema`: the moving average of the weights (present exactly when EMA is on;
+    /// left out of the JSON otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ema: Option<FloatGru>,
 }
 
 impl Trainer {
@@ -194,6 +221,9 @@ impl Trainer {
             ));
         }
         super::check_label_smoothing(config.label_smoothing)?;
+        if let Some(d) = config.ema {
+            check_ema(d)?;
+        }
         if let Some(a) = &config.augment {
             a.validate()?;
         }
@@ -222,6 +252,7 @@ impl Trainer {
             },
             rng: ChaCha8Rng::seed_from_u64(config.seed),
             steps_per_epoch: data.len().div_ceil(config.batch_size),
+            ema: config.ema.map(|_| model.clone()),
             config,
             model,
             epoch: 0,
@@ -266,6 +297,56 @@ impl Trainer {
     /// Optimizer steps taken.
     pub fn steps(&self) -> u64 {
         self.opt.t
+    }
+
+    /// The moving average of the weights (`None` when EMA is off).
+    pub fn ema_model(&self) -> Option<&FloatGru> {
+        self.ema.as_ref()
+    }
+
+    /// The weights validation scores and `best` keeps: the EMA when on, else the raw weights.
+    pub fn eval_model(&self) -> &FloatGru {
+        self.ema.as_ref().unwrap_or(&self.model)
+    }
+
+    /// The EMA decay used by optimizer step `t` (1-based: the step that makes `steps()` = `t`),
+    /// `d_t = min(d, t / (t + 9))`, i.e. TensorFlow's `min(d, (1 + n) / (10 + n))` with `n = t − 1`
+    /// updates before it. `None` when EMA is off.
+    ///
+    /// Why the warm-up form and not a fixed `d` with Adam-style bias correction: the average
+    /// starts at the initial weights, and with a fixed `d` = 0.999 it would remember that random
+    /// start (and the high-lr early phase) for ~1000 steps, a quarter of a 120-epoch kws4 run
+    /// (36–39 steps an epoch), so the early per-epoch validations would score a blur of stale
+    /// weights. Bias correction removes the start but still averages over a fixed 1/(1 − d)
+    /// steps. The warm-up form averages over roughly the last ~11 % of the steps taken
+    /// (`1/(1 − d_t) = (t + 9)/9`) until that reaches `1/(1 − d)`: the first step almost
+    /// replaces the initial weights (`d_1` = 0.1), every epoch's validation is of a current
+    /// model, and late in training it is the plain EMA. Note that `d` then only binds after
+    /// `9d/(1 − d)` steps (8,991 for 0.999): a shorter run is the same for `d` and any larger one.
+    pub fn ema_decay_at(&self, t: u64) -> Option<f32> {
+        let d = self.config.ema?;
+        let t = t as f32;
+        Some(d.min(t / (t + 9.0)))
+    }
+
+    /// `ema = d_t·ema + (1 − d_t)·w` for every parameter, after optimizer step `self.opt.t`.
+    fn update_ema(&mut self) {
+        let (Some(d), Some(ema)) = (self.ema_decay_at(self.opt.t), self.ema.as_mut()) else {
+            return;
+        };
+        let ws = [
+            &self.model.w_ih,
+            &self.model.w_hh,
+            &self.model.b_ih,
+            &self.model.b_hh,
+            &self.model.w_fc,
+            &self.model.b_fc,
+        ];
+        for (e, w) in model_tensors_mut(ema).into_iter().zip(ws) {
+            for (e, w) in e.iter_mut().zip(w) {
+                *e = d * *e + (1.0 - d) * *w;
+            }
+        }
     }
 
     /// Whether training is over (all epochs done, or early stopping).
@@ -339,6 +420,7 @@ impl Trainer {
         }
         let lr = self.lr_at(self.opt.t);
         self.adam(&g, lr);
+        self.update_ema();
         self.epoch_stats.merge(&stats);
         self.cursor += bs;
         let epoch_done = self.cursor >= self.order.len();
@@ -377,7 +459,7 @@ impl Trainer {
     pub fn end_epoch(&mut self, val: Option<&dyn BatchSource>) -> Result<EpochRecord> {
         let (val_loss, val_accuracy) = match (val, &self.qat) {
             (Some(v), None) => {
-                let s = evaluate_float(&self.model, v)?;
+                let s = evaluate_float(self.eval_model(), v)?;
                 (Some(s.loss()), Some(s.accuracy()))
             }
             // QAT: the validation score is the integer model's accuracy.
@@ -387,10 +469,14 @@ impl Trainer {
             ),
             (None, _) => (None, None),
         };
+        let val_accuracy_raw = match (val, &self.ema) {
+            (Some(v), Some(_)) => Some(evaluate_float(&self.model, v)?.accuracy()),
+            _ => None,
+        };
         let score = val_accuracy.unwrap_or(self.epoch_stats.accuracy());
         let improved = self.best.as_ref().is_none_or(|(b, _)| score > *b);
         if improved {
-            self.best = Some((score, self.model.clone()));
+            self.best = Some((score, self.eval_model().clone()));
             self.best_calibration = self.qat.as_ref().map(|q| q.calibration.clone());
             self.epochs_since_best = 0;
         } else {
@@ -404,6 +490,7 @@ impl Trainer {
             val_accuracy,
             lr: self.lr_at(self.opt.t),
             improved,
+            val_accuracy_raw,
         };
         self.history.push(rec.clone());
         self.epoch += 1;
@@ -479,6 +566,23 @@ impl Trainer {
         Ok(t)
     }
 
+    /// A checkpoint's second set of weights (`what`: the best model, the EMA) is a valid model
+    /// with the dimensions of the trained one.
+    fn check_like_model(&self, what: &str, m: &FloatGru) -> Result<()> {
+        m.validate()?;
+        if m.dims() != self.model.dims() {
+            return Err(Error::invalid(
+                format!("checkpoint {what}"),
+                format!(
+                    "dimensions {:?} differ from the model's {:?}",
+                    m.dims(),
+                    self.model.dims()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     fn validate_state(&self) -> Result<()> {
         let bad =
             |what: &str, detail: String| Err(Error::invalid(format!("checkpoint {what}"), detail));
@@ -514,7 +618,33 @@ impl Trainer {
                 return bad("config.augment", e.to_string());
             }
         }
+        if let Some(d) = c.ema {
+            if let Err(e) = check_ema(d) {
+                return bad("config.ema", e.to_string());
+            }
+        }
         self.model.validate()?;
+        match (c.ema, &self.ema) {
+            (Some(_), None) => {
+                return bad(
+                    "ema",
+                    "config.ema is set but the checkpoint holds no EMA weights".into(),
+                )
+            }
+            (None, Some(_)) => {
+                return bad(
+                    "ema",
+                    "EMA weights without config.ema (the decay they were made with)".into(),
+                )
+            }
+            (Some(_), Some(m)) => {
+                self.check_like_model("ema", m)?;
+                if self.qat.is_some() {
+                    return bad("ema", "EMA and QAT together are not supported".into());
+                }
+            }
+            (None, None) => {}
+        }
         let shapes = Grads::zeros_like(&self.model);
         for (what, g) in [("Adam m", &self.opt.m), ("Adam v", &self.opt.v)] {
             for (k, (t, want)) in g.tensors().iter().zip(shapes.tensors()).enumerate() {
@@ -597,17 +727,7 @@ impl Trainer {
                     format!("{score}, expected an accuracy in [0, 1]"),
                 );
             }
-            best.validate()?;
-            if best.dims() != self.model.dims() {
-                return bad(
-                    "best model",
-                    format!(
-                        "dimensions {:?} differ from the model's {:?}",
-                        best.dims(),
-                        self.model.dims()
-                    ),
-                );
-            }
+            self.check_like_model("best model", best)?;
         }
         if let Some(q) = &self.qat {
             q.calibration.validate(&self.model)?;
@@ -678,6 +798,13 @@ pub fn evaluate_integer(
 impl Trainer {
     /// Switches to quantization-aware training of `genome` with the given calibration.
     pub fn set_qat(&mut self, qat: QatConfig) -> Result<()> {
+        if self.config.ema.is_some() {
+            return Err(Error::invalid(
+                "QAT",
+                "EMA of the weights applies to float training only (QAT scores the raw weights \
+                 under their calibration)",
+            ));
+        }
         qat.calibration.validate(&self.model)?;
         self.qat = Some(qat);
         Ok(())
