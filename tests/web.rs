@@ -454,3 +454,63 @@ fn kernel_throughput_stages_kws10() {
         }
     }
 }
+
+/// Where one search evaluation's time goes in this browser (row-MNIST model, 200 sequences of
+/// 28 steps: the app's default search on that model, one genome, one thread): the whole
+/// `QuantProblem::evaluate`, and its parts `prepare`, `pack` and the batch kernel. Printed for
+/// docs/BENCHMARKS.md ("Search in the browser"); asserts only that it ran.
+#[wasm_bindgen_test]
+fn search_evaluation_breakdown_row_mnist() {
+    use bitgru::kernel::{BatchScratch, PackedGru, Variant};
+    let b =
+        bitgru::io::load_bundle(include_bytes!("../assets/models/row-mnist.safetensors")).unwrap();
+    let (n, steps, input) = (200, 28, 28);
+    let seqs = bitgru::synth::random_sequences(3, n, steps, input);
+    let labels: Vec<usize> = (0..n).map(|k| k % 10).collect();
+    let objectives = vec![
+        bitgru::search::Objective::Error,
+        bitgru::search::Objective::Size,
+    ];
+    let p = bitgru::search::QuantProblem::new(b.model, b.calibration, &seqs, labels, objectives)
+        .unwrap();
+    let g: bitgru::Genome = "77723336657384263".parse().unwrap();
+    p.evaluate(&g).unwrap();
+    // Mean ms per call over ~1 s.
+    let time = |f: &mut dyn FnMut()| {
+        let (t0, mut k) = (bitgru_web::now_ms(), 0);
+        while bitgru_web::now_ms() - t0 < 1000.0 {
+            f();
+            k += 1;
+        }
+        (bitgru_web::now_ms() - t0) / f64::from(k)
+    };
+    let eval = time(&mut || {
+        p.evaluate(&g).unwrap();
+    });
+    let prepare = time(&mut || {
+        p.prepare(&g).unwrap();
+    });
+    let q = p.prepare(&g).unwrap();
+    let pack = time(&mut || {
+        PackedGru::pack(&q).unwrap();
+    });
+    let packed = PackedGru::pack(&q).unwrap();
+    let codes: Vec<i8> = seqs
+        .iter()
+        .flat_map(|x| q.quantize_input(x).unwrap())
+        .collect();
+    let mut scratch = BatchScratch::new(&packed);
+    let mut out = vec![0i32; n * packed.classes];
+    let variant = Variant::best();
+    let kernel = time(&mut || {
+        packed
+            .logits_into(variant, &codes, n, steps, &mut scratch, &mut out)
+            .unwrap();
+    });
+    console_log!(
+        "wasm row-mnist search evaluation ({}, 1 thread, {n} sequences): {eval:.2} ms; prepare \
+         {prepare:.3} ms, pack {pack:.3} ms, kernel {kernel:.2} ms",
+        variant.name()
+    );
+    assert!(eval > 0.0 && kernel > 0.0);
+}
