@@ -586,6 +586,10 @@ pub(crate) fn gemm_in_quads<G: Gemm>(
 pub(crate) struct ScalarGemm;
 
 impl Gemm for ScalarGemm {
+    /// Not in wasm, where the fused pass measured slower (docs/BENCHMARKS.md, "Fused
+    /// element-wise pass").
+    const FUSED: bool = !cfg!(target_arch = "wasm32");
+
     #[inline(always)]
     fn gemm(m: &GateMatrix, x: &[i8], acc: &mut [i32]) {
         let cols = m.cols;
@@ -898,7 +902,7 @@ pub(crate) fn lookup_by_16(
 
 /// `out = lut[a + off]` (the activations; `a + off ∈ [0, 2^b)`, b ≤ 8).
 #[inline(always)]
-fn lookup(t: &Lut, off: i32, a: &[i32], out: &mut [i32]) {
+pub(crate) fn lookup(t: &Lut, off: i32, a: &[i32], out: &mut [i32]) {
     for (o, &x) in out.iter_mut().zip(a) {
         *o = t[((x + off) as usize) & 255];
     }

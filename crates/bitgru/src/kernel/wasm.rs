@@ -5,9 +5,10 @@
 //! repeated twice) by `i32x4.dot_i16x8_s`; pairs are folded at the end. Batches run four
 //! sequences at a time: each weight load and widening serves the four sequences' products, and
 //! their inputs are widened to i16 once per quad (each pattern is then one `v128_load64_splat`).
-//! The element-wise stages are the shared code (the fused pass of `batch.rs`), auto-vectorized
-//! for simd128, except the table lookups: `i8x16.swizzle` over the 16-byte segments of the table
-//! that the stage's bit width reaches (see docs/BENCHMARKS.md, "Wasm kernel").
+//! The element-wise stages are the shared staged code of `batch.rs`, auto-vectorized for simd128
+//! (its fused pass measured slower in V8), except the table lookups of ≤ 6 bits:
+//! `i8x16.swizzle` over the 16-byte segments of the table that the stage's bit width reaches
+//! (see docs/BENCHMARKS.md, "Fused element-wise pass").
 #![allow(unsafe_code)]
 
 #[cfg(target_feature = "simd128")]
@@ -16,7 +17,8 @@ pub(super) use imp::*;
 #[cfg(target_feature = "simd128")]
 mod imp {
     use super::super::batch::{
-        gemm_in_quads, lookup_by_16, run_job, BatchScratch, GateMatrix, Gemm, Job, Lut, PackedGru,
+        gemm_in_quads, lookup, lookup_by_16, run_job, BatchScratch, GateMatrix, Gemm, Job, Lut,
+        PackedGru,
     };
     use core::arch::wasm32::*;
 
@@ -51,9 +53,17 @@ mod imp {
     }
 
     impl Gemm for Simd128 {
+        /// Stage by stage: the fused pass measured slower in V8 (element-wise 0.78 against
+        /// 0.55 µs per sequence-step on kws10; docs/BENCHMARKS.md, "Fused element-wise pass").
+        const FUSED: bool = false;
+
         #[inline(always)]
         fn lookup(t: &Lut, bytes: &[u8; 256], signed: bool, off: i32, a: &[i32], out: &mut [i32]) {
-            lookup_by_16(t, off, a, out, |a, o| lookup16(bytes, signed, off, a, o));
+            if off <= SWIZZLE_MAX_OFF {
+                lookup_by_16(t, off, a, out, |a, o| lookup16(bytes, signed, off, a, o));
+            } else {
+                lookup(t, off, a, out);
+            }
         }
 
         #[inline(always)]
@@ -135,6 +145,12 @@ mod imp {
             })
         }
     }
+
+    /// Largest table offset `2^(b − 1)` looked up with [`lookup16`]: b ≤ 6, at most 4 segments.
+    /// Wider tables (up to 16 segments of sub, swizzle and or per 16 units) are looked up by
+    /// the portable loop, which measured faster for them (docs/BENCHMARKS.md, "Fused
+    /// element-wise pass").
+    const SWIZZLE_MAX_OFF: i32 = 32;
 
     /// 16 table lookups: `out[j] = bytes[a[j] + off]` widened (sign- or zero-extended) to i32,
     /// for indices `a[j] + off ∈ [0, 2 off)` (a table of `2^b` entries, `off = 2^(b − 1)`).
