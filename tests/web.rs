@@ -315,6 +315,63 @@ fn kernel_variants_are_bit_exact_in_wasm() {
     }
 }
 
+/// The table lookups of the simd128 variant (`i8x16.swizzle` over the segments a bit width
+/// reaches; staged and fused-chunk forms) against the portable one: every width 2–8, signed and
+/// unsigned tables, every code, partial chunks (`bitgru::kernel::verify::check_lookups`).
+#[wasm_bindgen_test]
+fn kernel_lookups_are_exact_in_wasm() {
+    use bitgru::kernel::{verify, PackedGru, Variant};
+    let (q, _) = bitgru::synth::KernelCase::random(1).build().unwrap();
+    let p = PackedGru::pack(&q).unwrap();
+    for v in [Variant::Scalar, Variant::Simd128]
+        .into_iter()
+        .filter(|v| v.available())
+    {
+        for seed in 1..4 {
+            verify::check_lookups(&p, v, seed).unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+}
+
+/// Hidden sizes around the fused element-wise pass's chunk width (16), all widths 2–8, models
+/// with every i32 form. (Wasm runs the staged pass, which the fused one replaces natively; this
+/// keeps the wasm build's odd sizes covered whichever pass `Gemm::FUSED` picks.)
+#[wasm_bindgen_test]
+fn kernel_fused_pass_is_bit_exact_in_wasm() {
+    use bitgru::kernel::{verify, PackedGru, Variant};
+    use bitgru::synth::{CaseInputs, KernelCase};
+    for (k, hidden) in [1usize, 5, 8, 15, 16, 17, 24, 31, 33, 47, 48, 50, 63, 65, 71]
+        .into_iter()
+        .enumerate()
+    {
+        let case = KernelCase {
+            bits: std::array::from_fn(|g| 2 + ((g * 3 + k) % 7) as u8),
+            seed: 0xF05E_0000 + k as u64,
+            input: 1 + k % 11,
+            hidden,
+            classes: 3,
+            n: 1 + k % 6,
+            steps: 3,
+            inputs: [
+                CaseInputs::Saturating,
+                CaseInputs::Uniform,
+                CaseInputs::Quantized,
+            ][k % 3],
+            extreme: false,
+            tile: k % 4,
+        };
+        let (q, codes) = case.build().unwrap();
+        assert!(PackedGru::pack(&q).unwrap().fused_elementwise());
+        for v in [Variant::Scalar, Variant::Simd128]
+            .into_iter()
+            .filter(|v| v.available())
+        {
+            verify::compare(&q, v, &codes, case.n, case.steps, case.tile)
+                .unwrap_or_else(|e| panic!("{e}\ncase: {case:?}"));
+        }
+    }
+}
+
 /// The bit-exactness suite on chosen cases, so that every build of the wasm suite covers what the
 /// few random cases above may miss: batch sizes 1, 2, 7, 64 and 300 (the simd128 product runs
 /// four sequences at a time, the rest one by one), tiles of 1, 3, 16 and the default, bit widths

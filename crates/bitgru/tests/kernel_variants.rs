@@ -51,6 +51,63 @@ macro_rules! variant_suite {
                 }
             }
 
+            /// The table lookups of the variant (staged and fused-chunk forms) against the
+            /// portable one: every bit width 2–8, signed and unsigned tables, every code, partial
+            /// chunks.
+            #[test]
+            fn lookups_every_width() {
+                if !available() {
+                    return;
+                }
+                let (q, _) = KernelCase::random(1).build().unwrap();
+                let p = bitgru::kernel::PackedGru::pack(&q).unwrap();
+                for seed in 1..4 {
+                    let n = verify::check_lookups(&p, $variant, seed).unwrap_or_else(|e| panic!("{e}"));
+                    assert!(n > 0);
+                }
+            }
+
+            proptest! {
+                #![proptest_config(ProptestConfig {
+                    cases: 24,
+                    rng_seed: proptest::test_runner::RngSeed::Fixed(0xF05E),
+                    failure_persistence: None,
+                    ..ProptestConfig::default()
+                })]
+
+                /// The fused element-wise pass (the unobserved path of calibrated models) on
+                /// hidden sizes around the chunk widths (8, 16), all widths 2–8 per gene: every
+                /// partial chunk, checked state by state (stream) and by final states and logits
+                /// (batch; `verify::compare`).
+                #[test]
+                fn fused_pass_any_hidden_size(
+                    hidden in prop_oneof![1usize..=40, 41usize..=70, Just(127usize), Just(129usize)],
+                    bits in proptest::array::uniform17(2u8..=8),
+                    seed in any::<u64>(),
+                    n in prop_oneof![Just(1usize), Just(5), Just(9)],
+                    tile in 0usize..=4,
+                ) {
+                    if available() {
+                        let case = KernelCase {
+                            bits,
+                            seed,
+                            input: 1 + (seed % 12) as usize,
+                            hidden,
+                            classes: 3,
+                            n,
+                            steps: 3,
+                            inputs: [CaseInputs::Quantized, CaseInputs::Uniform, CaseInputs::Saturating][(seed % 3) as usize],
+                            extreme: false,
+                            tile,
+                        };
+                        let (q, _) = case.build().map_err(|e| TestCaseError::fail(e.to_string()))?;
+                        let p = bitgru::kernel::PackedGru::pack(&q).unwrap();
+                        prop_assert!(p.fused_elementwise(), "a calibrated model has every i32 form");
+                        run($variant, &case)?;
+                    }
+                }
+            }
+
             /// The corners: every batch size with H = 1, an odd H and H = 256, every width at
             /// once (all-2, all-8), saturating inputs and extreme parameters.
             #[test]

@@ -18,7 +18,8 @@
 use super::Variant;
 use crate::error::{Error, Result};
 use crate::fixed::{
-    qmax_signed, qmax_unsigned, sat_signed, sat_unsigned, Dual32, DualMultiplier, Mul32, Multiplier,
+    qmax_signed, qmax_unsigned, sat_signed, sat_unsigned, Dual32, DualMultiplier, HighWord, Mul32,
+    Multiplier,
 };
 use crate::genome::{Gene, Genome, N_GENES};
 use crate::quant::QuantGru;
@@ -162,7 +163,7 @@ fn lut_of<T: Copy + Into<i32>>(t: &[T]) -> Result<Lut> {
     Ok(out)
 }
 
-fn lut_bytes(t: &Lut) -> [u8; 256] {
+pub(crate) fn lut_bytes(t: &Lut) -> [u8; 256] {
     std::array::from_fn(|k| t[k] as u8)
 }
 
@@ -368,6 +369,13 @@ impl PackedGru {
         Ok(())
     }
 
+    /// Whether the unobserved element-wise pass of this model can run fused (every stage has its
+    /// exact i32 form: true for calibrated models; every variant but AVX2 then fuses); else it
+    /// runs stage by stage, like the observed pass.
+    pub fn fused_elementwise(&self) -> bool {
+        Fused::new(self).is_some()
+    }
+
     /// Logits of a stream's current state.
     pub fn stream_logits(&self, state: &StreamState) -> Vec<i32> {
         let mut out = vec![0; self.classes];
@@ -518,6 +526,26 @@ pub(crate) trait Gemm {
         let _ = (bytes, signed);
         lookup(t, off, a, out)
     }
+
+    /// Units per chunk of the fused element-wise pass ([`cell_fused`]): 8 or 16.
+    const LANES: usize = 16;
+
+    /// Whether the unobserved element-wise pass runs fused when it can (else stage by stage).
+    const FUSED: bool = true;
+
+    /// [`Gemm::lookup`] of one chunk of the fused element-wise pass.
+    #[inline(always)]
+    fn lookup_chunk<const N: usize>(
+        t: &Lut,
+        bytes: &[u8; 256],
+        signed: bool,
+        off: i32,
+        a: &[i32; N],
+    ) -> [i32; N] {
+        let mut out = [0; N];
+        Self::lookup(t, bytes, signed, off, a, &mut out);
+        out
+    }
 }
 
 /// The shape of every multi-sequence product ([`Gemm::gemm_many`] of a variant with a
@@ -558,6 +586,10 @@ pub(crate) fn gemm_in_quads<G: Gemm>(
 pub(crate) struct ScalarGemm;
 
 impl Gemm for ScalarGemm {
+    /// Not in wasm, where the fused pass measured slower (docs/BENCHMARKS.md, "Fused
+    /// element-wise pass").
+    const FUSED: bool = !cfg!(target_arch = "wasm32");
+
     #[inline(always)]
     fn gemm(m: &GateMatrix, x: &[i8], acc: &mut [i32]) {
         let cols = m.cols;
@@ -586,6 +618,40 @@ pub(crate) enum Job<'a, 'o> {
     Step(&'a [i8]),
     /// One stage of one step of the scratch's whole tile.
     Stage(Stage),
+    /// The variant's table lookups, for tests ([`lookup_variant`]).
+    Lookup(LookupJob<'a>),
+}
+
+/// Lookups of `a` in `t` (offset `off`) by [`Gemm::lookup`] into `staged` and by
+/// [`Gemm::lookup_chunk`] (chunks of `Gemm::LANES`, the last one zero padded, as in the fused
+/// pass) into `chunked`.
+pub(crate) struct LookupJob<'a> {
+    pub t: &'a Lut,
+    pub signed: bool,
+    pub off: i32,
+    pub a: &'a [i32],
+    pub staged: &'a mut [i32],
+    pub chunked: &'a mut [i32],
+}
+
+/// Runs [`LookupJob`] with `variant`'s lookups (for [`super::verify::check_lookups`]; `p` and
+/// the scratch are not read).
+pub(crate) fn lookup_variant(p: &PackedGru, variant: Variant, job: LookupJob<'_>) -> Result<()> {
+    PackedGru::check_variant(variant)?;
+    dispatch(variant, p, Job::Lookup(job), &mut BatchScratch::default());
+    Ok(())
+}
+
+#[inline(always)]
+fn run_lookup<G: Gemm, const N: usize>(j: LookupJob<'_>) {
+    let bytes = lut_bytes(j.t);
+    G::lookup(j.t, &bytes, j.signed, j.off, j.a, j.staged);
+    for (a, o) in j.a.chunks(N).zip(j.chunked.chunks_mut(N)) {
+        let mut c = [0; N];
+        c[..a.len()].copy_from_slice(a);
+        let got = G::lookup_chunk(j.t, &bytes, j.signed, j.off, &c);
+        o.copy_from_slice(&got[..o.len()]);
+    }
 }
 
 /// A stage of one step of the batch kernel (see [`PackedGru::run_stage`]).
@@ -620,6 +686,8 @@ pub(crate) fn run_job<G: Gemm>(p: &PackedGru, job: Job<'_, '_>, s: &mut BatchScr
             let n = s.tile;
             cells::<G, false>(p, n, s)
         }
+        Job::Lookup(j) if G::LANES == 8 => run_lookup::<G, 8>(j),
+        Job::Lookup(j) => run_lookup::<G, 16>(j),
     }
 }
 
@@ -710,7 +778,9 @@ fn products<'x, G: Gemm>(
     G::gemm_many(&p.wh, &s.h, hp, &mut s.acc_h, rh, n);
 }
 
-/// The element-wise stages of one step of the first `n` sequences (updates their states).
+/// The element-wise stages of one step of the first `n` sequences (updates their states): the
+/// fused pass when every stage has its i32 form and nothing observes the codes, else stage by
+/// stage.
 #[inline(always)]
 fn cells<G: Gemm, const OBS: bool>(p: &PackedGru, n: usize, s: &mut BatchScratch) {
     let (hp, rx, rh) = (p.wh.cols_pad, p.wx.rows_pad, p.wh.rows_pad);
@@ -722,6 +792,21 @@ fn cells<G: Gemm, const OBS: bool>(p: &PackedGru, n: usize, s: &mut BatchScratch
         stages,
         ..
     } = s;
+    if G::FUSED && !OBS {
+        if let Some(f) = Fused::new(p) {
+            for b in 0..n {
+                let (ax, ah) = (&acc_x[b * rx..(b + 1) * rx], &acc_h[b * rh..(b + 1) * rh]);
+                let hb = &mut h[b * hp..b * hp + p.hidden];
+                // (A constant of the variant: one of the two arms is compiled.)
+                if G::LANES == 8 {
+                    cell_fused::<G, 8>(p, &f, ax, ah, hb);
+                } else {
+                    cell_fused::<G, 16>(p, &f, ax, ah, hb);
+                }
+            }
+            return;
+        }
+    }
     for b in 0..n {
         cell::<G, OBS>(
             p,
@@ -787,9 +872,37 @@ fn mul(m: Multiplier, m32: Option<Mul32>, bits: u8, a: &[i32], b: &[i32], out: &
     }
 }
 
+/// [`lookup`] with `sixteen(a, out)` (a SIMD variant's lookup of 16 units) on every 16 units
+/// and the portable loop on the rest.
+#[cfg(any(
+    target_arch = "x86_64",
+    all(target_arch = "wasm32", target_feature = "simd128")
+))]
+#[inline(always)]
+pub(crate) fn lookup_by_16(
+    t: &Lut,
+    off: i32,
+    a: &[i32],
+    out: &mut [i32],
+    mut sixteen: impl FnMut(&[i32; 16], &mut [i32; 16]),
+) {
+    let n = a.len().min(out.len());
+    let full = n / 16 * 16;
+    for (ac, oc) in a[..full]
+        .chunks_exact(16)
+        .zip(out[..full].chunks_exact_mut(16))
+    {
+        sixteen(
+            ac.try_into().expect("16 units"),
+            oc.try_into().expect("16 units"),
+        );
+    }
+    lookup(t, off, &a[full..n], &mut out[full..n]);
+}
+
 /// `out = lut[a + off]` (the activations; `a + off ∈ [0, 2^b)`, b ≤ 8).
 #[inline(always)]
-fn lookup(t: &Lut, off: i32, a: &[i32], out: &mut [i32]) {
+pub(crate) fn lookup(t: &Lut, off: i32, a: &[i32], out: &mut [i32]) {
     for (o, &x) in out.iter_mut().zip(a) {
         *o = t[((x + off) as usize) & 255];
     }
@@ -897,4 +1010,195 @@ fn cell<G: Gemm, const OBS: bool>(
             codes[g as usize][base..base + hs].copy_from_slice(src);
         }
     }
+}
+
+/// `[f(0), …, f(N − 1)]` (a loop over a fixed-size array: the compiler keeps it in vector
+/// registers when `f` is lane arithmetic).
+#[inline(always)]
+fn lanes<const N: usize>(f: impl Fn(usize) -> i32) -> [i32; N] {
+    let mut out = [0; N];
+    for (j, o) in out.iter_mut().enumerate() {
+        *o = f(j);
+    }
+    out
+}
+
+/// The parameters of the fused element-wise pass: the i32 form of every stage with its
+/// saturation bounds, gathered once per call of [`cells`] (so that no genome-dependent branch is
+/// left inside the chunk loop).
+#[derive(Debug, Clone, Copy)]
+struct Fused {
+    /// Requantization of ir, iz, in, hr, hz, hn, with their `[lo, hi]` bounds.
+    req: [(HighWord, i32, i32); 6],
+    /// Additions r, z, n, h, with their bounds.
+    add: [(Dual32, i32, i32); 4],
+    /// Products rh, zn, zh, with their bounds.
+    mul: [(Mul32, i32, i32); 3],
+    /// `1 − z`: rescale, `z_max`, upper bound (the lower one is 0).
+    sub_z: (Mul32, i32, i32),
+    /// Table offsets `2^(b − 1)` of r, z, n.
+    off: [i32; 3],
+}
+
+impl Fused {
+    /// `None` when a stage lacks its i32 form (then the staged pass runs, with its i64 loops).
+    #[inline(always)]
+    fn new(p: &PackedGru) -> Option<Fused> {
+        let c = &p.cell;
+        let b = |g: Gene| c.bits[g as usize];
+        let sb = |bits: u8| (-qmax_signed(bits) - 1, qmax_signed(bits));
+        let rq = |m: Multiplier, bits: u8| -> Option<(HighWord, i32, i32)> {
+            let (lo, hi) = sb(bits);
+            Some((m.high_word()?, lo, hi))
+        };
+        let (mx, bx, mh, bh) = (p.wx.requant, p.wx.bits, p.wh.requant, p.wh.bits);
+        let req = [
+            rq(mx[0], bx[0])?,
+            rq(mx[1], bx[1])?,
+            rq(mx[2], bx[2])?,
+            rq(mh[0], bh[0])?,
+            rq(mh[1], bh[1])?,
+            rq(mh[2], bh[2])?,
+        ];
+        let add_bits = [b(Gene::AddR), b(Gene::AddZ), b(Gene::AddN), b(Gene::AddH)];
+        let mut add = [(c.add32[0]?, 0, 0); 4];
+        for (k, a) in add.iter_mut().enumerate() {
+            let (lo, hi) = sb(add_bits[k]);
+            *a = (c.add32[k]?, lo, hi);
+        }
+        let mul_bits = [b(Gene::MulRh), b(Gene::MulZn), b(Gene::MulZh)];
+        let mut mul = [(c.mul32[0]?, 0, 0); 3];
+        for (k, m) in mul.iter_mut().enumerate() {
+            let (lo, hi) = sb(mul_bits[k]);
+            *m = (c.mul32[k]?, lo, hi);
+        }
+        let sub_z = (
+            c.sub_z32?,
+            qmax_unsigned(b(Gene::SigZ)),
+            qmax_unsigned(b(Gene::SubZ)),
+        );
+        let off = [add_bits[0], add_bits[1], add_bits[2]].map(|bits| 1 << (bits - 1));
+        Some(Fused {
+            req,
+            add,
+            mul,
+            sub_z,
+            off,
+        })
+    }
+}
+
+/// The element-wise stages of one sequence, fused: `N` units at a time through every stage, the
+/// values held in chunk-sized locals instead of the stage buffers. The same arithmetic as
+/// [`cell`]'s i32 forms, term for term; the last, partial chunk (H not a multiple of `N`) runs
+/// the same code on zero-padded inputs and stores only its units.
+#[inline(always)]
+fn cell_fused<G: Gemm, const N: usize>(
+    p: &PackedGru,
+    f: &Fused,
+    ax: &[i32],
+    ah: &[i32],
+    h: &mut [i8],
+) {
+    let hs = p.hidden;
+    let (ax, ah) = (&ax[..3 * hs], &ah[..3 * hs]);
+    let full = hs / N * N;
+    for j0 in (0..full).step_by(N) {
+        let acc = [
+            chunk_at(ax, j0),
+            chunk_at(ax, hs + j0),
+            chunk_at(ax, 2 * hs + j0),
+            chunk_at(ah, j0),
+            chunk_at(ah, hs + j0),
+            chunk_at(ah, 2 * hs + j0),
+        ];
+        let hc: &mut [i8; N] = (&mut h[j0..j0 + N]).try_into().expect("a full chunk");
+        let hprev = lanes(|j| hc[j] as i32);
+        let hn = chunk::<G, N>(p, f, &hprev, acc);
+        for (o, &v) in hc.iter_mut().zip(&hn) {
+            *o = v as i8;
+        }
+    }
+    let rest = hs - full;
+    if rest > 0 {
+        let mut pad = [[0; N]; 6];
+        for (g, c) in pad.iter_mut().enumerate() {
+            let (src, g) = if g < 3 { (ax, g) } else { (ah, g - 3) };
+            c[..rest].copy_from_slice(&src[g * hs + full..(g + 1) * hs]);
+        }
+        let mut hprev = [0; N];
+        for (o, &v) in hprev.iter_mut().zip(&h[full..]) {
+            *o = v as i32;
+        }
+        let acc = [&pad[0], &pad[1], &pad[2], &pad[3], &pad[4], &pad[5]];
+        let hn = chunk::<G, N>(p, f, &hprev, acc);
+        for (o, &v) in h[full..].iter_mut().zip(&hn) {
+            *o = v as i8;
+        }
+    }
+}
+
+/// `src[at..at + N]` as an array.
+#[inline(always)]
+fn chunk_at<const N: usize>(src: &[i32], at: usize) -> &[i32; N] {
+    src[at..at + N].try_into().expect("a full chunk")
+}
+
+/// `sat(M · a)` of a chunk (requantization of the linears' accumulators).
+#[inline(always)]
+fn requant_chunk<const N: usize>((m, lo, hi): (HighWord, i32, i32), a: &[i32; N]) -> [i32; N] {
+    lanes(|j| m.apply(a[j]).max(lo).min(hi))
+}
+
+/// `sat((A·a + B·b) >> s)` of a chunk.
+#[inline(always)]
+fn add_chunk<const N: usize>(
+    (m, lo, hi): (Dual32, i32, i32),
+    a: &[i32; N],
+    b: &[i32; N],
+) -> [i32; N] {
+    lanes(|j| m.apply(a[j], b[j]).max(lo).min(hi))
+}
+
+/// `sat(M · a · b)` of a chunk.
+#[inline(always)]
+fn mul_chunk<const N: usize>(
+    (m, lo, hi): (Mul32, i32, i32),
+    a: &[i32; N],
+    b: &[i32; N],
+) -> [i32; N] {
+    lanes(|j| m.apply(a[j] * b[j]).max(lo).min(hi))
+}
+
+/// Every stage of one chunk: `acc` holds the accumulators of gates ir, iz, in, hr, hz, hn,
+/// `hprev` the previous state → the new state codes. (Each accumulator is read where it is
+/// first used, to keep few chunks live.)
+#[inline(always)]
+fn chunk<G: Gemm, const N: usize>(
+    p: &PackedGru,
+    f: &Fused,
+    hprev: &[i32; N],
+    acc: [&[i32; N]; 6],
+) -> [i32; N] {
+    let c = &p.cell;
+    let ar = add_chunk(
+        f.add[0],
+        &requant_chunk(f.req[0], acc[0]),
+        &requant_chunk(f.req[3], acc[3]),
+    );
+    let r = G::lookup_chunk(&c.lut_r, &c.lut_bytes[0], false, f.off[0], &ar);
+    let mrh = mul_chunk(f.mul[0], &r, &requant_chunk(f.req[5], acc[5]));
+    let an = add_chunk(f.add[2], &requant_chunk(f.req[2], acc[2]), &mrh);
+    let nn = G::lookup_chunk(&c.lut_n, &c.lut_bytes[2], true, f.off[2], &an);
+    let az = add_chunk(
+        f.add[1],
+        &requant_chunk(f.req[1], acc[1]),
+        &requant_chunk(f.req[4], acc[4]),
+    );
+    let z = G::lookup_chunk(&c.lut_z, &c.lut_bytes[1], false, f.off[1], &az);
+    let (m, z_max, q) = f.sub_z;
+    let sz = lanes(|j| m.apply(z_max - z[j]).max(0).min(q));
+    let mzn = mul_chunk(f.mul[1], &sz, &nn);
+    let mzh = mul_chunk(f.mul[2], &z, hprev);
+    add_chunk(f.add[3], &mzn, &mzh)
 }

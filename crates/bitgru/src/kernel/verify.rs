@@ -2,7 +2,7 @@
 //! code of every step of every sequence, every logit, the unobserved fast path and the streaming
 //! step. Used by the property tests (native and wasm) and available to tools that want to check
 //! a variant on a machine before trusting it.
-use super::batch::{BatchScratch, PackedGru, StreamState};
+use super::batch::{lookup_variant, lut_bytes, BatchScratch, LookupJob, PackedGru, StreamState};
 use super::{Scratch, Variant};
 use crate::genome::{Gene, N_GENES};
 use crate::quant::QuantGru;
@@ -107,6 +107,21 @@ pub fn compare(
     p.logits_into(variant, codes, n, steps, &mut scratch, &mut fast)
         .map_err(|e| e.to_string())?;
     diff_logits("fast path", &fast)?;
+    // The fast path's last states (the scratch holds the last tile's).
+    let last = (n.saturating_sub(1) / tile) * tile;
+    let hp = p.wh.cols_pad;
+    for b in last..n {
+        let base = ((b * steps) + steps - 1) * per_step + Gene::AddH as usize * h;
+        let got_h = &scratch.h[(b - last) * hp..(b - last) * hp + h];
+        if let Some(j) = (0..h).find(|&j| got_h[j] as i32 != want[base + j]) {
+            return Err(format!(
+                "{} fast path: sequence {b} unit {j}: reference state {}, batch {}",
+                variant.name(),
+                want[base + j],
+                got_h[j]
+            ));
+        }
+    }
     // Streaming step: the first sequence, one step at a time, state checked after each step.
     if n > 0 {
         let mut st = StreamState::new(&p, variant).map_err(|e| e.to_string())?;
@@ -130,6 +145,74 @@ pub fn compare(
         st.reset();
         if st.state().iter().any(|&v| v != 0) {
             return Err("stream reset left a non-zero state".into());
+        }
+    }
+    Ok(compared)
+}
+
+/// Checks `variant`'s table lookups (the staged [`Gemm`](super::batch) lookup and the fused
+/// pass's chunk lookup) against the portable one: for every bit width 2–8 of the index, unsigned
+/// and signed tables of random bytes (all 256 entries set, so that a lookup reaching outside the
+/// width's `2^b` entries would show), every code of that width in a shuffled order, at lengths
+/// 0–40 and 2^b + 17 (partial chunks included). `p` is any packed model (not read). Returns the
+/// number of lookups compared.
+pub fn check_lookups(p: &PackedGru, variant: Variant, seed: u64) -> Result<usize, String> {
+    let mut state = seed | 1;
+    let mut next = move || {
+        // xorshift64
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut compared = 0;
+    for bits in 2u8..=8 {
+        let off = 1i32 << (bits - 1);
+        for signed in [false, true] {
+            let raw: [u8; 256] = std::array::from_fn(|_| next() as u8);
+            let t: super::batch::Lut = std::array::from_fn(|k| {
+                if signed {
+                    raw[k] as i8 as i32
+                } else {
+                    raw[k] as i32
+                }
+            });
+            debug_assert_eq!(lut_bytes(&t), raw);
+            let mut codes: Vec<i32> = (-off..off).collect();
+            for k in (1..codes.len()).rev() {
+                codes.swap(k, (next() % (k as u64 + 1)) as usize);
+            }
+            let lens = (0..=40).chain([codes.len(), 2 * off as usize + 17]);
+            for len in lens {
+                let a: Vec<i32> = (0..len).map(|k| codes[k % codes.len()]).collect();
+                let (mut staged, mut chunked) = (vec![-999; len], vec![-999; len]);
+                lookup_variant(
+                    p,
+                    variant,
+                    LookupJob {
+                        t: &t,
+                        signed,
+                        off,
+                        a: &a,
+                        staged: &mut staged,
+                        chunked: &mut chunked,
+                    },
+                )
+                .map_err(|e| e.to_string())?;
+                for (k, &x) in a.iter().enumerate() {
+                    let want = t[(x + off) as usize];
+                    for (what, got) in [("lookup", staged[k]), ("chunk lookup", chunked[k])] {
+                        if got != want {
+                            return Err(format!(
+                                "{} {what}: {bits} bits, signed {signed}, length {len}, \
+                                 position {k}, code {x}: want {want}, got {got}",
+                                variant.name()
+                            ));
+                        }
+                    }
+                    compared += 2;
+                }
+            }
         }
     }
     Ok(compared)

@@ -5,8 +5,10 @@
 //! repeated twice) by `i32x4.dot_i16x8_s`; pairs are folded at the end. Batches run four
 //! sequences at a time: each weight load and widening serves the four sequences' products, and
 //! their inputs are widened to i16 once per quad (each pattern is then one `v128_load64_splat`).
-//! The element-wise stages are the shared code, auto-vectorized for simd128 (on the kws10 shape
-//! they take more of a step than the products: see docs/BENCHMARKS.md, "Wasm kernel").
+//! The element-wise stages are the shared staged code of `batch.rs`, auto-vectorized for simd128
+//! (its fused pass measured slower in V8), except the table lookups of ≤ 6 bits:
+//! `i8x16.swizzle` over the 16-byte segments of the table that the stage's bit width reaches
+//! (see docs/BENCHMARKS.md, "Fused element-wise pass").
 #![allow(unsafe_code)]
 
 #[cfg(target_feature = "simd128")]
@@ -15,7 +17,8 @@ pub(super) use imp::*;
 #[cfg(target_feature = "simd128")]
 mod imp {
     use super::super::batch::{
-        gemm_in_quads, run_job, BatchScratch, GateMatrix, Gemm, Job, PackedGru,
+        gemm_in_quads, lookup, lookup_by_16, run_job, BatchScratch, GateMatrix, Gemm, Job, Lut,
+        PackedGru,
     };
     use core::arch::wasm32::*;
 
@@ -50,6 +53,19 @@ mod imp {
     }
 
     impl Gemm for Simd128 {
+        /// Stage by stage: the fused pass measured slower in V8 (element-wise 0.78 against
+        /// 0.55 µs per sequence-step on kws10; docs/BENCHMARKS.md, "Fused element-wise pass").
+        const FUSED: bool = false;
+
+        #[inline(always)]
+        fn lookup(t: &Lut, bytes: &[u8; 256], signed: bool, off: i32, a: &[i32], out: &mut [i32]) {
+            if off <= SWIZZLE_MAX_OFF {
+                lookup_by_16(t, off, a, out, |a, o| lookup16(bytes, signed, off, a, o));
+            } else {
+                lookup(t, off, a, out);
+            }
+        }
+
         #[inline(always)]
         fn gemm(m: &GateMatrix, x: &[i8], acc: &mut [i32]) {
             check(m, x, acc);
@@ -127,6 +143,64 @@ mod imp {
                     }
                 }
             })
+        }
+    }
+
+    /// Largest table offset `2^(b − 1)` looked up with [`lookup16`]: b ≤ 6, at most 4 segments.
+    /// Wider tables (up to 16 segments of sub, swizzle and or per 16 units) are looked up by
+    /// the portable loop, which measured faster for them (docs/BENCHMARKS.md, "Fused
+    /// element-wise pass").
+    const SWIZZLE_MAX_OFF: i32 = 32;
+
+    /// 16 table lookups: `out[j] = bytes[a[j] + off]` widened (sign- or zero-extended) to i32,
+    /// for indices `a[j] + off ∈ [0, 2 off)` (a table of `2^b` entries, `off = 2^(b − 1)`).
+    /// The indices are narrowed to bytes and looked up with `i8x16.swizzle` in each 16-byte
+    /// segment of the table that they can reach (`⌈2^b / 16⌉`, one for b ≤ 4): the index minus
+    /// `16 s` selects segment `s`'s entry where it is in `[0, 16)`, and swizzle gives 0 for every
+    /// other lane (wrapped-around bytes ≥ 16), so OR-ing the segments' results gives the entry.
+    #[inline(always)]
+    fn lookup16(bytes: &[u8; 256], signed: bool, off: i32, a: &[i32; 16], out: &mut [i32; 16]) {
+        let segs = ((2 * off as usize) / 16).clamp(1, 16);
+        let o = i32x4_splat(off);
+        // SAFETY: k < 4, so 4k + 4 ≤ 16 = a.len(); v128_load has no alignment need.
+        let v: [v128; 4] = std::array::from_fn(|k| {
+            i32x4_add(unsafe { v128_load(a.as_ptr().add(4 * k).cast()) }, o)
+        });
+        // In [0, 256) for valid codes: the saturating narrowings keep every such index.
+        let idx = u8x16_narrow_i16x8(
+            i16x8_narrow_i32x4(v[0], v[1]),
+            i16x8_narrow_i32x4(v[2], v[3]),
+        );
+        let t = bytes.as_ptr();
+        // SAFETY: segment 0 is bytes 0..16 of the 256.
+        let mut got = i8x16_swizzle(unsafe { v128_load(t.cast()) }, idx);
+        let mut i = idx;
+        for s in 1..segs {
+            i = i8x16_sub(i, i8x16_splat(16));
+            // SAFETY: s < segs ≤ 16, so bytes 16 s..16 s + 16 are inside the table.
+            let seg = unsafe { v128_load(t.add(16 * s).cast()) };
+            got = v128_or(got, i8x16_swizzle(seg, i));
+        }
+        let w = if signed {
+            let (lo, hi) = (i16x8_extend_low_i8x16(got), i16x8_extend_high_i8x16(got));
+            [
+                i32x4_extend_low_i16x8(lo),
+                i32x4_extend_high_i16x8(lo),
+                i32x4_extend_low_i16x8(hi),
+                i32x4_extend_high_i16x8(hi),
+            ]
+        } else {
+            let (lo, hi) = (u16x8_extend_low_u8x16(got), u16x8_extend_high_u8x16(got));
+            [
+                u32x4_extend_low_u16x8(lo),
+                u32x4_extend_high_u16x8(lo),
+                u32x4_extend_low_u16x8(hi),
+                u32x4_extend_high_u16x8(hi),
+            ]
+        };
+        for (k, wk) in w.into_iter().enumerate() {
+            // SAFETY: k < 4, so 4k + 4 ≤ 16 = out.len().
+            unsafe { v128_store(out.as_mut_ptr().add(4 * k).cast(), wk) };
         }
     }
 

@@ -12,7 +12,9 @@
 //! Everything unsafe is here; each block states why it is sound.
 #![allow(unsafe_code)]
 
-use super::batch::{gemm_in_quads, run_job, BatchScratch, GateMatrix, Gemm, Job, Lut, PackedGru};
+use super::batch::{
+    gemm_in_quads, lookup_by_16, run_job, BatchScratch, GateMatrix, Gemm, Job, Lut, PackedGru,
+};
 use core::arch::x86_64::*;
 
 pub(super) fn has_avx2() -> bool {
@@ -82,48 +84,46 @@ impl Gemm for Vnni {
 
     #[inline(always)]
     fn lookup(t: &Lut, bytes: &[u8; 256], signed: bool, off: i32, a: &[i32], out: &mut [i32]) {
-        let n = a.len().min(out.len());
-        let full = n / 16 * 16;
-        // SAFETY: as for `gemm` (CPU features); every 16-lane load/store is within
-        // `a[..full]` / `out[..full]`.
-        unsafe { lookup_vbmi(bytes, signed, off, &a[..full], &mut out[..full]) };
-        for j in full..n {
-            out[j] = t[((a[j] + off) as usize) & 255];
-        }
+        // SAFETY: as for `gemm` (CPU features); 16 i32 in and out.
+        lookup_by_16(t, off, a, out, |a, o| unsafe {
+            lookup_vbmi(bytes, signed, off, a, o)
+        });
     }
 }
 
-/// 16 lookups per iteration in a 256-byte table: two `vpermi2b` (entries 0–127 and 128–255)
-/// selected by bit 7 of the index, then widened to i32.
+/// 16 lookups in a 256-byte table: two `vpermi2b` (entries 0–127 and 128–255) selected by bit 7
+/// of the index, then widened to i32.
 #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,avx512vbmi")]
-unsafe fn lookup_vbmi(bytes: &[u8; 256], signed: bool, off: i32, a: &[i32], out: &mut [i32]) {
-    // SAFETY: `bytes` holds 4 × 64 bytes.
-    let t = unsafe {
+#[inline]
+fn lookup_vbmi(bytes: &[u8; 256], signed: bool, off: i32, a: &[i32; 16], out: &mut [i32; 16]) {
+    // SAFETY: `bytes` holds 4 × 64 bytes, `a` and `out` 16 i32 (64 bytes).
+    let (t, v) = unsafe {
         let p = bytes.as_ptr();
-        [
-            _mm512_loadu_si512(p.cast()),
-            _mm512_loadu_si512(p.add(64).cast()),
-            _mm512_loadu_si512(p.add(128).cast()),
-            _mm512_loadu_si512(p.add(192).cast()),
-        ]
+        (
+            [
+                _mm512_loadu_si512(p.cast()),
+                _mm512_loadu_si512(p.add(64).cast()),
+                _mm512_loadu_si512(p.add(128).cast()),
+                _mm512_loadu_si512(p.add(192).cast()),
+            ],
+            _mm512_loadu_si512(a.as_ptr().cast()),
+        )
     };
-    let offv = _mm512_set1_epi32(off);
-    for (ac, oc) in a.chunks_exact(16).zip(out.chunks_exact_mut(16)) {
-        // SAFETY: both chunks hold exactly 16 i32.
-        let v = unsafe { _mm512_loadu_si512(ac.as_ptr().cast()) };
-        let idx = _mm512_castsi128_si512(_mm512_cvtepi32_epi8(_mm512_add_epi32(v, offv)));
-        let lo = _mm512_permutex2var_epi8(t[0], idx, t[1]);
-        let hi = _mm512_permutex2var_epi8(t[2], idx, t[3]);
-        let sel = _mm512_mask_blend_epi8(_mm512_movepi8_mask(idx), lo, hi);
-        let b = _mm512_castsi512_si128(sel);
-        let w = if signed {
-            _mm512_cvtepi8_epi32(b)
-        } else {
-            _mm512_cvtepu8_epi32(b)
-        };
-        // SAFETY: see above.
-        unsafe { _mm512_storeu_si512(oc.as_mut_ptr().cast(), w) };
-    }
+    let idx = _mm512_castsi128_si512(_mm512_cvtepi32_epi8(_mm512_add_epi32(
+        v,
+        _mm512_set1_epi32(off),
+    )));
+    let lo = _mm512_permutex2var_epi8(t[0], idx, t[1]);
+    let hi = _mm512_permutex2var_epi8(t[2], idx, t[3]);
+    let sel = _mm512_mask_blend_epi8(_mm512_movepi8_mask(idx), lo, hi);
+    let b = _mm512_castsi512_si128(sel);
+    let w = if signed {
+        _mm512_cvtepi8_epi32(b)
+    } else {
+        _mm512_cvtepu8_epi32(b)
+    };
+    // SAFETY: see above.
+    unsafe { _mm512_storeu_si512(out.as_mut_ptr().cast(), w) };
 }
 
 #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,avx512vbmi")]
@@ -262,6 +262,10 @@ entry_point!(
 struct Avx2;
 
 impl Gemm for Avx2 {
+    /// Stage by stage: with its scalar table lookups inside each chunk, the fused pass measured
+    /// 10–15 % slower than the staged one here (docs/BENCHMARKS.md, "Fused element-wise pass").
+    const FUSED: bool = false;
+
     #[inline(always)]
     fn gemm(m: &GateMatrix, x: &[i8], acc: &mut [i32]) {
         check(m, x, acc);
