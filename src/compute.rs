@@ -1827,6 +1827,8 @@ mod tests {
                 assert_eq!(info.labels, ["8 bits", "float"]);
                 assert_eq!(info.class_names.len(), 6);
                 assert_eq!((info.hop_ms, info.n_features), (20.0, 10));
+                // The default smoothing: 20 frames of 20 ms.
+                assert_eq!(info.smooth_ms, 400.0);
                 // No threshold chosen: the model's own, from its bundle.
                 let meta =
                     bitgru::io::load_bundle(include_bytes!("../assets/models/kws4.safetensors"))

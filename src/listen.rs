@@ -107,6 +107,8 @@ impl Session {
             hop_ms: 1000.0 * mfcc.hop_length as f64 / f64::from(mfcc.sample_rate),
             n_features: mfcc.n_mfcc,
             threshold: f64::from(config.threshold),
+            smooth_ms: config.smooth_frames as f64 * 1000.0 * mfcc.hop_length as f64
+                / f64::from(mfcc.sample_rate),
         };
         Ok(Session {
             to_rate: (input_rate != RATE)

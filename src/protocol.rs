@@ -711,6 +711,8 @@ pub struct ListenInfo {
     pub n_features: usize,
     /// The threshold the session runs with (the settings' or the model's default).
     pub threshold: f64,
+    /// Milliseconds of audio the detector's smoothed probabilities average over.
+    pub smooth_ms: f64,
 }
 
 /// One hop (20 ms) of the stream.

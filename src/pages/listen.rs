@@ -477,7 +477,7 @@ pub fn ListenPage() -> impl IntoView {
                 </div>
             </section>
             <section class="panel" aria-label="class probabilities">
-                <h3>"Class probabilities " <small class="muted">"(smoothed over 100 ms)"</small></h3>
+                <h3>"Class probabilities " <small class="muted">{move || v.info.get().map(|i| format!("(the detector's, smoothed over {:.0} ms)", i.smooth_ms))}</small></h3>
                 <ClassBars names=names series=series />
             </section>
         </div>
