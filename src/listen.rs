@@ -101,14 +101,14 @@ impl Session {
                 ),
             });
         }
+        let hop_ms = 1000.0 * mfcc.hop_length as f64 / f64::from(mfcc.sample_rate);
         let info = ListenInfo {
             class_names: first.classes().to_vec(),
             labels: settings.variants.iter().map(|v| v.to_string()).collect(),
-            hop_ms: 1000.0 * mfcc.hop_length as f64 / f64::from(mfcc.sample_rate),
+            hop_ms,
             n_features: mfcc.n_mfcc,
             threshold: f64::from(config.threshold),
-            smooth_ms: config.smooth_frames as f64 * 1000.0 * mfcc.hop_length as f64
-                / f64::from(mfcc.sample_rate),
+            smooth_ms: config.smooth_frames as f64 * hop_ms,
         };
         Ok(Session {
             to_rate: (input_rate != RATE)

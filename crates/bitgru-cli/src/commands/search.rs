@@ -504,37 +504,32 @@ fn qat_refine(
         }
         // A genome whose fine-tuning diverges keeps its PTQ point (and says why); the search's
         // other results do not depend on it.
-        let out = match qat_genome(&qd, &bundle, &s.genome, &run) {
-            Ok(out) => out,
+        let (qat_accuracy, qat_error) = match qat_genome(&qd, &bundle, &s.genome, &run) {
+            Ok(out) => {
+                // Integer accuracy only: no float pass over the split. The codes are made with
+                // the refined calibration (QAT re-calibrates, so its input scales may differ).
+                let q = bitgru::QuantGru::prepare(&out.model, &out.calibration, &s.genome)?;
+                let acc = IntegerEvaluator::new(
+                    &out.calibration.input_scales,
+                    &split.sequences,
+                    Some(split.labels.clone()),
+                )?
+                .accuracy(&q)?
+                .context("labelled split")?;
+                (acc.max(s.accuracy), None)
+            }
             Err(e) => {
                 let why = format!("{e:#}");
                 eprintln!("QAT of genome {} failed, PTQ kept: {why}", s.genome);
-                front.push(QatPoint {
-                    genome: s.genome,
-                    size_normalized: s.size_normalized,
-                    ptq_accuracy: s.accuracy,
-                    qat_accuracy: s.accuracy,
-                    qat_error: Some(why),
-                });
-                continue;
+                (s.accuracy, Some(why))
             }
         };
-        // Integer accuracy only: no float pass over the split. The codes are made with the
-        // refined calibration (QAT re-calibrates, so its input scales may differ).
-        let q = bitgru::QuantGru::prepare(&out.model, &out.calibration, &s.genome)?;
-        let acc = IntegerEvaluator::new(
-            &out.calibration.input_scales,
-            &split.sequences,
-            Some(split.labels.clone()),
-        )?
-        .accuracy(&q)?
-        .context("labelled split")?;
         front.push(QatPoint {
             genome: s.genome,
             size_normalized: s.size_normalized,
             ptq_accuracy: s.accuracy,
-            qat_accuracy: acc.max(s.accuracy),
-            qat_error: None,
+            qat_accuracy,
+            qat_error,
         });
     }
     let acc8 = ptq

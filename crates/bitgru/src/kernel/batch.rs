@@ -150,6 +150,9 @@ pub struct PackedGru {
     pub head_w: Vec<i8>,
     /// `[C]` head biases.
     pub head_b: Vec<i32>,
+    /// The fused element-wise pass's parameters, gathered at pack time (`None` when a stage
+    /// lacks its i32 form: then the staged pass runs).
+    fused: Option<Fused>,
 }
 
 fn lut_of<T: Copy + Into<i32>>(t: &[T]) -> Result<Lut> {
@@ -191,7 +194,8 @@ impl PackedGru {
         for g in Gene::ALL {
             bits[g as usize] = q.genome.get(g);
         }
-        Ok(PackedGru {
+        let (lut_r, lut_z, lut_n) = (lut_of(&q.lut_r)?, lut_of(&q.lut_z)?, lut_of(&q.lut_n)?);
+        let mut p = PackedGru {
             genome: q.genome,
             input: i,
             hidden: h,
@@ -207,22 +211,21 @@ impl PackedGru {
                 mul_rh: q.mul_rh,
                 mul_zn: q.mul_zn,
                 mul_zh: q.mul_zh,
-                lut_r: lut_of(&q.lut_r)?,
-                lut_z: lut_of(&q.lut_z)?,
-                lut_n: lut_of(&q.lut_n)?,
+                lut_r,
+                lut_z,
+                lut_n,
                 bits,
-                lut_bytes: [
-                    lut_bytes(&lut_of(&q.lut_r)?),
-                    lut_bytes(&lut_of(&q.lut_z)?),
-                    lut_bytes(&lut_of(&q.lut_n)?),
-                ],
+                lut_bytes: [&lut_r, &lut_z, &lut_n].map(lut_bytes),
                 add32: [q.add_r, q.add_z, q.add_n, q.add_h].map(DualMultiplier::dual32),
                 mul32: [q.mul_rh, q.mul_zn, q.mul_zh].map(Multiplier::mul32),
                 sub_z32: q.sub_z.mul32(),
             },
             head_w: q.head.w.clone(),
             head_b: q.head.bias.clone(),
-        })
+            fused: None,
+        };
+        p.fused = Fused::new(&p);
+        Ok(p)
     }
 
     /// Default number of sequences run in lockstep (accumulators of a tile stay in L1/L2).
@@ -373,7 +376,7 @@ impl PackedGru {
     /// exact i32 form: true for calibrated models; every variant but AVX2 then fuses); else it
     /// runs stage by stage, like the observed pass.
     pub fn fused_elementwise(&self) -> bool {
-        Fused::new(self).is_some()
+        self.fused.is_some()
     }
 
     /// Logits of a stream's current state.
@@ -793,15 +796,15 @@ fn cells<G: Gemm, const OBS: bool>(p: &PackedGru, n: usize, s: &mut BatchScratch
         ..
     } = s;
     if G::FUSED && !OBS {
-        if let Some(f) = Fused::new(p) {
+        if let Some(f) = &p.fused {
             for b in 0..n {
                 let (ax, ah) = (&acc_x[b * rx..(b + 1) * rx], &acc_h[b * rh..(b + 1) * rh]);
                 let hb = &mut h[b * hp..b * hp + p.hidden];
                 // (A constant of the variant: one of the two arms is compiled.)
                 if G::LANES == 8 {
-                    cell_fused::<G, 8>(p, &f, ax, ah, hb);
+                    cell_fused::<G, 8>(p, f, ax, ah, hb);
                 } else {
-                    cell_fused::<G, 16>(p, &f, ax, ah, hb);
+                    cell_fused::<G, 16>(p, f, ax, ah, hb);
                 }
             }
             return;
@@ -1024,9 +1027,9 @@ fn lanes<const N: usize>(f: impl Fn(usize) -> i32) -> [i32; N] {
 }
 
 /// The parameters of the fused element-wise pass: the i32 form of every stage with its
-/// saturation bounds, gathered once per call of [`cells`] (so that no genome-dependent branch is
-/// left inside the chunk loop).
-#[derive(Debug, Clone, Copy)]
+/// saturation bounds, gathered once at pack time (so that no genome-dependent branch is left
+/// inside the chunk loop, and nothing is re-derived per step).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Fused {
     /// Requantization of ir, iz, in, hr, hz, hn, with their `[lo, hi]` bounds.
     req: [(HighWord, i32, i32); 6],
@@ -1042,7 +1045,6 @@ struct Fused {
 
 impl Fused {
     /// `None` when a stage lacks its i32 form (then the staged pass runs, with its i64 loops).
-    #[inline(always)]
     fn new(p: &PackedGru) -> Option<Fused> {
         let c = &p.cell;
         let b = |g: Gene| c.bits[g as usize];

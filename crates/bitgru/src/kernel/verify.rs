@@ -157,19 +157,14 @@ pub fn compare(
 /// 0–40 and 2^b + 17 (partial chunks included). `p` is any packed model (not read). Returns the
 /// number of lookups compared.
 pub fn check_lookups(p: &PackedGru, variant: Variant, seed: u64) -> Result<usize, String> {
-    let mut state = seed | 1;
-    let mut next = move || {
-        // xorshift64
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    use rand::seq::SliceRandom;
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let mut compared = 0;
     for bits in 2u8..=8 {
         let off = 1i32 << (bits - 1);
         for signed in [false, true] {
-            let raw: [u8; 256] = std::array::from_fn(|_| next() as u8);
+            let raw: [u8; 256] = std::array::from_fn(|_| rng.gen());
             let t: super::batch::Lut = std::array::from_fn(|k| {
                 if signed {
                     raw[k] as i8 as i32
@@ -179,9 +174,7 @@ pub fn check_lookups(p: &PackedGru, variant: Variant, seed: u64) -> Result<usize
             });
             debug_assert_eq!(lut_bytes(&t), raw);
             let mut codes: Vec<i32> = (-off..off).collect();
-            for k in (1..codes.len()).rev() {
-                codes.swap(k, (next() % (k as u64 + 1)) as usize);
-            }
+            codes.shuffle(&mut rng);
             let lens = (0..=40).chain([codes.len(), 2 * off as usize + 17]);
             for len in lens {
                 let a: Vec<i32> = (0..len).map(|k| codes[k % codes.len()]).collect();

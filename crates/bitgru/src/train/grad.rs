@@ -94,6 +94,11 @@ impl Grads {
 }
 
 /// Model tensors in the order of [`Grads::tensors`].
+pub fn model_tensors(m: &FloatGru) -> [&Vec<f32>; 6] {
+    [&m.w_ih, &m.w_hh, &m.b_ih, &m.b_hh, &m.w_fc, &m.b_fc]
+}
+
+/// [`model_tensors`], mutable.
 pub fn model_tensors_mut(m: &mut FloatGru) -> [&mut Vec<f32>; 6] {
     [
         &mut m.w_ih,

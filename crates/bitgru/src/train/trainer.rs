@@ -1,4 +1,4 @@
-use super::grad::{batch_grad, model_tensors_mut, BatchStats, Grads, Workspace};
+use super::grad::{batch_grad, model_tensors, model_tensors_mut, BatchStats, Grads, Workspace};
 use super::qat::{qat_batch_grad, QatSpec, QatWorkspace};
 use crate::calibrate::Calibration;
 use crate::error::{Error, Result};
@@ -334,15 +334,10 @@ impl Trainer {
         let (Some(d), Some(ema)) = (self.ema_decay_at(self.opt.t), self.ema.as_mut()) else {
             return;
         };
-        let ws = [
-            &self.model.w_ih,
-            &self.model.w_hh,
-            &self.model.b_ih,
-            &self.model.b_hh,
-            &self.model.w_fc,
-            &self.model.b_fc,
-        ];
-        for (e, w) in model_tensors_mut(ema).into_iter().zip(ws) {
+        for (e, w) in model_tensors_mut(ema)
+            .into_iter()
+            .zip(model_tensors(&self.model))
+        {
             for (e, w) in e.iter_mut().zip(w) {
                 *e = d * *e + (1.0 - d) * *w;
             }
