@@ -1152,7 +1152,7 @@ fn cell_fused<G: Gemm, const N: usize>(
 
 /// `src[at..at + N]` as an array.
 #[inline(always)]
-fn chunk_at<const N: usize>(src: &[i32], at: usize) -> &[i32; N] {
+pub(crate) fn chunk_at<const N: usize>(src: &[i32], at: usize) -> &[i32; N] {
     src[at..at + N].try_into().expect("a full chunk")
 }
 

@@ -21,8 +21,8 @@ pub(super) use imp::*;
 #[cfg(target_feature = "simd128")]
 mod imp {
     use super::super::batch::{
-        gemm_in_quads, lookup, lookup_by_16, run_job, BatchScratch, Fused, GateMatrix, Gemm, Job,
-        Lut, PackedGru,
+        chunk_at, gemm_in_quads, lookup, lookup_by_16, run_job, BatchScratch, Fused, GateMatrix,
+        Gemm, Job, Lut, PackedGru,
     };
     use crate::fixed::{Dual32, HighWord, Mul32};
     use core::arch::wasm32::*;
@@ -529,17 +529,13 @@ mod imp {
             );
             let hb = &mut h[b * hp..b * hp + hs];
             for j0 in (0..full).step_by(UNITS) {
-                let acc: [&[i32; UNITS]; 6] = [
-                    ax[j0..j0 + UNITS].try_into().expect("a chunk"),
-                    ax[hs + j0..hs + j0 + UNITS].try_into().expect("a chunk"),
-                    ax[2 * hs + j0..2 * hs + j0 + UNITS]
-                        .try_into()
-                        .expect("a chunk"),
-                    ah[j0..j0 + UNITS].try_into().expect("a chunk"),
-                    ah[hs + j0..hs + j0 + UNITS].try_into().expect("a chunk"),
-                    ah[2 * hs + j0..2 * hs + j0 + UNITS]
-                        .try_into()
-                        .expect("a chunk"),
+                let acc = [
+                    chunk_at(ax, j0),
+                    chunk_at(ax, hs + j0),
+                    chunk_at(ax, 2 * hs + j0),
+                    chunk_at(ah, j0),
+                    chunk_at(ah, hs + j0),
+                    chunk_at(ah, 2 * hs + j0),
                 ];
                 let hc: &mut [i8; UNITS] = (&mut hb[j0..j0 + UNITS]).try_into().expect("a chunk");
                 // SAFETY: a 16-byte load of the chunk's 16 state codes.
