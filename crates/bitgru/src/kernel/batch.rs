@@ -1116,14 +1116,7 @@ fn cell_fused<G: Gemm, const N: usize>(
     let (ax, ah) = (&ax[..3 * hs], &ah[..3 * hs]);
     let full = hs / N * N;
     for j0 in (0..full).step_by(N) {
-        let acc = [
-            chunk_at(ax, j0),
-            chunk_at(ax, hs + j0),
-            chunk_at(ax, 2 * hs + j0),
-            chunk_at(ah, j0),
-            chunk_at(ah, hs + j0),
-            chunk_at(ah, 2 * hs + j0),
-        ];
+        let acc = gate_chunks(ax, ah, hs, j0);
         let hc: &mut [i8; N] = (&mut h[j0..j0 + N]).try_into().expect("a full chunk");
         let hprev = lanes(|j| hc[j] as i32);
         let hn = chunk::<G, N>(p, f, &hprev, acc);
@@ -1152,8 +1145,27 @@ fn cell_fused<G: Gemm, const N: usize>(
 
 /// `src[at..at + N]` as an array.
 #[inline(always)]
-pub(crate) fn chunk_at<const N: usize>(src: &[i32], at: usize) -> &[i32; N] {
+fn chunk_at<const N: usize>(src: &[i32], at: usize) -> &[i32; N] {
     src[at..at + N].try_into().expect("a full chunk")
+}
+
+/// The accumulators of units `j0..j0 + N` of gates ir, iz, in (from `ax`) and hr, hz, hn (from
+/// `ah`), for hidden size `hs`.
+#[inline(always)]
+pub(crate) fn gate_chunks<'a, const N: usize>(
+    ax: &'a [i32],
+    ah: &'a [i32],
+    hs: usize,
+    j0: usize,
+) -> [&'a [i32; N]; 6] {
+    [
+        chunk_at(ax, j0),
+        chunk_at(ax, hs + j0),
+        chunk_at(ax, 2 * hs + j0),
+        chunk_at(ah, j0),
+        chunk_at(ah, hs + j0),
+        chunk_at(ah, 2 * hs + j0),
+    ]
 }
 
 /// `sat(M · a)` of a chunk (requantization of the linears' accumulators).

@@ -21,7 +21,7 @@ pub(super) use imp::*;
 #[cfg(target_feature = "simd128")]
 mod imp {
     use super::super::batch::{
-        chunk_at, gemm_in_quads, lookup, lookup_by_16, run_job, BatchScratch, Fused, GateMatrix,
+        gate_chunks, gemm_in_quads, lookup, lookup_by_16, run_job, BatchScratch, Fused, GateMatrix,
         Gemm, Job, Lut, PackedGru,
     };
     use crate::fixed::{Dual32, HighWord, Mul32};
@@ -529,14 +529,7 @@ mod imp {
             );
             let hb = &mut h[b * hp..b * hp + hs];
             for j0 in (0..full).step_by(UNITS) {
-                let acc = [
-                    chunk_at(ax, j0),
-                    chunk_at(ax, hs + j0),
-                    chunk_at(ax, 2 * hs + j0),
-                    chunk_at(ah, j0),
-                    chunk_at(ah, hs + j0),
-                    chunk_at(ah, 2 * hs + j0),
-                ];
+                let acc = gate_chunks(ax, ah, hs, j0);
                 let hc: &mut [i8; UNITS] = (&mut hb[j0..j0 + UNITS]).try_into().expect("a chunk");
                 // SAFETY: a 16-byte load of the chunk's 16 state codes.
                 let hprev = from_bytes(unsafe { v128_load(hc.as_ptr().cast()) }, true);
