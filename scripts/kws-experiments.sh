@@ -86,6 +86,28 @@ for name in "$@"; do
                     --label-smoothing 0.1 --ema 0.999 ;;
     kws4-h128c-ema) run "$name" --task kws4 --hidden 128 --epochs 120 --lr 5e-3 --weight-decay 0.2 --seed 1 \
                     "${C2[@]}" "${U4[@]}" --ema 0.999 ;;
+    # Session 7 (issue 9): richer features. The same recipes with more MFCC coefficients per
+    # frame (--n-mfcc N of the 40 mel bands; 40 = the whole orthonormal DCT of the log-mel
+    # spectrum, i.e. all its information). The model's input size is N; the bundle records the
+    # MFCC configuration, so eval, detect and the app compute the same features.
+    kws4-m13)     run "$name" --task kws4 --epochs 120 --lr 5e-3 --weight-decay 0.05 --seed 1 --n-mfcc 13 ;;
+    kws4-m20)     run "$name" --task kws4 --epochs 120 --lr 5e-3 --weight-decay 0.05 --seed 1 --n-mfcc 20 ;;
+    kws4-m40)     run "$name" --task kws4 --epochs 120 --lr 5e-3 --weight-decay 0.05 --seed 1 --n-mfcc 40 ;;
+    kws4-m20-c3)  run "$name" --task kws4 --epochs 120 --lr 5e-3 --weight-decay 0.05 --seed 1 \
+                    "${C2[@]}" "${U4[@]}" --n-mfcc 20 ;;
+    kws4-m40-c3)  run "$name" --task kws4 --epochs 120 --lr 5e-3 --weight-decay 0.05 --seed 1 \
+                    "${C2[@]}" "${U4[@]}" --n-mfcc 40 ;;
+    kws4-m20-ema) run "$name" --task kws4 --epochs 120 --lr 5e-3 --weight-decay 0.05 --seed 1 --n-mfcc 20 --ema 0.999 ;;
+    kws4-m20-s2)  run "$name" --task kws4 --epochs 120 --lr 5e-3 --weight-decay 0.05 --seed 2 --n-mfcc 20 ;;
+    # The same-build baseline: the default recipe and features (= the old kws4 default's flags).
+    kws4-m10)     run "$name" --task kws4 --epochs 120 --lr 5e-3 --weight-decay 0.05 --seed 1 ;;
+    # The filterbank's upper edge: the default 4 kHz drops the fricatives' energy (/s/ of "yes");
+    # --fmax 8000 spreads the 40 bands over the whole 16 kHz spectrum.
+    kws4-f8k)     run "$name" --task kws4 --epochs 120 --lr 5e-3 --weight-decay 0.05 --seed 1 --fmax 8000 ;;
+    kws4-f8k-c3)  run "$name" --task kws4 --epochs 120 --lr 5e-3 --weight-decay 0.05 --seed 1 \
+                    "${C2[@]}" "${U4[@]}" --fmax 8000 ;;
+    kws4-m13-f8k) run "$name" --task kws4 --epochs 120 --lr 5e-3 --weight-decay 0.05 --seed 1 --n-mfcc 13 --fmax 8000 ;;
+    kws4-m20-f8k) run "$name" --task kws4 --epochs 120 --lr 5e-3 --weight-decay 0.05 --seed 1 --n-mfcc 20 --fmax 8000 ;;
     *) echo "unknown experiment $name" >&2; exit 2 ;;
   esac
 done

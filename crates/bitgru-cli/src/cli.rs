@@ -918,6 +918,18 @@ pub struct TrainArgs {
     /// average is part of the checkpoint [default: off].
     #[arg(long, value_name = "DECAY")]
     pub ema: Option<f32>,
+    /// KWS: MFCC coefficients per frame, c0 included (1..=--n-mels); the model's input size.
+    /// Recorded in the model's front end, so eval, detect and the app compute the same
+    /// features [default: 10].
+    #[arg(long, value_name = "N", help_heading = "Keyword-spotting features")]
+    pub n_mfcc: Option<usize>,
+    /// KWS: mel bands the MFCC are the DCT of [default: 40].
+    #[arg(long, value_name = "M", help_heading = "Keyword-spotting features")]
+    pub n_mels: Option<usize>,
+    /// KWS: upper edge of the mel filterbank in Hz (at most 8000, half the sample rate)
+    /// [default: 4000].
+    #[arg(long, value_name = "HZ", help_heading = "Keyword-spotting features")]
+    pub fmax: Option<f64>,
     #[command(flatten)]
     pub augment: KwsAugmentArgs,
 }

@@ -62,13 +62,15 @@ impl Inputs {
 
 /// Loads the inputs selected on the command line, for a model with `input_size` features.
 pub fn load(args: &InputArgs, input_size: usize) -> Result<Inputs> {
-    load_with_task(args, None, input_size)
+    load_with_task(args, None, &bitgru::frontend::FrontEnd::Raw, input_size)
 }
 
-/// Like [`load`], or the task's data when `--task` is given.
+/// Like [`load`], or the task's data when `--task` is given, featurized for a model that
+/// records the front end `front` (KWS: the model's own MFCC; `Raw`: the task's default).
 pub fn load_with_task(
     args: &InputArgs,
     task_args: Option<&crate::cli::TaskInputArgs>,
+    front: &bitgru::frontend::FrontEnd,
     input_size: usize,
 ) -> Result<Inputs> {
     if let Some(TaskInputArgs {
@@ -79,14 +81,16 @@ pub fn load_with_task(
     }) = task_args
     {
         let (task, split, limit) = (*task, *split, *limit);
-        let ds = bitgru::task::load_eval_split(task, data, split, limit).with_context(|| {
-            format!(
-                "loading {} {} data from {}",
-                task,
-                split.name(),
-                data.display()
-            )
-        })?;
+        let ds = bitgru::task::load_eval_split_with(task, data, split, limit, front).with_context(
+            || {
+                format!(
+                    "loading {} {} data from {}",
+                    task,
+                    split.name(),
+                    data.display()
+                )
+            },
+        )?;
         if ds.sequences.is_empty() {
             bail!(
                 "the {task} {} split of {} is empty: nothing to evaluate",

@@ -67,6 +67,121 @@ impl Task {
             Task::Kws4 | Task::Kws10 => FrontEnd::default_mfcc(),
         }
     }
+
+    /// The task's front end with the MFCC settings of `o` instead of the defaults (10
+    /// coefficients of 40 mel bands over 20–4000 Hz; a `None` keeps its default). Keyword
+    /// spotting only: any setting for an MNIST task is an error, and so are 0 coefficients or
+    /// bands, more coefficients than bands (the DCT of M bands has M coefficients), an upper
+    /// edge outside (fmin, sample_rate / 2] and a band count whose filters would cover no FFT
+    /// bin.
+    pub fn front_end_with(self, o: &MfccOptions) -> Result<crate::frontend::FrontEnd> {
+        use crate::frontend::FrontEnd;
+        if *o == MfccOptions::default() {
+            return Ok(self.front_end());
+        }
+        if !self.is_kws() {
+            return Err(Error::invalid(
+                "MFCC settings",
+                format!(
+                    "n_mfcc, n_mels and fmax apply to the keyword-spotting tasks (kws4, kws10), \
+                     not {self}"
+                ),
+            ));
+        }
+        let mut config = MfccConfig::default();
+        if let Some(m) = o.n_mels {
+            if m == 0 {
+                return Err(Error::invalid("n_mels", "0: need at least 1 mel band"));
+            }
+            config.n_mels = m;
+        }
+        if let Some(n) = o.n_mfcc {
+            if n == 0 {
+                return Err(Error::invalid(
+                    "n_mfcc",
+                    "0: need at least 1 cepstral coefficient",
+                ));
+            }
+            config.n_mfcc = n;
+        }
+        if config.n_mfcc > config.n_mels {
+            return Err(Error::invalid(
+                "n_mfcc",
+                format!(
+                    "{} is more than the {} mel bands: the DCT of {} bands has at most {} \
+                     coefficients",
+                    config.n_mfcc, config.n_mels, config.n_mels, config.n_mels
+                ),
+            ));
+        }
+        if let Some(f) = o.fmax {
+            let nyquist = f64::from(config.sample_rate) / 2.0;
+            if !(f.is_finite() && f > config.fmin && f <= nyquist) {
+                return Err(Error::invalid(
+                    "fmax",
+                    format!(
+                        "{f} Hz: the filterbank's upper edge must be above its lower edge \
+                         ({} Hz) and at most half the sample rate ({nyquist} Hz)",
+                        config.fmin
+                    ),
+                ));
+            }
+            config.fmax = f;
+        }
+        config.validate()?;
+        let front = FrontEnd::Mfcc {
+            config,
+            clip_samples: crate::audio::CLIP_SAMPLES,
+        };
+        front.validate()?;
+        Ok(front)
+    }
+
+    /// The front end that featurizes this task's data for a model that records `recorded`:
+    /// a keyword-spotting model's own MFCC configuration (any number of bands and
+    /// coefficients, at the data's 16 kHz over 1 s clips), otherwise the task's front end. A
+    /// model without a recorded front end ([`FrontEnd::Raw`](crate::frontend::FrontEnd::Raw))
+    /// gets the task's default. A front end the task's data cannot give is an error naming
+    /// both.
+    pub fn data_front_end(
+        self,
+        recorded: &crate::frontend::FrontEnd,
+    ) -> Result<crate::frontend::FrontEnd> {
+        use crate::frontend::FrontEnd;
+        let want = self.front_end();
+        let fits = match (recorded, &want) {
+            (FrontEnd::Raw, _) => return Ok(want),
+            (
+                FrontEnd::Mfcc {
+                    config,
+                    clip_samples,
+                },
+                FrontEnd::Mfcc {
+                    config: d,
+                    clip_samples: dc,
+                },
+            ) => config.sample_rate == d.sample_rate && clip_samples == dc,
+            (r, w) => r == w,
+        };
+        if !fits {
+            let show = |f: &FrontEnd| serde_json::to_string(f).unwrap_or_default();
+            return Err(Error::invalid(
+                "model feature front end",
+                format!(
+                    "the model was trained on features {}, {self}'s data are {}{}",
+                    show(recorded),
+                    show(&want),
+                    if self.is_kws() {
+                        " (any MFCC bands and coefficients, but this sample rate and clip length)"
+                    } else {
+                        ""
+                    }
+                ),
+            ));
+        }
+        recorded.validate()?;
+        Ok(recorded.clone())
+    }
 }
 
 impl std::str::FromStr for Task {
@@ -88,6 +203,18 @@ impl std::fmt::Display for Task {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
     }
+}
+
+/// MFCC settings of a keyword-spotting model that differ from [`MfccConfig::default`]
+/// (`None` keeps the default), see [`Task::front_end_with`].
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct MfccOptions {
+    /// Cepstral coefficients per frame (`c0` included): the model's input size.
+    pub n_mfcc: Option<usize>,
+    /// Mel bands.
+    pub n_mels: Option<usize>,
+    /// Upper edge of the mel filterbank (Hz).
+    pub fmax: Option<f64>,
 }
 
 /// Per-channel affine input normalization `(x − mean) / std`.
@@ -341,6 +468,96 @@ mod tests {
     }
 
     #[test]
+    fn front_end_with_checks_and_records_the_mfcc() {
+        use crate::frontend::FrontEnd;
+        assert_eq!(
+            Task::Kws4.front_end_with(&MfccOptions::default()).unwrap(),
+            FrontEnd::default_mfcc()
+        );
+        let opt = |n_mfcc, n_mels| MfccOptions {
+            n_mfcc,
+            n_mels,
+            fmax: None,
+        };
+        let f = Task::Kws10.front_end_with(&opt(Some(20), None)).unwrap();
+        assert_eq!((f.input(), f.steps()), (Some(20), Some(49)));
+        assert_eq!(f.mfcc().unwrap().n_mels, 40);
+        let f = Task::Kws4.front_end_with(&opt(Some(13), Some(32))).unwrap();
+        assert_eq!(f.mfcc().unwrap().n_mels, 32);
+        let err = |n, m| {
+            Task::Kws4
+                .front_end_with(&opt(n, m))
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(err(Some(0), None).contains("at least 1 cepstral"));
+        assert!(err(Some(41), None).contains("more than the 40 mel bands"));
+        assert!(err(None, Some(0)).contains("at least 1 mel band"));
+        assert!(err(Some(20), Some(16)).contains("more than the 16 mel bands"));
+        assert!(err(None, Some(400)).contains("covers no FFT bin"));
+        let fmax = |f| {
+            Task::Kws4.front_end_with(&MfccOptions {
+                fmax: Some(f),
+                ..MfccOptions::default()
+            })
+        };
+        assert_eq!(fmax(8000.0).unwrap().mfcc().unwrap().fmax, 8000.0);
+        for bad in [8001.0, 20.0, 0.0, f64::NAN] {
+            let e = fmax(bad).unwrap_err().to_string();
+            assert!(e.contains("fmax") && e.contains("8000 Hz"), "{e}");
+        }
+        let e = Task::RowMnist
+            .front_end_with(&opt(Some(13), None))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("kws4, kws10") && e.contains("row-mnist"), "{e}");
+        assert_eq!(
+            Task::RowMnist.front_end_with(&opt(None, None)).unwrap(),
+            FrontEnd::MnistRows
+        );
+    }
+
+    #[test]
+    fn data_front_end_follows_the_model() {
+        use crate::frontend::FrontEnd;
+        let m20 = Task::Kws4
+            .front_end_with(&MfccOptions {
+                n_mfcc: Some(20),
+                ..MfccOptions::default()
+            })
+            .unwrap();
+        assert_eq!(Task::Kws4.data_front_end(&m20).unwrap(), m20);
+        assert_eq!(
+            Task::Kws10.data_front_end(&FrontEnd::Raw).unwrap(),
+            FrontEnd::default_mfcc()
+        );
+        assert_eq!(
+            Task::RowMnist.data_front_end(&FrontEnd::MnistRows).unwrap(),
+            FrontEnd::MnistRows
+        );
+        // Another task's features, or audio at another rate, are named.
+        let e = Task::Kws4
+            .data_front_end(&FrontEnd::MnistRows)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("mnist-rows") && e.contains("kws4"), "{e}");
+        assert!(Task::RowMnist.data_front_end(&m20).is_err());
+        let mut config = MfccConfig {
+            sample_rate: 8000,
+            ..MfccConfig::default()
+        };
+        config.win_length = 320;
+        config.hop_length = 160;
+        config.n_fft = 512;
+        let slow = FrontEnd::Mfcc {
+            config,
+            clip_samples: 8000,
+        };
+        let e = Task::Kws4.data_front_end(&slow).unwrap_err().to_string();
+        assert!(e.contains("sample rate"), "{e}");
+    }
+
+    #[test]
     fn task_names_round_trip() {
         for t in Task::ALL {
             assert_eq!(t.name().parse::<Task>().unwrap(), t);
@@ -398,6 +615,8 @@ pub enum TrainingSet {
         /// Un-augmented features of the same clips (for normalization statistics and
         /// calibration).
         features: Dataset,
+        /// The MFCC extractor that made `features` (the augmented stream uses the same).
+        mfcc: Box<Mfcc>,
     },
 }
 
@@ -492,36 +711,39 @@ mod native {
                 ),
             ));
         }
-        let want = task.front_end();
-        if meta.features != crate::frontend::FrontEnd::Raw && meta.features != want {
-            let show = |f: &crate::frontend::FrontEnd| serde_json::to_string(f).unwrap_or_default();
-            return Err(Error::invalid(
-                "model feature front end",
-                format!(
-                    "the model was trained on features {}, {task}'s data are {}",
-                    show(&meta.features),
-                    show(&want)
-                ),
-            ));
-        }
+        task.data_front_end(&meta.features)?;
         Ok(())
     }
 
-    /// Raw features of an evaluation split (`limit`: evenly spaced subset, for quick runs).
+    /// Raw features of an evaluation split (`limit`: evenly spaced subset, for quick runs),
+    /// with the task's default front end.
     pub fn load_eval_split(
         task: Task,
         root: &Path,
         split: EvalSplit,
         limit: Option<usize>,
     ) -> Result<Dataset> {
+        load_eval_split_with(task, root, split, limit, &task.front_end())
+    }
+
+    /// [`load_eval_split`] featurized by `front` (a model's recorded front end, see
+    /// [`Task::data_front_end`]: keyword spotting takes any MFCC configuration).
+    pub fn load_eval_split_with(
+        task: Task,
+        root: &Path,
+        split: EvalSplit,
+        limit: Option<usize>,
+        front: &crate::frontend::FrontEnd,
+    ) -> Result<Dataset> {
+        let front = task.data_front_end(front)?;
         let dir = task_dir(task, root);
-        if task.is_kws() {
+        if let Some(config) = front.mfcc() {
             let sp = match split {
                 EvalSplit::Validation => SpeechSplit::Validation,
                 EvalSplit::Test => SpeechSplit::Test,
             };
             let set = speech::load_split(&dir, kws_task(task), sp, limit)?;
-            crate::data::features::speech_dataset(&set, &default_mfcc()?)
+            crate::data::features::speech_dataset(&set, &Mfcc::new(config.clone())?)
         } else {
             let ds = match split {
                 EvalSplit::Test => {
@@ -551,17 +773,20 @@ mod native {
         limit: Option<usize>,
         val_limit: Option<usize>,
     ) -> Result<(TrainingSet, Dataset)> {
-        load_training_with(task, root, limit, val_limit, 1.0)
+        load_training_with(task, root, limit, val_limit, 1.0, &task.front_end())
     }
 
     /// [`load_training`] with kws4's `_unknown_` capped at `unknown_cap` × the mean keyword
-    /// count (ignored by the other tasks; see [`KwsAugment::unknown_cap`]).
+    /// count (ignored by the other tasks; see [`KwsAugment::unknown_cap`]) and the features
+    /// made by `front` (keyword spotting: any MFCC configuration, see
+    /// [`Task::data_front_end`]; the training clips carry it to [`KwsTrainSource`]).
     pub fn load_training_with(
         task: Task,
         root: &Path,
         limit: Option<usize>,
         val_limit: Option<usize>,
         unknown_cap: f64,
+        front: &crate::frontend::FrontEnd,
     ) -> Result<(TrainingSet, Dataset)> {
         if !(unknown_cap.is_finite() && unknown_cap > 0.0) {
             return Err(Error::invalid(
@@ -569,12 +794,13 @@ mod native {
                 format!("{unknown_cap}, expected > 0"),
             ));
         }
+        let front = task.data_front_end(front)?;
         let dir = task_dir(task, root);
-        if task.is_kws() {
+        if let Some(config) = front.mfcc() {
             let kt = kws_task(task);
             let set = speech::load_split(&dir, kt, SpeechSplit::Train, limit)?;
             let val = speech::load_split(&dir, kt, SpeechSplit::Validation, val_limit)?;
-            let mfcc = default_mfcc()?;
+            let mfcc = Mfcc::new(config.clone())?;
             let mut keep: Vec<usize> = (0..set.len()).collect();
             if task == Task::Kws4 {
                 let counts = set.class_counts();
@@ -600,6 +826,7 @@ mod native {
                     labels,
                     classes: set.classes.clone(),
                     features,
+                    mfcc: Box::new(mfcc),
                 },
                 val,
             ))

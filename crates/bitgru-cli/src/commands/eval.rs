@@ -88,7 +88,11 @@ pub fn run(a: &EvalArgs) -> Result<()> {
         .map(|m| m.classes.clone())
         .filter(|c| c.len() == dims.classes)
         .unwrap_or_default();
-    let inp = crate::inputs::load_with_task(&a.inputs, Some(&a.task), dims.input)?;
+    let front = meta
+        .as_ref()
+        .map(|m| m.features.clone())
+        .unwrap_or_default();
+    let inp = crate::inputs::load_with_task(&a.inputs, Some(&a.task), &front, dims.input)?;
     inp.check_labels(dims.classes)?;
 
     // What runs: the float model (unless skipped) and every genome.

@@ -20,8 +20,16 @@ fn quantizer(path: &std::path::Path) -> Result<QuantGru> {
 }
 
 pub fn run(a: &FeaturesArgs) -> Result<()> {
-    let ds =
-        bitgru::task::load_eval_split(a.task, &a.data, a.split, a.limit).with_context(|| {
+    // With a model, its recorded front end (KWS: its own MFCC configuration).
+    let front = match &a.model {
+        Some(path) => models::load(path)?
+            .meta()
+            .map(|m| m.features)
+            .unwrap_or_default(),
+        None => bitgru::frontend::FrontEnd::Raw,
+    };
+    let ds = bitgru::task::load_eval_split_with(a.task, &a.data, a.split, a.limit, &front)
+        .with_context(|| {
             format!(
                 "loading {} {} data from {}",
                 a.task,

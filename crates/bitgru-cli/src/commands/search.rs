@@ -41,14 +41,22 @@ struct Split {
     labels: Vec<usize>,
 }
 
-fn task_split(task: Task, data: &Path, split: EvalSplit, input: usize) -> Result<Split> {
-    let ds = bitgru::task::load_eval_split(task, data, split, None).with_context(|| {
-        format!(
-            "loading {task} {} data from {}",
-            split.name(),
-            data.display()
-        )
-    })?;
+/// A task's split featurized for a model recording the front end `front` (KWS: its own MFCC).
+fn task_split(
+    task: Task,
+    data: &Path,
+    split: EvalSplit,
+    front: &bitgru::frontend::FrontEnd,
+    input: usize,
+) -> Result<Split> {
+    let ds =
+        bitgru::task::load_eval_split_with(task, data, split, None, front).with_context(|| {
+            format!(
+                "loading {task} {} data from {}",
+                split.name(),
+                data.display()
+            )
+        })?;
     if ds.input != input {
         bail!(
             "task {task} has {} features per step, the model takes {input}",
@@ -106,7 +114,13 @@ fn fitness(f: &FitnessArgs, c: &models::Calibrated) -> Result<Fitness> {
             }
             (
                 task.name().to_string(),
-                task_split(task, data, EvalSplit::Validation, dims.input)?,
+                task_split(
+                    task,
+                    data,
+                    EvalSplit::Validation,
+                    &c.meta.features,
+                    dims.input,
+                )?,
             )
         }
         (None, None, Some(path)) => {
@@ -329,7 +343,13 @@ pub fn run(a: &SearchArgs) -> Result<()> {
     let mut splits = vec![split];
     if let (Some(task), Some(data)) = (a.fit.task, &a.fit.data) {
         if !task.is_kws() {
-            splits.push(task_split(task, data, EvalSplit::Test, dims.input)?);
+            splits.push(task_split(
+                task,
+                data,
+                EvalSplit::Test,
+                &c.meta.features,
+                dims.input,
+            )?);
         }
     }
     for s in &splits {
@@ -459,7 +479,14 @@ fn qat_refine(
     } else {
         (a.qat_limit / 4).max(1)
     };
-    let qd = QatData::load(task, data, Some(a.qat_limit), Some(val_limit), &c.model)?;
+    let qd = QatData::load(
+        task,
+        data,
+        Some(a.qat_limit),
+        Some(val_limit),
+        &c.meta.features,
+        &c.model,
+    )?;
     let bundle = ModelBundle {
         meta: c.meta.clone(),
         model: c.model.clone(),

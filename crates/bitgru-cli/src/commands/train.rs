@@ -3,6 +3,7 @@ use crate::cli::{BenchTrainArgs, KwsAugmentArgs, QatArgs, TrainArgs};
 use crate::util;
 use anyhow::{bail, Context, Result};
 use bitgru::data::augment::KwsAugment;
+use bitgru::frontend::FrontEnd;
 use bitgru::io::{ModelBundle, ModelMeta};
 use bitgru::task::{self, KwsTrainSource, Normalization, Task, TrainingSet};
 use bitgru::train::{
@@ -47,6 +48,7 @@ fn source(
             clips,
             labels,
             classes,
+            mfcc,
             ..
         } => {
             let (noise, _held_out) = task::load_noise(data).context("loading background noise")?;
@@ -63,7 +65,7 @@ fn source(
                 label("_unknown_")?,
                 aug,
                 noise,
-                task::default_mfcc()?,
+                *mfcc,
                 norm.cloned(),
             )?))
         }
@@ -200,7 +202,34 @@ fn resume_differences(a: &TrainArgs, t: &Trainer) -> Vec<(&'static str, String, 
         a.ema.map(|v| v.to_string()),
         c.ema.map_or("off".into(), |v| v.to_string()),
     );
+    let mfcc = c.mfcc.clone().unwrap_or_default();
+    check(
+        "--n-mfcc",
+        a.n_mfcc.map(|v| v.to_string()),
+        mfcc.n_mfcc.to_string(),
+    );
+    check(
+        "--n-mels",
+        a.n_mels.map(|v| v.to_string()),
+        mfcc.n_mels.to_string(),
+    );
+    check(
+        "--fmax",
+        a.fmax.map(|v| v.to_string()),
+        mfcc.fmax.to_string(),
+    );
     d
+}
+
+/// The features a KWS checkpoint was trained on (`config.mfcc`, `None` = the default MFCC).
+fn checkpoint_front_end(task: Task, config: &TrainConfig) -> FrontEnd {
+    match (&config.mfcc, task.is_kws()) {
+        (Some(c), true) => FrontEnd::Mfcc {
+            config: c.clone(),
+            clip_samples: bitgru::audio::CLIP_SAMPLES,
+        },
+        _ => task.front_end(),
+    }
 }
 
 /// Per-epoch metrics as CSV.
@@ -232,6 +261,20 @@ pub fn run(a: &TrainArgs) -> Result<()> {
     if let Some(d) = a.ema {
         bitgru::train::check_ema(d).context("--ema")?;
     }
+    let mfcc_options = task::MfccOptions {
+        n_mfcc: a.n_mfcc,
+        n_mels: a.n_mels,
+        fmax: a.fmax,
+    };
+    let asked_front = a.task.front_end_with(&mfcc_options).with_context(|| {
+        let show = |v: Option<String>| v.unwrap_or_else(|| "default".into());
+        format!(
+            "--n-mfcc {} / --n-mels {} / --fmax {}",
+            show(a.n_mfcc.map(|v| v.to_string())),
+            show(a.n_mels.map(|v| v.to_string())),
+            show(a.fmax.map(|v| v.to_string()))
+        )
+    })?;
     let unknown_cap = augment.as_ref().map_or(1.0, |g| g.unknown_cap);
     util::check_writable(&a.out, "--out")?;
     if let Some(log) = &a.log {
@@ -272,15 +315,24 @@ pub fn run(a: &TrainArgs) -> Result<()> {
         util::check_writable(ck, "--checkpoint")?;
     }
 
-    let (set, val) = task::load_training_with(a.task, &a.data, a.limit, a.val_limit, unknown_cap)
-        .with_context(|| {
-        format!("loading {} training data from {}", a.task, a.data.display())
-    })?;
+    // A resumed run keeps its checkpoint's features (given flags were checked to agree).
+    let front = match &resumed {
+        Some(c) => checkpoint_front_end(a.task, c),
+        None => asked_front,
+    };
+    let (set, val) =
+        task::load_training_with(a.task, &a.data, a.limit, a.val_limit, unknown_cap, &front)
+            .with_context(|| {
+                format!("loading {} training data from {}", a.task, a.data.display())
+            })?;
     let features = set.features().clone();
     let norm = Normalization::from_dataset(&features);
     let val_n = norm.apply_dataset(&val);
     let classes = features.classes.clone();
-    let (steps, input) = a.task.shape();
+    let (steps, input) = match (front.steps(), front.input()) {
+        (Some(s), Some(i)) => (s, i),
+        _ => a.task.shape(),
+    };
     if features.steps != steps || features.input != input {
         bail!(
             "{} data has shape {}x{}, expected {steps}x{input}",
@@ -328,6 +380,10 @@ pub fn run(a: &TrainArgs) -> Result<()> {
         label_smoothing: a.label_smoothing,
         augment: augment.clone(),
         ema: a.ema,
+        mfcc: front
+            .mfcc()
+            .filter(|c| **c != bitgru::audio::MfccConfig::default())
+            .cloned(),
     };
     let mut trainer = match (&a.checkpoint, resumed) {
         (Some(ck), Some(_)) => {
@@ -448,6 +504,7 @@ pub fn run(a: &TrainArgs) -> Result<()> {
     norm.fold_into(&mut model)?;
     let bundle = finish_bundle(
         a.task,
+        front,
         model,
         &features,
         classes,
@@ -503,6 +560,7 @@ pub fn run(a: &TrainArgs) -> Result<()> {
 /// Calibrates a raw-feature model on (up to 512 evenly spaced) training features and wraps it.
 fn finish_bundle(
     task: Task,
+    features_front: FrontEnd,
     model: FloatGru,
     features: &bitgru::data::Dataset,
     classes: Vec<String>,
@@ -520,7 +578,7 @@ fn finish_bundle(
         meta: ModelMeta {
             task: task.name().into(),
             classes,
-            features: task.front_end(),
+            features: features_front,
             seed,
             command: util::command_line(),
             notes: notes.to_string(),
@@ -541,15 +599,17 @@ pub(crate) struct QatData {
 
 impl QatData {
     /// Loads `task`'s training data (`limit`, `val_limit`: evenly spaced subsets of the training
-    /// and validation splits) and checks it fits `model`.
+    /// and validation splits) featurized for a model recording the front end `front` (KWS: its
+    /// own MFCC configuration) and checks it fits `model`.
     pub fn load(
         task: Task,
         data: &Path,
         limit: Option<usize>,
         val_limit: Option<usize>,
+        front: &FrontEnd,
         model: &FloatGru,
     ) -> Result<QatData> {
-        let (set, val) = task::load_training(task, data, limit, val_limit)
+        let (set, val) = task::load_training_with(task, data, limit, val_limit, 1.0, front)
             .with_context(|| format!("loading {} training data from {}", task, data.display()))?;
         let features = set.features();
         if features.input != model.input_size || features.classes.len() != model.classes {
@@ -669,7 +729,14 @@ pub fn qat(a: &QatArgs) -> Result<()> {
         );
     }
     util::check_writable(&a.out, "--out")?;
-    let data = QatData::load(a.task, &a.data, a.limit, a.val_limit, &bundle.model)?;
+    let data = QatData::load(
+        a.task,
+        &a.data,
+        a.limit,
+        a.val_limit,
+        &bundle.meta.features,
+        &bundle.model,
+    )?;
     let run = QatRun {
         epochs: a.epochs,
         batch: a.batch,

@@ -55,6 +55,13 @@ pub struct TrainConfig {
     /// the JSON when off, so checkpoints and model metadata without EMA are unchanged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ema: Option<f32>,
+    /// Keyword spotting: the MFCC configuration of the features when it is not
+    /// [`MfccConfig::default`](crate::audio::MfccConfig) (`None` = the default; recorded so a
+    /// checkpoint says which features it was trained on and a resume can insist on them). Left
+    /// out of the JSON when `None`, so checkpoints and model metadata on the default features
+    /// are unchanged. The trainer itself does not read it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mfcc: Option<crate::audio::MfccConfig>,
 }
 
 /// Checks an EMA decay `d` of the weights (finite, `0 < d < 1`).
@@ -88,6 +95,7 @@ impl Default for TrainConfig {
             label_smoothing: 0.0,
             augment: None,
             ema: None,
+            mfcc: None,
         }
     }
 }
