@@ -4,14 +4,18 @@
 # 6 classes, batch 256, all-8), in one run: native, wasm, native again, so that the machine's load
 # shows as a spread. Prints seq/s and µs per streaming step, the ratios wasm ÷ native, and the
 # wasm time of a step's two stages (products, element-wise) per sequence.
-#   bench/wasm_vs_native.sh            (builds target/release/bitgru and the release wasm test)
+#   bench/wasm_vs_native.sh            (builds target/release/bitgru and the wasm test)
+# The wasm test is built with the profile the app ships (`web-test`: the `web` profile, opt-level
+# z with fat LTO and the core at O3, with unwinding for the test harness); PROFILE=release for the
+# O3-without-LTO build that the figures before session 7 used.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-600}"
 SIMD=(env CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128")
+export PROFILE="${PROFILE:-web-test}"
 cargo build --quiet --release -p bitgru-cli
-"${SIMD[@]}" cargo test --quiet --release -p bitgru-web --target wasm32-unknown-unknown --test web \
+"${SIMD[@]}" cargo test --quiet --profile "$PROFILE" -p bitgru-web --target wasm32-unknown-unknown --test web \
   --no-run 2>/dev/null
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 native() {
@@ -20,7 +24,7 @@ native() {
 }
 wasm() {
   # (no --quiet here: cargo passes it on to wasm-bindgen-test-runner, which refuses it)
-  "${SIMD[@]}" cargo test --release -p bitgru-web --target wasm32-unknown-unknown --test web \
+  "${SIMD[@]}" cargo test --profile "$PROFILE" -p bitgru-web --target wasm32-unknown-unknown --test web \
     -- kernel_throughput --nocapture 2>&1 | grep -E '^wasm kws10' > "$T/wasm.txt"
 }
 native 1; wasm; native 2
@@ -37,7 +41,7 @@ for r in runs:
         nat.setdefault(v['variant'], []).append(v['seq_per_s'])
 best = max(nat, key=lambda k: sum(nat[k]))
 fmt = lambda xs: '/'.join(f'{x:,.0f}' for x in xs)
-print('kws10 shape (T=49, I=10, H=64, 6 classes), batch 256, all-8, one thread; native runs before/after wasm')
+print(f'kws10 shape (T=49, I=10, H=64, 6 classes), batch 256, all-8, one thread; native runs before/after wasm ({os.environ.get("PROFILE", "web-test")} wasm build)')
 print(f'native seq/s: ' + ', '.join(f'{k} {fmt(v)}' for k, v in nat.items()))
 print(f'wasm seq/s:   ' + ', '.join(f'{k} {v:,.0f}' for k, v in w.items()))
 lo, hi = min(nat[best]), max(nat[best])

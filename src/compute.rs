@@ -9,6 +9,7 @@ use crate::protocol::{
     SearchEnd, SearchSettings, SearchView, Stage, ToWorker, UploadMeta, MAX_DRAWING_SIDE,
 };
 use crate::WebError;
+use bitgru::frontend::FrontEnd;
 use bitgru::io::ModelBundle;
 use bitgru::search::problem::{confusion_matrix, stratified_subset};
 use bitgru::search::run::{model_digest, FitnessInfo, SearchResult, StepProgress};
@@ -39,6 +40,8 @@ pub enum ModelKind {
 pub struct Loaded {
     pub kind: ModelKind,
     pub info: ModelInfo,
+    /// The model's front end as its file states it ([`FrontEnd::Raw`] when the file has none).
+    pub features: FrontEnd,
     pub eval: Option<EvalSet>,
     /// Float predictions on the evaluation set, from the first evaluation.
     float_predictions: Option<Vec<usize>>,
@@ -46,6 +49,14 @@ pub struct Loaded {
 
 /// Reads any supported model file. Nothing is kept on error.
 pub fn read_model(file_name: &str, bytes: &[u8]) -> Result<(ModelKind, ModelInfo), WebError> {
+    read_model_features(file_name, bytes).map(|(kind, info, _)| (kind, info))
+}
+
+/// [`read_model`] and the front end the file states ([`FrontEnd::Raw`] when none).
+fn read_model_features(
+    file_name: &str,
+    bytes: &[u8],
+) -> Result<(ModelKind, ModelInfo, FrontEnd), WebError> {
     let up = |detail: String| WebError::Upload {
         file: file_name.to_string(),
         detail,
@@ -56,6 +67,8 @@ pub fn read_model(file_name: &str, bytes: &[u8]) -> Result<(ModelKind, ModelInfo
     let lower = file_name.to_ascii_lowercase();
     let keys = bitgru::io::stfile::metadata_keys(bytes);
     let has = |k: &str| keys.as_ref().is_some_and(|ks| ks.iter().any(|x| x == k));
+    // (A .bitgru file's meta lives in its provenance, not in the kind.)
+    let mut quant_features = FrontEnd::Raw;
     let (kind, task, classes, steps) = if bytes.starts_with(b"PK\x03\x04")
         || lower.ends_with(".npz")
     {
@@ -75,6 +88,7 @@ pub fn read_model(file_name: &str, bytes: &[u8]) -> Result<(ModelKind, ModelInfo
         let (q, prov) = bitgru::io::qfile::load_quant(bytes).map_err(|e| up(e.to_string()))?;
         let meta = bitgru::io::ModelMeta::from_provenance(&prov).unwrap_or_default();
         let steps = feature_steps(&meta);
+        quant_features = meta.features.clone();
         (
             ModelKind::Quant(Box::new(q)),
             meta.task.clone(),
@@ -156,7 +170,12 @@ pub fn read_model(file_name: &str, bytes: &[u8]) -> Result<(ModelKind, ModelInfo
         eval_sequences: 0,
         eval_source: String::new(),
     };
-    Ok((kind, info))
+    let features = match &kind {
+        ModelKind::Float(b) => b.meta.features.clone(),
+        ModelKind::Uncalibrated { meta, .. } => meta.features.clone(),
+        ModelKind::Quant(_) => quant_features,
+    };
+    Ok((kind, info, features))
 }
 
 fn feature_steps(meta: &bitgru::io::ModelMeta) -> Option<usize> {
@@ -671,7 +690,7 @@ impl Compute {
                 detail: "empty".into(),
             });
         }
-        let (mut kind, mut info) = read_model(file_name, &bufs[0])?;
+        let (mut kind, mut info, features) = read_model_features(file_name, &bufs[0])?;
         apply_meta(file_name, &mut info, meta)?;
         // Exports carry the form's task and classes.
         if let ModelKind::Uncalibrated { meta: m, .. }
@@ -685,6 +704,7 @@ impl Compute {
         let mut loaded = Loaded {
             kind,
             info,
+            features,
             eval: None,
             float_predictions: None,
         };
@@ -694,8 +714,12 @@ impl Compute {
         Ok(info)
     }
 
-    /// The evaluation set for a model from the loaded data, by its task and shape.
-    fn data_for(&self, info: &ModelInfo) -> Option<EvalSet> {
+    /// The evaluation set for a model from the loaded data, by its task and shape, and for
+    /// keyword spotting its MFCC front end: a model whose file states another front end than the
+    /// bundled features' (e.g. trained with `--n-mfcc` or `--fmax`) gets none, rather than
+    /// features it was not trained on (its accuracy would be meaningless).
+    fn data_for(&self, m: &Loaded) -> Option<EvalSet> {
+        let info = &m.info;
         let d = info.dims;
         match info.task.as_str() {
             "row-mnist" | "pixel-mnist" => {
@@ -707,6 +731,9 @@ impl Compute {
             }
             "kws4" | "kws10" => {
                 let p = self.mfcc.as_ref()?;
+                if m.features != FrontEnd::Raw && m.features != p.front_end {
+                    return None;
+                }
                 let set = p.eval_set(&info.task)?;
                 let classes = p.classes.get(&info.task).map_or(0, Vec::len);
                 (d.input == p.coeffs && d.classes == classes).then_some(set)
@@ -721,7 +748,7 @@ impl Compute {
         if m.eval.is_some() {
             return Ok(());
         }
-        let Some(set) = self.data_for(&m.info) else {
+        let Some(set) = self.data_for(m) else {
             return Ok(());
         };
         Self::use_eval_set(m, set)
@@ -1770,6 +1797,59 @@ mod tests {
         assert!(matches!(msgs[1], FromWorker::Done { id: 53 }));
         assert!(!c.evaluation_running());
         assert!(c.step_evaluation(&|| 0.0).replies.is_empty());
+    }
+
+    /// The bundled KWS features go only to models with their front end: a kws4 model trained
+    /// with another MFCC (here `fmax` 8 kHz, same 49 × 10 shape) gets no evaluation data instead
+    /// of features it was not trained on; the default model gets all 483 clips.
+    #[test]
+    fn bundled_kws_features_need_the_models_front_end() {
+        let kws4 = include_bytes!("../assets/models/kws4.safetensors");
+        let mut other = bitgru::io::load_bundle(kws4).unwrap();
+        match &mut other.meta.features {
+            FrontEnd::Mfcc { config, .. } => config.fmax = 8000.0,
+            f => panic!("kws4's front end is {f:?}"),
+        }
+        let other = bitgru::io::save_bundle(&other).unwrap();
+        let mut c = Compute::new();
+        for (id, key, bytes) in [(1, "kws4", kws4.to_vec()), (2, "kws4-8k", other)] {
+            let out = handle(
+                &mut c,
+                ToWorker::LoadModel {
+                    id,
+                    key: key.into(),
+                    file_name: format!("{key}.safetensors"),
+                    task: None,
+                },
+                vec![bytes],
+            );
+            assert!(matches!(out.replies[0].msg, FromWorker::ModelLoaded { .. }));
+        }
+        let pack = include_bytes!("../assets/data/kws-validation-mfcc.bin.gz").to_vec();
+        let out = handle(
+            &mut c,
+            ToWorker::LoadData {
+                id: 3,
+                kind: DataKind::KwsMfcc,
+            },
+            vec![pack],
+        );
+        match &out.replies[0].msg {
+            FromWorker::DataLoaded { n, models, .. } => {
+                assert_eq!(*n, 483);
+                let sequences = |k: &str| {
+                    models
+                        .iter()
+                        .find(|(m, _)| m == k)
+                        .unwrap()
+                        .1
+                        .eval_sequences
+                };
+                assert_eq!(sequences("kws4"), 483);
+                assert_eq!(sequences("kws4-8k"), 0);
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -168,6 +168,10 @@ struct PackHeader {
     classes: BTreeMap<String, Vec<String>>,
     #[serde(default)]
     source: String,
+    /// The front end the features were computed with; absent in the first packs, which were all
+    /// made with [`bitgru::frontend::FrontEnd::default_mfcc`].
+    #[serde(default = "bitgru::frontend::FrontEnd::default_mfcc")]
+    front_end: bitgru::frontend::FrontEnd,
 }
 
 /// The keyword-spotting MFCC pack (format: `crates/bitgru-cli/examples/make_app_data.rs`).
@@ -180,6 +184,9 @@ pub struct MfccPack {
     pub labels: BTreeMap<String, Vec<usize>>,
     pub classes: BTreeMap<String, Vec<String>>,
     pub source: String,
+    /// The front end of the features: the bundled features are only given to models with the
+    /// same one.
+    pub front_end: bitgru::frontend::FrontEnd,
 }
 
 const PACK_MAGIC: &[u8; 8] = b"BGMFCC1\0";
@@ -292,6 +299,7 @@ impl MfccPack {
             labels: h.labels,
             classes: h.classes,
             source: h.source,
+            front_end: h.front_end,
         })
     }
 
@@ -695,6 +703,15 @@ mod tests {
     fn mfcc_pack_decodes_and_rejects_bad_files() {
         let p = MfccPack::parse(&pack(2, |_| {})).unwrap();
         assert_eq!(p.sequences.len(), 2);
+        // A pack without "front_end" was made with the default MFCC; one with it says which.
+        assert_eq!(p.front_end, bitgru::frontend::FrontEnd::default_mfcc());
+        let mut f = bitgru::frontend::FrontEnd::default_mfcc();
+        if let bitgru::frontend::FrontEnd::Mfcc { config, .. } = &mut f {
+            config.n_mels = 32;
+        }
+        let wire = serde_json::to_value(&f).unwrap();
+        let q = MfccPack::parse(&pack(2, |h| h["front_end"] = wire.clone())).unwrap();
+        assert_eq!(q.front_end, f);
         assert_eq!(p.sequences[0], vec![-1.5, -2.0, -2.0, 0.0, 1.0, 4.0]);
         let s = p.eval_set("kws4").unwrap();
         assert_eq!(s.labels, vec![1, 1]);

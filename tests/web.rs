@@ -316,7 +316,8 @@ fn kernel_variants_are_bit_exact_in_wasm() {
 }
 
 /// The table lookups of the simd128 variant (`i8x16.swizzle` over the segments a bit width
-/// reaches; staged and fused-chunk forms) against the portable one: every width 2–8, signed and
+/// reaches, lane by lane above; staged and fused-chunk forms) against the portable one: every
+/// width 2–8, signed and
 /// unsigned tables, every code, partial chunks (`bitgru::kernel::verify::check_lookups`).
 #[wasm_bindgen_test]
 fn kernel_lookups_are_exact_in_wasm() {
@@ -333,9 +334,8 @@ fn kernel_lookups_are_exact_in_wasm() {
     }
 }
 
-/// Hidden sizes around the fused element-wise pass's chunk width (16), all widths 2–8, models
-/// with every i32 form. (Wasm runs the staged pass, which the fused one replaces natively; this
-/// keeps the wasm build's odd sizes covered whichever pass `Gemm::FUSED` picks.)
+/// Hidden sizes around the fused element-wise pass's chunk width (16 units, the explicit
+/// simd128 pass of this build), all widths 2–8, models with every i32 form.
 #[wasm_bindgen_test]
 fn kernel_fused_pass_is_bit_exact_in_wasm() {
     use bitgru::kernel::{verify, PackedGru, Variant};

@@ -99,6 +99,9 @@ fn kws_pack(root: &Path, out: &Path) -> Result<()> {
         "classes": { "kws4": k4.classes, "kws10": k10.classes },
         "source": "Speech Commands v0.02 (Pete Warden), validation_list.txt clips present in shared/data, CC BY 4.0",
         "features": "bitgru::task::default_mfcc() (49 frames x 10 MFCC), int16 per coefficient",
+        // The app gives these features only to models with this front end (packs without the
+        // field were made with it too).
+        "front_end": Task::Kws10.front_end(),
     });
     let mut codes = Vec::with_capacity(n * steps * coeffs * 2);
     for s in &k10.sequences {

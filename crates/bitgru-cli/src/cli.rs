@@ -980,6 +980,17 @@ pub struct KwsAugmentArgs {
         help_heading = "Keyword-spotting augmentation"
     )]
     pub unknown_cap: f64,
+    /// KWS: extra `_unknown_` examples per epoch, as a fraction of the training clips: 1 s
+    /// windows across the boundary of two spoken clips laid end to end (the end of one word, the
+    /// start of the next, neither mostly whole), what a streaming detector sees between words.
+    /// 0 = none.
+    #[arg(
+        long,
+        default_value_t = 0.0,
+        value_name = "F",
+        help_heading = "Keyword-spotting augmentation"
+    )]
+    pub boundary_unknown: f64,
 }
 
 #[derive(Debug, Args)]

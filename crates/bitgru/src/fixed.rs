@@ -95,10 +95,10 @@ impl DualMultiplier {
 /// (represented with `hi = lo = 0`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Mul32 {
-    hi: i32,
-    lo: i32,
-    bias: i32,
-    shift: u32,
+    pub(crate) hi: i32,
+    pub(crate) lo: i32,
+    pub(crate) bias: i32,
+    pub(crate) shift: u32,
 }
 
 impl Mul32 {
@@ -144,9 +144,9 @@ impl Multiplier {
 /// in i64 lanes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HighWord {
-    mult: i64,
-    round: i64,
-    shift: u32,
+    pub(crate) mult: i64,
+    pub(crate) round: i64,
+    pub(crate) shift: u32,
 }
 
 impl HighWord {
@@ -178,12 +178,12 @@ impl Multiplier {
 /// `s ≥ 47`, `|P| ≤ 2^41 < 2^(s−1)`: the result is 0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Dual32 {
-    ah: i32,
-    al: i32,
-    bh: i32,
-    bl: i32,
-    bias: i32,
-    shift: u32,
+    pub(crate) ah: i32,
+    pub(crate) al: i32,
+    pub(crate) bh: i32,
+    pub(crate) bl: i32,
+    pub(crate) bias: i32,
+    pub(crate) shift: u32,
 }
 
 impl Dual32 {

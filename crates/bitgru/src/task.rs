@@ -2,7 +2,7 @@
 //! (trained on normalized features, folded into the input weights afterwards, so a model takes
 //! raw features), class balancing and, for keyword spotting, on-the-fly augmentation.
 use crate::audio::mfcc::{Mfcc, MfccConfig};
-use crate::data::augment::{Augmenter, KwsAugment, NoiseBank, SpecAugment};
+use crate::data::augment::{boundary_window, Augmenter, KwsAugment, NoiseBank, SpecAugment};
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::model::FloatGru;
@@ -275,11 +275,16 @@ impl Normalization {
 
 /// KWS training clips with on-the-fly augmentation (time shift, training-noise mixing, silence
 /// generated from training noise), MFCC, normalization and optional feature masking per sample.
-/// Indexes past the clips are extra generated `_silence_` examples.
+/// Indexes past the clips are extra generated `_silence_` examples, then boundary-window
+/// `_unknown_` examples ([`KwsAugment::boundary_unknown`]).
 pub struct KwsTrainSource {
     clips: Vec<Vec<f32>>,
     labels: Vec<usize>,
     silence_label: usize,
+    unknown_label: usize,
+    /// Clips that are not `_silence_` (the boundary windows' words).
+    spoken: Vec<usize>,
+    boundary_unknown: usize,
     augmenter: Augmenter,
     mfcc: Mfcc,
     norm: Option<Normalization>,
@@ -291,10 +296,12 @@ pub struct KwsTrainSource {
 impl KwsTrainSource {
     /// A source over `clips` (all of one length) with the augmentation `aug` drawing from the
     /// **training** noise bank; `norm` = None gives raw features (QAT of a folded model).
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         clips: Vec<Vec<f32>>,
         labels: Vec<usize>,
         silence_label: usize,
+        unknown_label: usize,
         aug: &KwsAugment,
         training_noise: NoiseBank,
         mfcc: Mfcc,
@@ -318,11 +325,24 @@ impl KwsTrainSource {
         }
         aug.spec.validate(mfcc.frames(len), mfcc.n_mfcc())?;
         let extra_silence = aug.extra_silence_examples(clips.len());
+        let spoken: Vec<usize> = (0..labels.len())
+            .filter(|&k| labels[k] != silence_label)
+            .collect();
+        let boundary_unknown = aug.boundary_unknown_examples(clips.len());
+        if boundary_unknown > 0 && spoken.is_empty() {
+            return Err(Error::invalid(
+                "boundary_unknown",
+                "needs spoken clips (every training clip is _silence_)",
+            ));
+        }
         Ok(KwsTrainSource {
             augmenter: Augmenter::new(aug.waveform.clone(), training_noise)?,
             clips,
             labels,
             silence_label,
+            unknown_label,
+            spoken,
+            boundary_unknown,
             mfcc,
             norm,
             generated_silence: aug.generated_silence,
@@ -335,17 +355,32 @@ impl KwsTrainSource {
     pub fn extra_silence(&self) -> usize {
         self.extra_silence
     }
+
+    /// Boundary-window `_unknown_` examples after the extra silence.
+    pub fn boundary_unknown(&self) -> usize {
+        self.boundary_unknown
+    }
 }
 
 impl BatchSource for KwsTrainSource {
     fn len(&self) -> usize {
-        self.clips.len() + self.extra_silence
+        self.clips.len() + self.extra_silence + self.boundary_unknown
     }
     fn label(&self, idx: usize) -> usize {
-        self.labels.get(idx).copied().unwrap_or(self.silence_label)
+        match self.labels.get(idx) {
+            Some(&l) => l,
+            None if idx < self.clips.len() + self.extra_silence => self.silence_label,
+            None => self.unknown_label,
+        }
     }
     fn get(&self, idx: usize, rng: &mut ChaCha8Rng) -> Result<Cow<'_, [f32]>> {
         let audio = match self.clips.get(idx) {
+            None if idx >= self.clips.len() + self.extra_silence => {
+                let pick = |rng: &mut ChaCha8Rng| self.spoken[rng.gen_range(0..self.spoken.len())];
+                let (a, b) = (pick(rng), pick(rng));
+                let (w, _) = boundary_window(&self.clips[a], &self.clips[b], rng)?;
+                self.augmenter.augment(&w, rng)?
+            }
             None => self.augmenter.silence(self.clips[0].len(), rng)?,
             Some(clip)
                 if self.labels[idx] == self.silence_label

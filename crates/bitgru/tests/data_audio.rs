@@ -1108,6 +1108,7 @@ fn kws_source_adds_silence_and_is_seeded() {
             clips.clone(),
             labels.clone(),
             1,
+            2,
             aug,
             train.clone(),
             default_mfcc().unwrap(),
@@ -1145,4 +1146,75 @@ fn kws_source_adds_silence_and_is_seeded() {
         ..KwsAugment::default()
     });
     assert!(e.contains("unknown_cap"), "{e}");
+    let e = bad(KwsAugment {
+        boundary_unknown: f64::NAN,
+        ..KwsAugment::default()
+    });
+    assert!(e.contains("boundary_unknown"), "{e}");
+    // Boundary windows: after the extra silence, labelled _unknown_ (2 here), seeded.
+    let src = make(&KwsAugment {
+        extra_silence: 0.3,
+        boundary_unknown: 0.2,
+        ..KwsAugment::default()
+    })
+    .unwrap();
+    assert_eq!((src.len(), src.boundary_unknown()), (15, 2));
+    assert_eq!((src.label(12), src.label(13), src.label(14)), (1, 2, 2));
+    let a = src.get(13, &mut Augmenter::rng_for(3, 2, 13)).unwrap();
+    assert_eq!(a, src.get(13, &mut Augmenter::rng_for(3, 2, 13)).unwrap());
+    assert_ne!(a, src.get(14, &mut Augmenter::rng_for(3, 2, 14)).unwrap());
+    // Only _silence_ clips: nothing to cut words from.
+    let e = KwsTrainSource::new(
+        clips[..2].to_vec(),
+        vec![1, 1],
+        1,
+        2,
+        &KwsAugment {
+            boundary_unknown: 1.0,
+            ..KwsAugment::default()
+        },
+        train.clone(),
+        default_mfcc().unwrap(),
+        None,
+    )
+    .err()
+    .map(|e| e.to_string())
+    .unwrap_or_default();
+    assert!(e.contains("spoken clips"), "{e}");
+}
+
+/// A boundary window holds the end of one clip and the start of the next, cut near the middle,
+/// and redraws the cut until neither clip's energy is mostly inside.
+#[test]
+fn boundary_windows_cut_words() {
+    use bitgru::data::augment::{boundary_window, BOUNDARY_MAX_SHARE};
+    use rand::SeedableRng;
+    let n = 1000;
+    // Word energy in the middle of each clip (a burst over samples 300..700); a tiny ramp makes
+    // every sample distinct, so that the cut can be read back.
+    let word = |scale: f32| -> Vec<f32> {
+        (0..n)
+            .map(|i| if (300..700).contains(&i) { scale } else { 0.001 } + i as f32 * 1e-6)
+            .collect()
+    };
+    let (a, b) = (word(0.5), word(-0.25));
+    for seed in 0..20 {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let (w, ok) = boundary_window(&a, &b, &mut rng).unwrap();
+        assert!(ok);
+        assert_eq!(w.len(), n);
+        // w = a[cut..] ++ b[..cut] with cut in 400..=600 (±10 % around the middle).
+        let cut = (400..=600)
+            .find(|&c| w[..n - c] == a[c..] && w[n - c..] == b[..c])
+            .expect("a cut near the middle");
+        let e = |x: &[f32]| x.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>();
+        assert!(e(&a[cut..]) / e(&a) <= BOUNDARY_MAX_SHARE);
+    }
+    // A word at the end of its clip cannot be cut out: reported, and still a window.
+    let late: Vec<f32> = (0..n).map(|i| if i >= 900 { 0.5 } else { 0.0 }).collect();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+    let (w, ok) = boundary_window(&late, &b, &mut rng).unwrap();
+    assert!(!ok);
+    assert_eq!(w.len(), n);
+    assert!(boundary_window(&a, &b[..10], &mut rng).is_err());
 }

@@ -520,8 +520,17 @@ fn kws_augmented_resume_is_identical_and_recorded() {
     };
     aug.waveform.max_shift_ms = 200.0;
     aug.waveform.snr_db = (0.0, 10.0);
-    let src =
-        KwsTrainSource::new(clips, labels, 2, &aug, noise, default_mfcc().unwrap(), None).unwrap();
+    let src = KwsTrainSource::new(
+        clips,
+        labels,
+        2,
+        1,
+        &aug,
+        noise,
+        default_mfcc().unwrap(),
+        None,
+    )
+    .unwrap();
     assert_eq!(src.len(), 18);
     assert_eq!(src.label(15), 2, "extra examples are _silence_");
     let cfg = |shards| TrainConfig {

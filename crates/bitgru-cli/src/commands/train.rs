@@ -52,14 +52,17 @@ fn source(
             ..
         } => {
             let (noise, _held_out) = task::load_noise(data).context("loading background noise")?;
-            let silence_label = classes
-                .iter()
-                .position(|c| c == "_silence_")
-                .context("no _silence_ class")?;
+            let label = |name: &str| {
+                classes
+                    .iter()
+                    .position(|c| c == name)
+                    .with_context(|| format!("no {name} class"))
+            };
             Source::Kws(Box::new(KwsTrainSource::new(
                 clips,
                 labels,
-                silence_label,
+                label("_silence_")?,
+                label("_unknown_")?,
                 aug,
                 noise,
                 *mfcc,
@@ -81,11 +84,12 @@ impl KwsAugmentArgs {
         a.spec = self.spec_augment.unwrap_or_default();
         a.extra_silence = self.silence_fraction;
         a.unknown_cap = self.unknown_cap;
+        a.boundary_unknown = self.boundary_unknown;
         if !task.is_kws() {
             if a != d {
                 bail!(
-                    "--shift-ms, --noise-prob, --snr, --spec-augment, --silence-fraction and \
-                     --unknown-cap apply to kws4 and kws10 only, not {task}"
+                    "--shift-ms, --noise-prob, --snr, --spec-augment, --silence-fraction, \
+                     --unknown-cap and --boundary-unknown apply to kws4 and kws10 only, not {task}"
                 );
             }
             return Ok(None);
@@ -349,6 +353,12 @@ pub fn run(a: &TrainArgs) -> Result<()> {
             eprintln!(
                 "plus {} generated _silence_ examples per epoch",
                 k.extra_silence()
+            );
+        }
+        if k.boundary_unknown() > 0 {
+            eprintln!(
+                "plus {} boundary-window _unknown_ examples per epoch",
+                k.boundary_unknown()
             );
         }
     }

@@ -413,6 +413,11 @@ pub struct KwsAugment {
     pub extra_silence: f64,
     /// kws4 only: `_unknown_` is capped at this multiple of the mean keyword count.
     pub unknown_cap: f64,
+    /// Extra `_unknown_` examples in every epoch, as a fraction of the training clips (0 =
+    /// none): 1 s windows across the boundary of two spoken clips laid end to end, holding the
+    /// end of one word and the start of the next, as a streaming detector's window sees them
+    /// between words ([`boundary_window`]).
+    pub boundary_unknown: f64,
 }
 
 impl Default for KwsAugment {
@@ -426,6 +431,7 @@ impl Default for KwsAugment {
             generated_silence: 0.5,
             extra_silence: 0.0,
             unknown_cap: 1.0,
+            boundary_unknown: 0.0,
         }
     }
 }
@@ -450,11 +456,66 @@ impl KwsAugment {
         if !(self.unknown_cap.is_finite() && self.unknown_cap > 0.0) {
             return bad(format!("unknown_cap {} must be > 0", self.unknown_cap));
         }
+        if !(self.boundary_unknown.is_finite() && (0.0..=10.0).contains(&self.boundary_unknown)) {
+            return bad(format!(
+                "boundary_unknown {} must be in [0, 10]",
+                self.boundary_unknown
+            ));
+        }
         Ok(())
+    }
+
+    /// Extra boundary-window `_unknown_` examples for `clips` training clips.
+    pub fn boundary_unknown_examples(&self, clips: usize) -> usize {
+        (self.boundary_unknown * clips as f64).round() as usize
     }
 
     /// Extra generated `_silence_` examples for `clips` training clips.
     pub fn extra_silence_examples(&self, clips: usize) -> usize {
         (self.extra_silence * clips as f64).round() as usize
     }
+}
+
+/// Largest share of either word's energy a boundary window may hold (else it is drawn again).
+pub const BOUNDARY_MAX_SHARE: f64 = 0.6;
+/// Draws of the cut before a boundary window is taken as it is.
+pub const BOUNDARY_DRAWS: usize = 8;
+
+/// A window of `a.len()` samples across the boundary of clips `a` and `b` laid end to end: the
+/// end of `a` from a cut uniform within ±10 % of the length around its middle, then the start
+/// of `b`. The cut is drawn again (up to [`BOUNDARY_DRAWS`] times) while the window holds more
+/// than [`BOUNDARY_MAX_SHARE`] of either clip's energy, so that neither word is (mostly) whole:
+/// such windows are `_unknown_`, not the word. Returns the window and whether the last draw met
+/// the bound.
+pub fn boundary_window(a: &[f32], b: &[f32], rng: &mut impl Rng) -> Result<(Vec<f32>, bool)> {
+    let n = a.len();
+    if n == 0 || b.len() != n {
+        return Err(Error::length("boundary window clip", n.max(1), b.len()));
+    }
+    let energy = |x: &[f32]| x.iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>();
+    let (ea, eb) = (energy(a), energy(b));
+    let spread = n / 10;
+    let mut cut = n / 2;
+    let mut ok = false;
+    for _ in 0..BOUNDARY_DRAWS {
+        cut = n / 2 - spread + rng.gen_range(0..=2 * spread);
+        let share_a = if ea > 0.0 {
+            energy(&a[cut..]) / ea
+        } else {
+            0.0
+        };
+        let share_b = if eb > 0.0 {
+            energy(&b[..cut]) / eb
+        } else {
+            0.0
+        };
+        ok = share_a <= BOUNDARY_MAX_SHARE && share_b <= BOUNDARY_MAX_SHARE;
+        if ok {
+            break;
+        }
+    }
+    let mut w = Vec::with_capacity(n);
+    w.extend_from_slice(&a[cut..]);
+    w.extend_from_slice(&b[..cut]);
+    Ok((w, ok))
 }

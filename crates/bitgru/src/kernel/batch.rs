@@ -505,7 +505,7 @@ impl StreamState {
 
 /// The matrix product of one variant: `acc[r] = Σ_k W[r, k] · x[k] + bias[r]` for every padded
 /// row `r < rows_pad`, with `x` holding `cols_pad` codes (zero padded).
-pub(crate) trait Gemm {
+pub(crate) trait Gemm: Sized {
     fn gemm(m: &GateMatrix, x: &[i8], acc: &mut [i32]);
 
     /// [`Gemm::gemm`] of `n` sequences: sequence `b` reads `x[b · xs..]` and writes
@@ -535,6 +535,25 @@ pub(crate) trait Gemm {
 
     /// Whether the unobserved element-wise pass runs fused when it can (else stage by stage).
     const FUSED: bool = true;
+
+    /// The fused element-wise pass of the first `n` sequences of a tile (`h`: `[n][wh.cols_pad]`
+    /// states, `acc_x`, `acc_h`: `[n][rows_pad]` accumulators). The default runs [`cell_fused`]
+    /// (portable lane arithmetic over chunks of [`Gemm::LANES`] units) on each sequence; a variant
+    /// may replace it with explicit SIMD.
+    #[inline(always)]
+    fn cells_fused(p: &PackedGru, f: &Fused, n: usize, h: &mut [i8], acc_x: &[i32], acc_h: &[i32]) {
+        let (hp, rx, rh) = (p.wh.cols_pad, p.wx.rows_pad, p.wh.rows_pad);
+        for b in 0..n {
+            let (ax, ah) = (&acc_x[b * rx..(b + 1) * rx], &acc_h[b * rh..(b + 1) * rh]);
+            let hb = &mut h[b * hp..b * hp + p.hidden];
+            // (A constant of the variant: one of the two arms is compiled.)
+            if Self::LANES == 8 {
+                cell_fused::<Self, 8>(p, f, ax, ah, hb);
+            } else {
+                cell_fused::<Self, 16>(p, f, ax, ah, hb);
+            }
+        }
+    }
 
     /// [`Gemm::lookup`] of one chunk of the fused element-wise pass.
     #[inline(always)]
@@ -797,16 +816,7 @@ fn cells<G: Gemm, const OBS: bool>(p: &PackedGru, n: usize, s: &mut BatchScratch
     } = s;
     if G::FUSED && !OBS {
         if let Some(f) = &p.fused {
-            for b in 0..n {
-                let (ax, ah) = (&acc_x[b * rx..(b + 1) * rx], &acc_h[b * rh..(b + 1) * rh]);
-                let hb = &mut h[b * hp..b * hp + p.hidden];
-                // (A constant of the variant: one of the two arms is compiled.)
-                if G::LANES == 8 {
-                    cell_fused::<G, 8>(p, f, ax, ah, hb);
-                } else {
-                    cell_fused::<G, 16>(p, f, ax, ah, hb);
-                }
-            }
+            G::cells_fused(p, f, n, h, acc_x, acc_h);
             return;
         }
     }
@@ -1030,17 +1040,17 @@ fn lanes<const N: usize>(f: impl Fn(usize) -> i32) -> [i32; N] {
 /// saturation bounds, gathered once at pack time (so that no genome-dependent branch is left
 /// inside the chunk loop, and nothing is re-derived per step).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Fused {
+pub(crate) struct Fused {
     /// Requantization of ir, iz, in, hr, hz, hn, with their `[lo, hi]` bounds.
-    req: [(HighWord, i32, i32); 6],
+    pub(crate) req: [(HighWord, i32, i32); 6],
     /// Additions r, z, n, h, with their bounds.
-    add: [(Dual32, i32, i32); 4],
+    pub(crate) add: [(Dual32, i32, i32); 4],
     /// Products rh, zn, zh, with their bounds.
-    mul: [(Mul32, i32, i32); 3],
+    pub(crate) mul: [(Mul32, i32, i32); 3],
     /// `1 − z`: rescale, `z_max`, upper bound (the lower one is 0).
-    sub_z: (Mul32, i32, i32),
+    pub(crate) sub_z: (Mul32, i32, i32),
     /// Table offsets `2^(b − 1)` of r, z, n.
-    off: [i32; 3],
+    pub(crate) off: [i32; 3],
 }
 
 impl Fused {
@@ -1106,14 +1116,7 @@ fn cell_fused<G: Gemm, const N: usize>(
     let (ax, ah) = (&ax[..3 * hs], &ah[..3 * hs]);
     let full = hs / N * N;
     for j0 in (0..full).step_by(N) {
-        let acc = [
-            chunk_at(ax, j0),
-            chunk_at(ax, hs + j0),
-            chunk_at(ax, 2 * hs + j0),
-            chunk_at(ah, j0),
-            chunk_at(ah, hs + j0),
-            chunk_at(ah, 2 * hs + j0),
-        ];
+        let acc = gate_chunks(ax, ah, hs, j0);
         let hc: &mut [i8; N] = (&mut h[j0..j0 + N]).try_into().expect("a full chunk");
         let hprev = lanes(|j| hc[j] as i32);
         let hn = chunk::<G, N>(p, f, &hprev, acc);
@@ -1144,6 +1147,25 @@ fn cell_fused<G: Gemm, const N: usize>(
 #[inline(always)]
 fn chunk_at<const N: usize>(src: &[i32], at: usize) -> &[i32; N] {
     src[at..at + N].try_into().expect("a full chunk")
+}
+
+/// The accumulators of units `j0..j0 + N` of gates ir, iz, in (from `ax`) and hr, hz, hn (from
+/// `ah`), for hidden size `hs`.
+#[inline(always)]
+pub(crate) fn gate_chunks<'a, const N: usize>(
+    ax: &'a [i32],
+    ah: &'a [i32],
+    hs: usize,
+    j0: usize,
+) -> [&'a [i32; N]; 6] {
+    [
+        chunk_at(ax, j0),
+        chunk_at(ax, hs + j0),
+        chunk_at(ax, 2 * hs + j0),
+        chunk_at(ah, j0),
+        chunk_at(ah, hs + j0),
+        chunk_at(ah, 2 * hs + j0),
+    ]
 }
 
 /// `sat(M · a)` of a chunk (requantization of the linears' accumulators).

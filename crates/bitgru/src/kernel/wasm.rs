@@ -5,10 +5,14 @@
 //! repeated twice) by `i32x4.dot_i16x8_s`; pairs are folded at the end. Batches run four
 //! sequences at a time: each weight load and widening serves the four sequences' products, and
 //! their inputs are widened to i16 once per quad (each pattern is then one `v128_load64_splat`).
-//! The element-wise stages are the shared staged code of `batch.rs`, auto-vectorized for simd128
-//! (its fused pass measured slower in V8), except the table lookups of ≤ 6 bits:
-//! `i8x16.swizzle` over the 16-byte segments of the table that the stage's bit width reaches
-//! (see docs/BENCHMARKS.md, "Fused element-wise pass").
+//! The element-wise stages run fused in explicit simd128 ([`Gemm::cells_fused`]): 16 units at a
+//! time through all 17 stages in vector registers, the requantizations' i64 products by
+//! `i64x2.extmul_*_i32x4_s`, the table lookups of ≤ 7 bits by `i8x16.swizzle` over the 16-byte
+//! segments of the table that the stage's bit width reaches. Written out rather than left to
+//! the auto-vectorizer, because the app's `web` profile (opt-level z with LTO) never vectorizes
+//! loops (docs/BENCHMARKS.md, "Search in the browser"). The staged code of `batch.rs` remains the
+//! path of the observer and of models without an i32 form of every stage; its table lookups of
+//! ≤ 6 bits use the same swizzle.
 #![allow(unsafe_code)]
 
 #[cfg(target_feature = "simd128")]
@@ -17,9 +21,10 @@ pub(super) use imp::*;
 #[cfg(target_feature = "simd128")]
 mod imp {
     use super::super::batch::{
-        gemm_in_quads, lookup, lookup_by_16, run_job, BatchScratch, GateMatrix, Gemm, Job, Lut,
-        PackedGru,
+        gate_chunks, gemm_in_quads, lookup, lookup_by_16, run_job, BatchScratch, Fused, GateMatrix,
+        Gemm, Job, Lut, PackedGru,
     };
+    use crate::fixed::{Dual32, HighWord, Mul32};
     use core::arch::wasm32::*;
 
     struct Simd128;
@@ -53,17 +58,51 @@ mod imp {
     }
 
     impl Gemm for Simd128 {
-        /// Stage by stage: the fused pass measured slower in V8 (element-wise 0.78 against
-        /// 0.55 µs per sequence-step on kws10; docs/BENCHMARKS.md, "Fused element-wise pass").
-        const FUSED: bool = false;
+        /// Fused, with explicit simd128 arithmetic ([`cells_simd`]): the portable fused pass
+        /// measured slower in V8 than the staged one, and the staged loops are only vectorized
+        /// where LLVM's post-link vectorizer runs at a speed opt-level (docs/BENCHMARKS.md).
+        const FUSED: bool = true;
+
+        #[inline(always)]
+        fn cells_fused(
+            p: &PackedGru,
+            f: &Fused,
+            n: usize,
+            h: &mut [i8],
+            acc_x: &[i32],
+            acc_h: &[i32],
+        ) {
+            cells_simd(p, f, n, h, acc_x, acc_h)
+        }
 
         #[inline(always)]
         fn lookup(t: &Lut, bytes: &[u8; 256], signed: bool, off: i32, a: &[i32], out: &mut [i32]) {
             if off <= SWIZZLE_MAX_OFF {
-                lookup_by_16(t, off, a, out, |a, o| lookup16(bytes, signed, off, a, o));
+                lookup_by_16(t, off, a, out, |a, o| {
+                    store16(swizzle(bytes, signed, off, &load16(a)), o)
+                });
             } else {
                 lookup(t, off, a, out);
             }
+        }
+
+        /// The explicit fused pass's lookup ([`lookup_chunk`]) on chunks of its width (so that
+        /// `verify::check_lookups` covers it code by code), else the staged one.
+        #[inline(always)]
+        fn lookup_chunk<const N: usize>(
+            t: &Lut,
+            bytes: &[u8; 256],
+            signed: bool,
+            off: i32,
+            a: &[i32; N],
+        ) -> [i32; N] {
+            let mut out = [0; N];
+            if let (Ok(a), Ok(o)) = (<&[i32; UNITS]>::try_from(&a[..]), (&mut out[..]).try_into()) {
+                store16(lookup_chunk(t, bytes, signed, off, &load16(a)), o);
+            } else {
+                Self::lookup(t, bytes, signed, off, a, &mut out);
+            }
+            out
         }
 
         #[inline(always)]
@@ -146,63 +185,11 @@ mod imp {
         }
     }
 
-    /// Largest table offset `2^(b − 1)` looked up with [`lookup16`]: b ≤ 6, at most 4 segments.
-    /// Wider tables (up to 16 segments of sub, swizzle and or per 16 units) are looked up by
-    /// the portable loop, which measured faster for them (docs/BENCHMARKS.md, "Fused
-    /// element-wise pass").
+    /// Largest table offset `2^(b − 1)` the staged pass looks up with [`swizzle`]: b ≤ 6, at
+    /// most 4 segments. Wider tables (up to 16 segments of sub, swizzle and or per 16 units) are
+    /// looked up by the portable loop, which measured faster for them in the staged pass
+    /// (docs/BENCHMARKS.md, "Fused element-wise pass").
     const SWIZZLE_MAX_OFF: i32 = 32;
-
-    /// 16 table lookups: `out[j] = bytes[a[j] + off]` widened (sign- or zero-extended) to i32,
-    /// for indices `a[j] + off ∈ [0, 2 off)` (a table of `2^b` entries, `off = 2^(b − 1)`).
-    /// The indices are narrowed to bytes and looked up with `i8x16.swizzle` in each 16-byte
-    /// segment of the table that they can reach (`⌈2^b / 16⌉`, one for b ≤ 4): the index minus
-    /// `16 s` selects segment `s`'s entry where it is in `[0, 16)`, and swizzle gives 0 for every
-    /// other lane (wrapped-around bytes ≥ 16), so OR-ing the segments' results gives the entry.
-    #[inline(always)]
-    fn lookup16(bytes: &[u8; 256], signed: bool, off: i32, a: &[i32; 16], out: &mut [i32; 16]) {
-        let segs = ((2 * off as usize) / 16).clamp(1, 16);
-        let o = i32x4_splat(off);
-        // SAFETY: k < 4, so 4k + 4 ≤ 16 = a.len(); v128_load has no alignment need.
-        let v: [v128; 4] = std::array::from_fn(|k| {
-            i32x4_add(unsafe { v128_load(a.as_ptr().add(4 * k).cast()) }, o)
-        });
-        // In [0, 256) for valid codes: the saturating narrowings keep every such index.
-        let idx = u8x16_narrow_i16x8(
-            i16x8_narrow_i32x4(v[0], v[1]),
-            i16x8_narrow_i32x4(v[2], v[3]),
-        );
-        let t = bytes.as_ptr();
-        // SAFETY: segment 0 is bytes 0..16 of the 256.
-        let mut got = i8x16_swizzle(unsafe { v128_load(t.cast()) }, idx);
-        let mut i = idx;
-        for s in 1..segs {
-            i = i8x16_sub(i, i8x16_splat(16));
-            // SAFETY: s < segs ≤ 16, so bytes 16 s..16 s + 16 are inside the table.
-            let seg = unsafe { v128_load(t.add(16 * s).cast()) };
-            got = v128_or(got, i8x16_swizzle(seg, i));
-        }
-        let w = if signed {
-            let (lo, hi) = (i16x8_extend_low_i8x16(got), i16x8_extend_high_i8x16(got));
-            [
-                i32x4_extend_low_i16x8(lo),
-                i32x4_extend_high_i16x8(lo),
-                i32x4_extend_low_i16x8(hi),
-                i32x4_extend_high_i16x8(hi),
-            ]
-        } else {
-            let (lo, hi) = (u16x8_extend_low_u8x16(got), u16x8_extend_high_u8x16(got));
-            [
-                u32x4_extend_low_u16x8(lo),
-                u32x4_extend_high_u16x8(lo),
-                u32x4_extend_low_u16x8(hi),
-                u32x4_extend_high_u16x8(hi),
-            ]
-        };
-        for (k, wk) in w.into_iter().enumerate() {
-            // SAFETY: k < 4, so 4k + 4 ≤ 16 = out.len().
-            unsafe { v128_store(out.as_mut_ptr().add(4 * k).cast(), wk) };
-        }
-    }
 
     /// Input columns up to which [`Gemm::gemm_many`] widens a quad's inputs to i16 first (a
     /// 4 KB stack buffer for four sequences); wider inputs build each pattern from the i8 codes.
@@ -243,6 +230,332 @@ mod imp {
                 let b = v128_load(m.bias_pad.as_ptr().add(o).cast());
                 for (s, a) in a.iter().enumerate() {
                     v128_store(ap.add(s * accs + o).cast(), i32x4_add(fold(a[0], a[1]), b));
+                }
+            }
+        }
+    }
+
+    /// Vectors of 4 lanes per chunk of the explicit fused pass (16 units: one byte vector of
+    /// indices or state codes; 4 or 8 units measured slower in V8, docs/BENCHMARKS.md).
+    const K: usize = 4;
+    /// Units per chunk.
+    const UNITS: usize = 4 * K;
+    /// A chunk's values of one stage.
+    type V = [v128; K];
+
+    /// A chunk of 16 i32 values.
+    #[inline(always)]
+    fn load16(a: &[i32; UNITS]) -> V {
+        // SAFETY: 4k + 4 ≤ 16 = a.len(); v128_load has no alignment need.
+        each(|k| unsafe { v128_load(a.as_ptr().add(4 * k).cast()) })
+    }
+
+    /// Stores a chunk of 16 i32 values.
+    #[inline(always)]
+    fn store16(v: V, out: &mut [i32; UNITS]) {
+        for (k, x) in v.into_iter().enumerate() {
+            // SAFETY: 4k + 4 ≤ 16 = out.len().
+            unsafe { v128_store(out.as_mut_ptr().add(4 * k).cast(), x) };
+        }
+    }
+
+    /// The chunk's 16 codes (in the i8 / u8 range) as the 16 bytes of a vector, by saturating
+    /// narrowings (exact for such codes); `unsigned` narrows to u8 (indices up to 255).
+    #[inline(always)]
+    fn to_bytes(a: &V, unsigned: bool) -> v128 {
+        let (w0, w1) = (
+            i16x8_narrow_i32x4(a[0], a[1]),
+            i16x8_narrow_i32x4(a[2], a[3]),
+        );
+        if unsigned {
+            u8x16_narrow_i16x8(w0, w1)
+        } else {
+            i8x16_narrow_i16x8(w0, w1)
+        }
+    }
+
+    /// The 16 bytes of `b` widened to a chunk's i32 lanes (sign- or zero-extended).
+    #[inline(always)]
+    fn from_bytes(b: v128, signed: bool) -> V {
+        if signed {
+            let (lo, hi) = (i16x8_extend_low_i8x16(b), i16x8_extend_high_i8x16(b));
+            [
+                i32x4_extend_low_i16x8(lo),
+                i32x4_extend_high_i16x8(lo),
+                i32x4_extend_low_i16x8(hi),
+                i32x4_extend_high_i16x8(hi),
+            ]
+        } else {
+            let (lo, hi) = (u16x8_extend_low_u8x16(b), u16x8_extend_high_u8x16(b));
+            [
+                u32x4_extend_low_u16x8(lo),
+                u32x4_extend_high_u16x8(lo),
+                u32x4_extend_low_u16x8(hi),
+                u32x4_extend_high_u16x8(hi),
+            ]
+        }
+    }
+
+    /// `f` on each vector of a chunk.
+    #[inline(always)]
+    fn each(f: impl Fn(usize) -> v128) -> V {
+        std::array::from_fn(f)
+    }
+
+    /// `min(max(x, lo), hi)`.
+    #[inline(always)]
+    fn clamp(x: v128, lo: v128, hi: v128) -> v128 {
+        i32x4_min(i32x4_max(x, lo), hi)
+    }
+
+    /// A [`HighWord`] requantization with its bounds, splatted.
+    #[derive(Clone, Copy)]
+    struct Req {
+        mult: v128,
+        round: v128,
+        shift: u32,
+        lo: v128,
+        hi: v128,
+    }
+
+    impl Req {
+        fn new((m, lo, hi): (HighWord, i32, i32)) -> Req {
+            Req {
+                // The mantissa of a `Multiplier` is an i32 ≥ 0.
+                mult: i32x4_splat(m.mult as i32),
+                round: i64x2_splat(m.round),
+                shift: m.shift,
+                lo: i32x4_splat(lo),
+                hi: i32x4_splat(hi),
+            }
+        }
+
+        /// [`HighWord::apply`] lane by lane, saturated: the i64 products `x · mult` of the low
+        /// and high lane pairs (`i64x2.extmul_*_i32x4_s`), plus the rounding term and
+        /// `x >> 31` sign-extended, and their high words gathered by one shuffle.
+        #[inline(always)]
+        fn apply(&self, x: v128) -> v128 {
+            let sign = i32x4_shr(x, 31);
+            let lo = i64x2_add(
+                i64x2_add(i64x2_extmul_low_i32x4(x, self.mult), self.round),
+                i64x2_extend_low_i32x4(sign),
+            );
+            let hi = i64x2_add(
+                i64x2_add(i64x2_extmul_high_i32x4(x, self.mult), self.round),
+                i64x2_extend_high_i32x4(sign),
+            );
+            let w = i32x4_shuffle::<1, 3, 5, 7>(lo, hi);
+            clamp(i32x4_shr(w, self.shift), self.lo, self.hi)
+        }
+    }
+
+    /// A [`Dual32`] addition with its bounds, splatted.
+    #[derive(Clone, Copy)]
+    struct Add {
+        ah: v128,
+        al: v128,
+        bh: v128,
+        bl: v128,
+        bias: v128,
+        shift: u32,
+        lo: v128,
+        hi: v128,
+    }
+
+    impl Add {
+        fn new((d, lo, hi): (Dual32, i32, i32)) -> Add {
+            Add {
+                ah: i32x4_splat(d.ah),
+                al: i32x4_splat(d.al),
+                bh: i32x4_splat(d.bh),
+                bl: i32x4_splat(d.bl),
+                bias: i32x4_splat(d.bias),
+                shift: d.shift,
+                lo: i32x4_splat(lo),
+                hi: i32x4_splat(hi),
+            }
+        }
+
+        /// [`Dual32::apply`] lane by lane, saturated.
+        #[inline(always)]
+        fn apply(&self, a: v128, b: v128) -> v128 {
+            let x = i32x4_add(i32x4_mul(a, self.ah), i32x4_mul(b, self.bh));
+            let y = i32x4_add(i32x4_mul(a, self.al), i32x4_mul(b, self.bl));
+            let neg = i32x4_shr(i32x4_add(x, i32x4_shr(y, 16)), 31);
+            let r = i32x4_add(i32x4_add(x, self.bias), i32x4_shr(i32x4_add(y, neg), 16));
+            clamp(i32x4_shr(r, self.shift), self.lo, self.hi)
+        }
+    }
+
+    /// A [`Mul32`] rescale with its bounds, splatted.
+    #[derive(Clone, Copy)]
+    struct Mul {
+        hi: v128,
+        lo: v128,
+        bias: v128,
+        shift: u32,
+        min: v128,
+        max: v128,
+    }
+
+    impl Mul {
+        fn new((m, min, max): (Mul32, i32, i32)) -> Mul {
+            Mul {
+                hi: i32x4_splat(m.hi),
+                lo: i32x4_splat(m.lo),
+                bias: i32x4_splat(m.bias),
+                shift: m.shift,
+                min: i32x4_splat(min),
+                max: i32x4_splat(max),
+            }
+        }
+
+        /// [`Mul32::apply`] lane by lane, saturated.
+        #[inline(always)]
+        fn apply(&self, x: v128) -> v128 {
+            let low = i32x4_shr(i32x4_add(i32x4_mul(x, self.lo), i32x4_shr(x, 31)), 16);
+            let r = i32x4_add(i32x4_add(i32x4_mul(x, self.hi), self.bias), low);
+            clamp(i32x4_shr(r, self.shift), self.min, self.max)
+        }
+    }
+
+    /// The fused pass's parameters, splatted once per call.
+    struct Splat {
+        req: [Req; 6],
+        add: [Add; 4],
+        mul: [Mul; 3],
+        sub: Mul,
+        z_max: v128,
+    }
+
+    impl Splat {
+        fn new(f: &Fused) -> Splat {
+            let (m, z_max, q) = f.sub_z;
+            Splat {
+                req: f.req.map(Req::new),
+                add: f.add.map(Add::new),
+                mul: f.mul.map(Mul::new),
+                sub: Mul::new((m, 0, q)),
+                z_max: i32x4_splat(z_max),
+            }
+        }
+    }
+
+    /// Table lookups of a chunk, `out = t[a + off]`: by [`swizzle`] for tables of at most
+    /// `2 · `[`FUSED_SWIZZLE_MAX_OFF`] entries, else lane by lane.
+    #[inline(always)]
+    fn lookup_chunk(t: &Lut, bytes: &[u8; 256], signed: bool, off: i32, a: &V) -> V {
+        if off > FUSED_SWIZZLE_MAX_OFF {
+            let g = |x: i32| t[((x + off) as usize) & 255];
+            return each(|k| {
+                let v = a[k];
+                i32x4(
+                    g(i32x4_extract_lane::<0>(v)),
+                    g(i32x4_extract_lane::<1>(v)),
+                    g(i32x4_extract_lane::<2>(v)),
+                    g(i32x4_extract_lane::<3>(v)),
+                )
+            });
+        }
+        swizzle(bytes, signed, off, a)
+    }
+
+    /// 16 table lookups: `bytes[a[j] + off]` widened (sign- or zero-extended) to i32, for
+    /// indices `a[j] + off ∈ [0, 2 off)` (a table of `2^b` entries, `off = 2^(b − 1)`). The
+    /// indices are narrowed to bytes and looked up with `i8x16.swizzle` in each 16-byte segment
+    /// of the table that they can reach (`⌈2^b / 16⌉`, one for b ≤ 4): the index minus `16 s`
+    /// selects segment `s`'s entry where it is in `[0, 16)`, and swizzle gives 0 for every other
+    /// lane (wrapped-around bytes ≥ 16), so OR-ing the segments' results gives the entry.
+    #[inline(always)]
+    fn swizzle(bytes: &[u8; 256], signed: bool, off: i32, a: &V) -> V {
+        let segs = ((2 * off as usize) / 16).clamp(1, 16);
+        let o = i32x4_splat(off);
+        // In [0, 256) for valid codes: the saturating narrowings keep every such index.
+        let idx = to_bytes(&each(|k| i32x4_add(a[k], o)), true);
+        let tp = bytes.as_ptr();
+        // SAFETY: segment 0 is bytes 0..16 of the 256.
+        let mut got = i8x16_swizzle(unsafe { v128_load(tp.cast()) }, idx);
+        let mut i = idx;
+        for s in 1..segs {
+            i = i8x16_sub(i, i8x16_splat(16));
+            // SAFETY: s < segs ≤ 16, so bytes 16 s..16 s + 16 are inside the table.
+            let seg = unsafe { v128_load(tp.add(16 * s).cast()) };
+            got = v128_or(got, i8x16_swizzle(seg, i));
+        }
+        from_bytes(got, signed)
+    }
+
+    /// Largest table offset looked up by swizzle in the explicit fused pass: b ≤ 7, at most 8
+    /// segments (16 segments for b = 8 measured slower than the lane-by-lane lookup).
+    const FUSED_SWIZZLE_MAX_OFF: i32 = 64;
+
+    /// Every stage of one chunk ([`super::super::batch`]'s `chunk`, in explicit simd128): `acc`
+    /// holds the accumulators of gates ir, iz, in, hr, hz, hn, `hprev` the previous state → the
+    /// new state codes.
+    #[inline(always)]
+    fn chunk(p: &PackedGru, f: &Fused, v: &Splat, hprev: &V, acc: [&[i32; UNITS]; 6]) -> V {
+        let c = &p.cell;
+        let req = |g: usize| -> V {
+            let a = load16(acc[g]);
+            each(|k| v.req[g].apply(a[k]))
+        };
+        let add = |d: &Add, a: &V, b: &V| -> V { each(|k| d.apply(a[k], b[k])) };
+        let mul = |m: &Mul, a: &V, b: &V| -> V { each(|k| m.apply(i32x4_mul(a[k], b[k]))) };
+        let ar = add(&v.add[0], &req(0), &req(3));
+        let r = lookup_chunk(&c.lut_r, &c.lut_bytes[0], false, f.off[0], &ar);
+        let mrh = mul(&v.mul[0], &r, &req(5));
+        let an = add(&v.add[2], &req(2), &mrh);
+        let nn = lookup_chunk(&c.lut_n, &c.lut_bytes[2], true, f.off[2], &an);
+        let az = add(&v.add[1], &req(1), &req(4));
+        let z = lookup_chunk(&c.lut_z, &c.lut_bytes[1], false, f.off[1], &az);
+        let sz = each(|k| v.sub.apply(i32x4_sub(v.z_max, z[k])));
+        let mzn = mul(&v.mul[1], &sz, &nn);
+        let mzh = mul(&v.mul[2], &z, hprev);
+        add(&v.add[3], &mzn, &mzh)
+    }
+
+    /// The fused element-wise pass of `n` sequences in explicit simd128 (the [`Gemm::cells_fused`]
+    /// of this variant): chunks of [`UNITS`] units through every stage in vector registers; a
+    /// last, partial chunk runs on zero-padded copies and stores only its units.
+    fn cells_simd(p: &PackedGru, f: &Fused, n: usize, h: &mut [i8], acc_x: &[i32], acc_h: &[i32]) {
+        let v = Splat::new(f);
+        let hs = p.hidden;
+        let (hp, rx, rh) = (p.wh.cols_pad, p.wx.rows_pad, p.wh.rows_pad);
+        let full = hs / UNITS * UNITS;
+        for b in 0..n {
+            let (ax, ah) = (
+                &acc_x[b * rx..b * rx + 3 * hs],
+                &acc_h[b * rh..b * rh + 3 * hs],
+            );
+            let hb = &mut h[b * hp..b * hp + hs];
+            for j0 in (0..full).step_by(UNITS) {
+                let acc = gate_chunks(ax, ah, hs, j0);
+                let hc: &mut [i8; UNITS] = (&mut hb[j0..j0 + UNITS]).try_into().expect("a chunk");
+                // SAFETY: a 16-byte load of the chunk's 16 state codes.
+                let hprev = from_bytes(unsafe { v128_load(hc.as_ptr().cast()) }, true);
+                let hn = chunk(p, f, &v, &hprev, acc);
+                // Saturated codes of ≤ 8 bits: the narrowings are exact.
+                // SAFETY: a 16-byte store into the chunk's 16 state codes.
+                unsafe { v128_store(hc.as_mut_ptr().cast(), to_bytes(&hn, false)) };
+            }
+            let rest = hs - full;
+            if rest > 0 {
+                let mut pad = [[0i32; UNITS]; 6];
+                for (g, c) in pad.iter_mut().enumerate() {
+                    let (src, g) = if g < 3 { (ax, g) } else { (ah, g - 3) };
+                    c[..rest].copy_from_slice(&src[g * hs + full..(g + 1) * hs]);
+                }
+                let mut hq = [0i32; UNITS];
+                for (o, &x) in hq.iter_mut().zip(&hb[full..]) {
+                    *o = x as i32;
+                }
+                let hprev = load16(&hq);
+                let acc = [&pad[0], &pad[1], &pad[2], &pad[3], &pad[4], &pad[5]];
+                let hn = chunk(p, f, &v, &hprev, acc);
+                let mut out = [0i32; UNITS];
+                store16(hn, &mut out);
+                for (o, &x) in hb[full..].iter_mut().zip(&out) {
+                    *o = x as i8;
                 }
             }
         }
