@@ -808,7 +808,7 @@ impl Compute {
     ) -> Result<ModelInfo, WebError> {
         expect_bufs("LoadEvalData", &bufs, names.len())?;
         let m = self.loaded(key)?;
-        let (d, task) = (m.info.dims, m.info.task.clone());
+        let (d, task, features) = (m.info.dims, m.info.task.clone(), m.features.clone());
         let files: Vec<(String, Vec<u8>)> = names.into_iter().zip(bufs).collect();
         let first = files.first().map(|f| f.0.clone()).unwrap_or_default();
         let kws = || {
@@ -842,11 +842,11 @@ impl Compute {
             }
             data::UploadFormat::ClipsZip => {
                 let entries = data::unzip(&files[0].0, &files[0].1)?;
-                data::clips_eval_set(&files[0].0, &entries, kws()?)?
+                data::clips_eval_set(&files[0].0, &entries, kws()?, &features)?
             }
             data::UploadFormat::ClipsFolder => {
                 let folder = first.split('/').next().unwrap_or("folder").to_string();
-                data::clips_eval_set(&folder, &files, kws()?)?
+                data::clips_eval_set(&folder, &files, kws()?, &features)?
             }
         };
         if set.input != d.input {
@@ -2173,13 +2173,38 @@ mod tests {
         // left is not a kws4 keyword: _unknown_ (5); yes is 0. Sorted by path: left, yes.
         assert_eq!(zipped.labels, vec![5, 0]);
         assert_eq!((zipped.steps, zipped.input), (49, 10));
-        let out = eval_data(&mut c, "kws4", good);
+        let out = eval_data(&mut c, "kws4", good.clone());
         assert!(matches!(out.replies[0].msg, FromWorker::ModelLoaded { .. }));
         assert_eq!(c.eval_set("kws4").unwrap().sequences, zipped.sequences);
         let r = c
             .evaluate("kws4", &Genome::uniform(8).unwrap(), &|| 0.0)
             .unwrap();
         assert_eq!(r.n, 2);
+        // A model trained with another MFCC (filterbank up to 8 kHz) gets the clips' features
+        // in its own front end, not the default one.
+        let mut other = bitgru::io::load_bundle(KWS4).unwrap();
+        let FrontEnd::Mfcc { config, .. } = &mut other.meta.features else {
+            panic!("kws4 has an MFCC front end")
+        };
+        config.fmax = 8000.0;
+        let want = bitgru::data::features::mfcc_sequences(
+            &[
+                bitgru::audio::decode(&wav(880.0, 12000), &Default::default())
+                    .map(|mut x| {
+                        bitgru::audio::fit_length(&mut x, 16000);
+                        x
+                    })
+                    .unwrap(),
+            ],
+            &bitgru::audio::mfcc::Mfcc::new(config.clone()).unwrap(),
+        )
+        .unwrap();
+        load_default(&mut c, "kws4-8k", &bitgru::io::save_bundle(&other).unwrap());
+        let out = eval_data(&mut c, "kws4-8k", vec![("clips.zip", zip_of(&good))]);
+        assert!(matches!(out.replies[0].msg, FromWorker::ModelLoaded { .. }));
+        let own = c.eval_set("kws4-8k").unwrap();
+        assert_eq!(own.sequences[0], want[0]);
+        assert_ne!(own.sequences[0], zipped.sequences[0]);
     }
 
     #[test]

@@ -527,11 +527,13 @@ pub fn unzip(name: &str, bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>, WebErro
 
 /// Speech Commands clips (`…/<word>/<file>.wav|flac`; other files and `_background_noise_`
 /// skipped) → the MFCC evaluation set of a keyword task, with the core's decoder (strict
-/// 16 kHz mono), length fit and MFCC front end: the features `bitgru eval --task` computes.
+/// 16 kHz mono), length fit and the model's MFCC front end `front` (the default MFCC when the
+/// model states none): the features `bitgru eval --task` computes for that model.
 pub fn clips_eval_set(
     source: &str,
     files: &[(String, Vec<u8>)],
     task: bitgru::data::speech::KwsTask,
+    front: &bitgru::frontend::FrontEnd,
 ) -> Result<EvalSet, WebError> {
     use bitgru::audio::{decode, fit_length, DecodeOptions, CLIP_SAMPLES};
     use bitgru::data::speech::{parse_clip_path, BACKGROUND_NOISE};
@@ -570,20 +572,29 @@ pub fn clips_eval_set(
         ));
     }
     picked.sort_by(|a, b| a.0.cmp(&b.0));
+    let (mfcc, clip_samples) = match front {
+        bitgru::frontend::FrontEnd::Mfcc {
+            config,
+            clip_samples,
+        } => (
+            bitgru::audio::mfcc::Mfcc::new(config.clone())?,
+            *clip_samples,
+        ),
+        _ => (bitgru::task::default_mfcc()?, CLIP_SAMPLES),
+    };
     let mut clips = Vec::with_capacity(picked.len());
     let mut labels = Vec::with_capacity(picked.len());
     for (rel, bytes) in &picked {
         let info = parse_clip_path(rel).map_err(|e| data_err(source, e.to_string()))?;
         let mut clip = decode(bytes, &DecodeOptions::default())
             .map_err(|e| data_err(source, format!("clip {rel}: {e}")))?;
-        fit_length(&mut clip, CLIP_SAMPLES);
+        fit_length(&mut clip, clip_samples);
         clips.push(clip);
         labels.push(
             task.label_of_folder(&info.folder)
                 .unwrap_or(task.unknown_label()),
         );
     }
-    let mfcc = bitgru::task::default_mfcc()?;
     let sequences = bitgru::data::features::mfcc_sequences(&clips, &mfcc)?;
     let input = mfcc.config().n_mfcc;
     let steps = sequences[0].len() / input;
