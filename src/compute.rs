@@ -31,8 +31,19 @@ pub enum ModelKind {
         model: FloatGru,
         meta: bitgru::io::ModelMeta,
     },
-    /// A model prepared for one genome (`.bitgru`).
-    Quant(Box<QuantGru>),
+    /// A model prepared for one genome (`.bitgru`), with the meta of its provenance.
+    Quant(Box<QuantGru>, Box<bitgru::io::ModelMeta>),
+}
+
+impl ModelKind {
+    /// The model's metadata (default fields where the file has none).
+    pub fn meta(&self) -> &bitgru::io::ModelMeta {
+        match self {
+            ModelKind::Float(b) => &b.meta,
+            ModelKind::Uncalibrated { meta, .. } => meta,
+            ModelKind::Quant(_, meta) => meta,
+        }
+    }
 }
 
 /// A loaded model and its evaluation data.
@@ -40,8 +51,6 @@ pub enum ModelKind {
 pub struct Loaded {
     pub kind: ModelKind,
     pub info: ModelInfo,
-    /// The model's front end as its file states it ([`FrontEnd::Raw`] when the file has none).
-    pub features: FrontEnd,
     pub eval: Option<EvalSet>,
     /// Float predictions on the evaluation set, from the first evaluation.
     float_predictions: Option<Vec<usize>>,
@@ -49,14 +58,6 @@ pub struct Loaded {
 
 /// Reads any supported model file. Nothing is kept on error.
 pub fn read_model(file_name: &str, bytes: &[u8]) -> Result<(ModelKind, ModelInfo), WebError> {
-    read_model_features(file_name, bytes).map(|(kind, info, _)| (kind, info))
-}
-
-/// [`read_model`] and the front end the file states ([`FrontEnd::Raw`] when none).
-fn read_model_features(
-    file_name: &str,
-    bytes: &[u8],
-) -> Result<(ModelKind, ModelInfo, FrontEnd), WebError> {
     let up = |detail: String| WebError::Upload {
         file: file_name.to_string(),
         detail,
@@ -67,8 +68,6 @@ fn read_model_features(
     let lower = file_name.to_ascii_lowercase();
     let keys = bitgru::io::stfile::metadata_keys(bytes);
     let has = |k: &str| keys.as_ref().is_some_and(|ks| ks.iter().any(|x| x == k));
-    // (A .bitgru file's meta lives in its provenance, not in the kind.)
-    let mut quant_features = FrontEnd::Raw;
     let (kind, task, classes, steps) = if bytes.starts_with(b"PK\x03\x04")
         || lower.ends_with(".npz")
     {
@@ -88,11 +87,11 @@ fn read_model_features(
         let (q, prov) = bitgru::io::qfile::load_quant(bytes).map_err(|e| up(e.to_string()))?;
         let meta = bitgru::io::ModelMeta::from_provenance(&prov).unwrap_or_default();
         let steps = feature_steps(&meta);
-        quant_features = meta.features.clone();
+        let (task, classes) = (meta.task.clone(), meta.classes.clone());
         (
-            ModelKind::Quant(Box::new(q)),
-            meta.task.clone(),
-            meta.classes.clone(),
+            ModelKind::Quant(Box::new(q), Box::new(meta)),
+            task,
+            classes,
             steps,
         )
     } else if lower.ends_with(".bitgru") {
@@ -137,7 +136,7 @@ fn read_model_features(
             None,
         ),
         ModelKind::Uncalibrated { model, .. } => (model.dims(), model.n_params(), 0, None),
-        ModelKind::Quant(q) => (q.dims(), 0, 0, Some(q.genome)),
+        ModelKind::Quant(q, _) => (q.dims(), 0, 0, Some(q.genome)),
     };
     let class_names = if classes.len() == dims.classes {
         classes
@@ -150,7 +149,7 @@ fn read_model_features(
             "float weights (Keras npz)"
         }
         ModelKind::Uncalibrated { .. } => "float weights (safetensors)",
-        ModelKind::Quant(_) => "quantized (.bitgru)",
+        ModelKind::Quant(..) => "quantized (.bitgru)",
     };
     let info = ModelInfo {
         task: if task.is_empty() {
@@ -170,12 +169,7 @@ fn read_model_features(
         eval_sequences: 0,
         eval_source: String::new(),
     };
-    let features = match &kind {
-        ModelKind::Float(b) => b.meta.features.clone(),
-        ModelKind::Uncalibrated { meta, .. } => meta.features.clone(),
-        ModelKind::Quant(_) => quant_features,
-    };
-    Ok((kind, info, features))
+    Ok((kind, info))
 }
 
 fn feature_steps(meta: &bitgru::io::ModelMeta) -> Option<usize> {
@@ -690,7 +684,7 @@ impl Compute {
                 detail: "empty".into(),
             });
         }
-        let (mut kind, mut info, features) = read_model_features(file_name, &bufs[0])?;
+        let (mut kind, mut info) = read_model(file_name, &bufs[0])?;
         apply_meta(file_name, &mut info, meta)?;
         // Exports carry the form's task and classes.
         if let ModelKind::Uncalibrated { meta: m, .. }
@@ -704,7 +698,6 @@ impl Compute {
         let mut loaded = Loaded {
             kind,
             info,
-            features,
             eval: None,
             float_predictions: None,
         };
@@ -731,7 +724,8 @@ impl Compute {
             }
             "kws4" | "kws10" => {
                 let p = self.mfcc.as_ref()?;
-                if m.features != FrontEnd::Raw && m.features != p.front_end {
+                let features = &m.kind.meta().features;
+                if *features != FrontEnd::Raw && *features != p.front_end {
                     return None;
                 }
                 let set = p.eval_set(&info.task)?;
@@ -808,7 +802,8 @@ impl Compute {
     ) -> Result<ModelInfo, WebError> {
         expect_bufs("LoadEvalData", &bufs, names.len())?;
         let m = self.loaded(key)?;
-        let (d, task, features) = (m.info.dims, m.info.task.clone(), m.features.clone());
+        let (d, task) = (m.info.dims, m.info.task.clone());
+        let features = m.kind.meta().features.clone();
         let files: Vec<(String, Vec<u8>)> = names.into_iter().zip(bufs).collect();
         let first = files.first().map(|f| f.0.clone()).unwrap_or_default();
         let kws = || {
@@ -926,8 +921,8 @@ impl Compute {
                 detail: "float weights without calibration: load its task's evaluation data first"
                     .into(),
             }),
-            ModelKind::Quant(q) if q.genome == *genome => Ok((**q).clone()),
-            ModelKind::Quant(q) => Err(WebError::Request {
+            ModelKind::Quant(q, _) if q.genome == *genome => Ok((**q).clone()),
+            ModelKind::Quant(q, _) => Err(WebError::Request {
                 what: "genome",
                 detail: format!(
                     "{genome}: this .bitgru model is quantized for {} only",

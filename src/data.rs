@@ -535,7 +535,7 @@ pub fn clips_eval_set(
     task: bitgru::data::speech::KwsTask,
     front: &bitgru::frontend::FrontEnd,
 ) -> Result<EvalSet, WebError> {
-    use bitgru::audio::{decode, fit_length, DecodeOptions, CLIP_SAMPLES};
+    use bitgru::audio::{decode, fit_length, DecodeOptions};
     use bitgru::data::speech::{parse_clip_path, BACKGROUND_NOISE};
     let mut picked: Vec<(String, &[u8])> = Vec::new();
     for (path, bytes) in files {
@@ -572,15 +572,22 @@ pub fn clips_eval_set(
         ));
     }
     picked.sort_by(|a, b| a.0.cmp(&b.0));
-    let (mfcc, clip_samples) = match front {
+    // The task's rule for which features a model's front end may ask of its clips.
+    let kws: bitgru::task::Task = task
+        .name()
+        .parse()
+        .map_err(|e: bitgru::Error| data_err(source, e.to_string()))?;
+    let (mfcc, clip_samples) = match kws.data_front_end(front)? {
         bitgru::frontend::FrontEnd::Mfcc {
             config,
             clip_samples,
-        } => (
-            bitgru::audio::mfcc::Mfcc::new(config.clone())?,
-            *clip_samples,
-        ),
-        _ => (bitgru::task::default_mfcc()?, CLIP_SAMPLES),
+        } => (bitgru::audio::mfcc::Mfcc::new(config)?, clip_samples),
+        other => {
+            return Err(data_err(
+                source,
+                format!("{kws} clips need an MFCC front end, the model states {other:?}"),
+            ))
+        }
     };
     let mut clips = Vec::with_capacity(picked.len());
     let mut labels = Vec::with_capacity(picked.len());

@@ -3,44 +3,14 @@
 //! takes that many inputs, `eval`, `qat` and `features` featurize the task's data with it, a
 //! resume keeps it, and bad values are refused with a message that says why.
 mod common;
-use common::{bitgru, fails, ok, s, tmp};
+use common::{bitgru, fails, ok, s, tmp, write_wav};
 use std::path::Path;
 
-/// A 16-bit PCM mono WAV file at 16 kHz.
-fn write_wav(path: &Path, samples: &[f32]) {
-    let data: Vec<u8> = samples
-        .iter()
-        .flat_map(|&x| ((x.clamp(-1.0, 1.0) * 32767.0).round() as i16).to_le_bytes())
-        .collect();
-    let rate = 16_000u32;
-    let mut b = Vec::new();
-    b.extend_from_slice(b"RIFF");
-    b.extend_from_slice(&(36 + data.len() as u32).to_le_bytes());
-    b.extend_from_slice(b"WAVEfmt ");
-    b.extend_from_slice(&16u32.to_le_bytes());
-    b.extend_from_slice(&1u16.to_le_bytes());
-    b.extend_from_slice(&1u16.to_le_bytes());
-    b.extend_from_slice(&rate.to_le_bytes());
-    b.extend_from_slice(&(rate * 2).to_le_bytes());
-    b.extend_from_slice(&2u16.to_le_bytes());
-    b.extend_from_slice(&16u16.to_le_bytes());
-    b.extend_from_slice(b"data");
-    b.extend_from_slice(&(data.len() as u32).to_le_bytes());
-    b.extend_from_slice(&data);
-    std::fs::write(path, b).unwrap();
-}
-
-/// Deterministic noise in [-1, 1).
+/// Deterministic noise in [-1, 1) (the project's seeded ChaCha8 generator).
 fn noise(seed: u64, n: usize) -> Vec<f32> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 40) as f32 / (1u64 << 23) as f32 - 1.0
-        })
-        .collect()
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    (0..n).map(|_| rng.gen_range(-1.0f32..1.0)).collect()
 }
 
 /// kws4's folders (four keywords, `_silence_`, and `left` for `_unknown_`), 4 one-second clips
@@ -63,7 +33,7 @@ fn synthetic_speech(root: &Path) -> std::path::PathBuf {
                 })
                 .collect();
             let rel = format!("{f}/{:08x}_nohash_{k}.wav", 0xabc0 + c as u32);
-            write_wav(&dir.join(&rel), &x);
+            write_wav(&dir.join(&rel), 16_000, 1, &x);
             if k == 0 {
                 val += &rel;
                 val += "\n";
@@ -73,7 +43,12 @@ fn synthetic_speech(root: &Path) -> std::path::PathBuf {
     std::fs::write(dir.join("validation_list.txt"), val).unwrap();
     std::fs::create_dir_all(dir.join("_background_noise_")).unwrap();
     let bg: Vec<f32> = noise(7, 48_000).iter().map(|v| 0.1 * v).collect();
-    write_wav(&dir.join("_background_noise_/white_noise.wav"), &bg);
+    write_wav(
+        &dir.join("_background_noise_/white_noise.wav"),
+        16_000,
+        1,
+        &bg,
+    );
     dir
 }
 

@@ -70,10 +70,9 @@ impl Task {
 
     /// The task's front end with the MFCC settings of `o` instead of the defaults (10
     /// coefficients of 40 mel bands over 20–4000 Hz; a `None` keeps its default). Keyword
-    /// spotting only: any setting for an MNIST task is an error, and so are 0 coefficients or
-    /// bands, more coefficients than bands (the DCT of M bands has M coefficients), an upper
-    /// edge outside (fmin, sample_rate / 2] and a band count whose filters would cover no FFT
-    /// bin.
+    /// spotting only: any setting for an MNIST task is an error, and so is any configuration
+    /// [`MfccConfig::validate`] refuses (0 coefficients or bands, more coefficients than bands,
+    /// an upper edge outside (fmin, sample_rate / 2], filters that cover no FFT bin).
     pub fn front_end_with(self, o: &MfccOptions) -> Result<crate::frontend::FrontEnd> {
         use crate::frontend::FrontEnd;
         if *o == MfccOptions::default() {
@@ -88,47 +87,13 @@ impl Task {
                 ),
             ));
         }
-        let mut config = MfccConfig::default();
-        if let Some(m) = o.n_mels {
-            if m == 0 {
-                return Err(Error::invalid("n_mels", "0: need at least 1 mel band"));
-            }
-            config.n_mels = m;
-        }
-        if let Some(n) = o.n_mfcc {
-            if n == 0 {
-                return Err(Error::invalid(
-                    "n_mfcc",
-                    "0: need at least 1 cepstral coefficient",
-                ));
-            }
-            config.n_mfcc = n;
-        }
-        if config.n_mfcc > config.n_mels {
-            return Err(Error::invalid(
-                "n_mfcc",
-                format!(
-                    "{} is more than the {} mel bands: the DCT of {} bands has at most {} \
-                     coefficients",
-                    config.n_mfcc, config.n_mels, config.n_mels, config.n_mels
-                ),
-            ));
-        }
-        if let Some(f) = o.fmax {
-            let nyquist = f64::from(config.sample_rate) / 2.0;
-            if !(f.is_finite() && f > config.fmin && f <= nyquist) {
-                return Err(Error::invalid(
-                    "fmax",
-                    format!(
-                        "{f} Hz: the filterbank's upper edge must be above its lower edge \
-                         ({} Hz) and at most half the sample rate ({nyquist} Hz)",
-                        config.fmin
-                    ),
-                ));
-            }
-            config.fmax = f;
-        }
-        config.validate()?;
+        let d = MfccConfig::default();
+        let config = MfccConfig {
+            n_mfcc: o.n_mfcc.unwrap_or(d.n_mfcc),
+            n_mels: o.n_mels.unwrap_or(d.n_mels),
+            fmax: o.fmax.unwrap_or(d.fmax),
+            ..d
+        };
         let front = FrontEnd::Mfcc {
             config,
             clip_samples: crate::audio::CLIP_SAMPLES,
@@ -362,33 +327,55 @@ impl KwsTrainSource {
     }
 }
 
+/// What an index of a [`KwsTrainSource`] is.
+enum KwsExample {
+    /// Training clip `k`.
+    Clip(usize),
+    /// An extra generated `_silence_` example.
+    Silence,
+    /// A boundary-window `_unknown_` example.
+    Boundary,
+}
+
+impl KwsTrainSource {
+    fn example(&self, idx: usize) -> KwsExample {
+        let n = self.clips.len();
+        if idx < n {
+            KwsExample::Clip(idx)
+        } else if idx < n + self.extra_silence {
+            KwsExample::Silence
+        } else {
+            KwsExample::Boundary
+        }
+    }
+}
+
 impl BatchSource for KwsTrainSource {
     fn len(&self) -> usize {
         self.clips.len() + self.extra_silence + self.boundary_unknown
     }
     fn label(&self, idx: usize) -> usize {
-        match self.labels.get(idx) {
-            Some(&l) => l,
-            None if idx < self.clips.len() + self.extra_silence => self.silence_label,
-            None => self.unknown_label,
+        match self.example(idx) {
+            KwsExample::Clip(k) => self.labels[k],
+            KwsExample::Silence => self.silence_label,
+            KwsExample::Boundary => self.unknown_label,
         }
     }
     fn get(&self, idx: usize, rng: &mut ChaCha8Rng) -> Result<Cow<'_, [f32]>> {
-        let audio = match self.clips.get(idx) {
-            None if idx >= self.clips.len() + self.extra_silence => {
+        let audio = match self.example(idx) {
+            KwsExample::Boundary => {
                 let pick = |rng: &mut ChaCha8Rng| self.spoken[rng.gen_range(0..self.spoken.len())];
                 let (a, b) = (pick(rng), pick(rng));
                 let (w, _) = boundary_window(&self.clips[a], &self.clips[b], rng)?;
                 self.augmenter.augment(&w, rng)?
             }
-            None => self.augmenter.silence(self.clips[0].len(), rng)?,
-            Some(clip)
-                if self.labels[idx] == self.silence_label
-                    && rng.gen_bool(self.generated_silence) =>
+            KwsExample::Silence => self.augmenter.silence(self.clips[0].len(), rng)?,
+            KwsExample::Clip(k)
+                if self.labels[k] == self.silence_label && rng.gen_bool(self.generated_silence) =>
             {
-                self.augmenter.silence(clip.len(), rng)?
+                self.augmenter.silence(self.clips[k].len(), rng)?
             }
-            Some(clip) => self.augmenter.augment(clip, rng)?,
+            KwsExample::Clip(k) => self.augmenter.augment(&self.clips[k], rng)?,
         };
         let mut x = self.mfcc.compute(&audio);
         if let Some(n) = &self.norm {

@@ -111,17 +111,31 @@ impl MfccConfig {
                 self.n_fft, self.win_length
             ));
         }
-        if self.n_mels == 0 || self.n_mfcc == 0 || self.n_mfcc > self.n_mels {
+        if self.n_mels == 0 {
+            return bad("n_mels 0: need at least 1 mel band".into());
+        }
+        if self.n_mfcc == 0 {
+            return bad("n_mfcc 0: need at least 1 cepstral coefficient".into());
+        }
+        if self.n_mfcc > self.n_mels {
             return bad(format!(
-                "need 1 <= n_mfcc ({}) <= n_mels ({})",
-                self.n_mfcc, self.n_mels
+                "n_mfcc {} is more than the {} mel bands: the DCT of {} bands has at most {} \
+                 coefficients",
+                self.n_mfcc, self.n_mels, self.n_mels, self.n_mels
             ));
         }
         let nyquist = f64::from(self.sample_rate) / 2.0;
-        if !(self.fmin >= 0.0 && self.fmin < self.fmax && self.fmax <= nyquist) {
+        if !(self.fmin >= 0.0 && self.fmin < nyquist) {
             return bad(format!(
-                "need 0 <= fmin ({}) < fmax ({}) <= sample_rate / 2 ({nyquist})",
-                self.fmin, self.fmax
+                "fmin {} Hz must be in [0, {nyquist}) Hz",
+                self.fmin
+            ));
+        }
+        if !(self.fmax > self.fmin && self.fmax <= nyquist) {
+            return bad(format!(
+                "fmax {} Hz: the filterbank's upper edge must be above its lower edge ({} Hz) \
+                 and at most half the sample rate ({nyquist} Hz)",
+                self.fmax, self.fmin
             ));
         }
         if !(self.log_floor > 0.0 && self.log_floor.is_finite()) {

@@ -1124,23 +1124,38 @@ fn cell_fused<G: Gemm, const N: usize>(
             *o = v as i8;
         }
     }
-    let rest = hs - full;
-    if rest > 0 {
-        let mut pad = [[0; N]; 6];
-        for (g, c) in pad.iter_mut().enumerate() {
-            let (src, g) = if g < 3 { (ax, g) } else { (ah, g - 3) };
-            c[..rest].copy_from_slice(&src[g * hs + full..(g + 1) * hs]);
-        }
-        let mut hprev = [0; N];
-        for (o, &v) in hprev.iter_mut().zip(&h[full..]) {
-            *o = v as i32;
-        }
+    if full < hs {
+        let (pad, hprev) = tail_chunk::<N>(ax, ah, h, hs, full);
         let acc = [&pad[0], &pad[1], &pad[2], &pad[3], &pad[4], &pad[5]];
         let hn = chunk::<G, N>(p, f, &hprev, acc);
         for (o, &v) in h[full..].iter_mut().zip(&hn) {
             *o = v as i8;
         }
     }
+}
+
+/// The last, partial chunk of a sequence (units `full..hs`, fewer than `N`), zero padded to `N`
+/// units: the accumulators of the six gates (as [`gate_chunks`]) and the previous state codes
+/// (`h`: the sequence's `hs` states).
+#[inline(always)]
+pub(crate) fn tail_chunk<const N: usize>(
+    ax: &[i32],
+    ah: &[i32],
+    h: &[i8],
+    hs: usize,
+    full: usize,
+) -> ([[i32; N]; 6], [i32; N]) {
+    let rest = hs - full;
+    let mut pad = [[0; N]; 6];
+    for (g, c) in pad.iter_mut().enumerate() {
+        let (src, g) = if g < 3 { (ax, g) } else { (ah, g - 3) };
+        c[..rest].copy_from_slice(&src[g * hs + full..(g + 1) * hs]);
+    }
+    let mut hprev = [0; N];
+    for (o, &v) in hprev.iter_mut().zip(&h[full..hs]) {
+        *o = v as i32;
+    }
+    (pad, hprev)
 }
 
 /// `src[at..at + N]` as an array.

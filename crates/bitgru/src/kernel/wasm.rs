@@ -21,8 +21,8 @@ pub(super) use imp::*;
 #[cfg(target_feature = "simd128")]
 mod imp {
     use super::super::batch::{
-        gate_chunks, gemm_in_quads, lookup, lookup_by_16, run_job, BatchScratch, Fused, GateMatrix,
-        Gemm, Job, Lut, PackedGru,
+        gate_chunks, gemm_in_quads, lookup, lookup_by_16, run_job, tail_chunk, BatchScratch, Fused,
+        GateMatrix, Gemm, Job, Lut, PackedGru,
     };
     use crate::fixed::{Dual32, HighWord, Mul32};
     use core::arch::wasm32::*;
@@ -538,17 +538,8 @@ mod imp {
                 // SAFETY: a 16-byte store into the chunk's 16 state codes.
                 unsafe { v128_store(hc.as_mut_ptr().cast(), to_bytes(&hn, false)) };
             }
-            let rest = hs - full;
-            if rest > 0 {
-                let mut pad = [[0i32; UNITS]; 6];
-                for (g, c) in pad.iter_mut().enumerate() {
-                    let (src, g) = if g < 3 { (ax, g) } else { (ah, g - 3) };
-                    c[..rest].copy_from_slice(&src[g * hs + full..(g + 1) * hs]);
-                }
-                let mut hq = [0i32; UNITS];
-                for (o, &x) in hq.iter_mut().zip(&hb[full..]) {
-                    *o = x as i32;
-                }
+            if full < hs {
+                let (pad, hq) = tail_chunk::<UNITS>(ax, ah, hb, hs, full);
                 let hprev = load16(&hq);
                 let acc = [&pad[0], &pad[1], &pad[2], &pad[3], &pad[4], &pad[5]];
                 let hn = chunk(p, f, &v, &hprev, acc);
