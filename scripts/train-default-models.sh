@@ -25,8 +25,8 @@ for t in "${@:-row-mnist kws10 kws4 pixel-mnist}"; do
   for task in $t; do
     case "$task" in
       row-mnist)   run row-mnist   --task row-mnist   --epochs 30 --weight-decay 0.05 --seed 1 ;;
-      kws10)       run kws10       --task kws10       --epochs 80 --lr 5e-3 --weight-decay 0.05 --seed 1 ;;
-      kws4)        run kws4        --task kws4        --epochs 120 --lr 5e-3 --weight-decay 0.05 --seed 1 ;;
+      kws10)       run kws10       --task kws10       --epochs 80 --lr 5e-3 --weight-decay 0.05 --seed 1 --label-smoothing 0.1 ;;
+      kws4)        run kws4        --task kws4        --hidden 128 --epochs 120 --lr 5e-3 --weight-decay 0.2 --seed 2 --label-smoothing 0.1 --fmax 8000 ;;
       pixel-mnist) run pixel-mnist --task pixel-mnist --epochs 60 --lr 2e-3 --batch 64 --shards 2 --seed 1 --max-minutes "${MAX_MINUTES:-170}" ;;
       *) echo "unknown task $task" >&2; exit 2 ;;
     esac

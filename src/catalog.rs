@@ -71,10 +71,10 @@ pub const ENTRIES: &[Entry] = &[
         key: "kws4",
         title: "Keyword spotting, 4 words",
         task: "kws4",
-        blurb: "Speech Commands: yes, no, up, down, silence and unknown, from 10 MFCCs per 20 ms.",
+        blurb: "Speech Commands: yes, no, up, down, silence and unknown, from 10 MFCCs per 20 ms (mel filterbank up to 8 kHz).",
         steps: 49,
         input: 10,
-        hidden: 64,
+        hidden: 128,
         classes: &["yes", "no", "up", "down", "_silence_", "_unknown_"],
         data: BundledData::KwsMfcc,
     },
@@ -150,7 +150,12 @@ pub fn model_url(key: &str) -> String {
 pub fn data_urls(d: BundledData) -> &'static [&'static str] {
     match d {
         BundledData::Mnist => &["./assets/data/mnist-test-500.bin.gz"],
-        BundledData::KwsMfcc => &["./assets/data/kws-validation-mfcc.bin.gz"],
+        // One pack per front end: the default MFCC (kws10, and kws4 models trained with it) and
+        // the default kws4 model's (filterbank up to 8 kHz); the worker matches a model's front end.
+        BundledData::KwsMfcc => &[
+            "./assets/data/kws-validation-mfcc.bin.gz",
+            "./assets/data/kws4-validation-mfcc8k.bin.gz",
+        ],
         BundledData::None => &[],
     }
 }

@@ -385,7 +385,8 @@ impl Running {
 pub struct Compute {
     models: BTreeMap<String, Loaded>,
     mnist: Option<MnistData>,
-    mfcc: Option<MfccPack>,
+    /// The keyword-spotting packs, at most one per front end.
+    mfcc: Vec<MfccPack>,
     run: Option<Running>,
     /// The last opened or finished result (for SaveResult of an opened file).
     opened: Option<SearchResult>,
@@ -723,11 +724,18 @@ impl Compute {
                     .flatten()
             }
             "kws4" | "kws10" => {
-                let p = self.mfcc.as_ref()?;
+                // The pack of the model's own front end (a model without one, e.g. raw
+                // weights, takes the default MFCC's).
                 let features = &m.kind.meta().features;
-                if *features != FrontEnd::Raw && *features != p.front_end {
-                    return None;
-                }
+                let want = if *features == FrontEnd::Raw {
+                    FrontEnd::default_mfcc()
+                } else {
+                    features.clone()
+                };
+                let p = self
+                    .mfcc
+                    .iter()
+                    .find(|p| p.front_end == want && p.labels.contains_key(&info.task))?;
                 let set = p.eval_set(&info.task)?;
                 let classes = p.classes.get(&info.task).map_or(0, Vec::len);
                 (d.input == p.coeffs && d.classes == classes).then_some(set)
@@ -878,10 +886,19 @@ impl Compute {
                 n
             }
             DataKind::KwsMfcc => {
-                expect_bufs("LoadData kws_mfcc", bufs, 1)?;
-                let p = MfccPack::parse(&bufs[0])?;
-                let n = p.sequences.len();
-                self.mfcc = Some(p);
+                if bufs.is_empty() {
+                    expect_bufs("LoadData kws_mfcc", bufs, 1)?;
+                }
+                // All packs parse before any replaces a loaded one (one per front end).
+                let packs = bufs
+                    .iter()
+                    .map(|b| MfccPack::parse(b))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let n = packs.iter().map(|p| p.sequences.len()).max().unwrap_or(0);
+                for p in packs {
+                    self.mfcc.retain(|q| q.front_end != p.front_end);
+                    self.mfcc.push(p);
+                }
                 n
             }
         };
@@ -1523,10 +1540,7 @@ impl Compute {
         let stem = format!("{}-{genome}", m.info.task);
         match format {
             ExportFormat::Bitgru => {
-                let meta = match &m.kind {
-                    ModelKind::Float(b) => b.meta.provenance(),
-                    _ => serde_json::Value::Null,
-                };
+                let meta = m.kind.meta().provenance();
                 let provenance = serde_json::json!({
                     "exported_by": "bitgru web app",
                     "model_file": m.info.file_name,
@@ -1794,20 +1808,29 @@ mod tests {
         assert!(c.step_evaluation(&|| 0.0).replies.is_empty());
     }
 
-    /// The bundled KWS features go only to models with their front end: a kws4 model trained
-    /// with another MFCC (here `fmax` 8 kHz, same 49 × 10 shape) gets no evaluation data instead
-    /// of features it was not trained on; the default model gets all 483 clips.
+    /// The bundled KWS features go only to models with their front end, one pack per front end:
+    /// the default kws4 model (filterbank up to 8 kHz) gets its own pack, a kws4 model with the
+    /// default MFCC (same 49 × 10 shape) gets the default pack, one with yet another MFCC gets
+    /// none rather than features it was not trained on; a second pack of a loaded front end
+    /// replaces the first.
     #[test]
     fn bundled_kws_features_need_the_models_front_end() {
         let kws4 = include_bytes!("../assets/models/kws4.safetensors");
-        let mut other = bitgru::io::load_bundle(kws4).unwrap();
-        match &mut other.meta.features {
-            FrontEnd::Mfcc { config, .. } => config.fmax = 8000.0,
-            f => panic!("kws4's front end is {f:?}"),
-        }
-        let other = bitgru::io::save_bundle(&other).unwrap();
+        let with_fmax = |fmax: f64| {
+            let mut b = bitgru::io::load_bundle(kws4).unwrap();
+            match &mut b.meta.features {
+                FrontEnd::Mfcc { config, .. } => config.fmax = fmax,
+                f => panic!("kws4's front end is {f:?}"),
+            }
+            bitgru::io::save_bundle(&b).unwrap()
+        };
+        let default_fmax = bitgru::audio::mfcc::MfccConfig::default().fmax;
         let mut c = Compute::new();
-        for (id, key, bytes) in [(1, "kws4", kws4.to_vec()), (2, "kws4-8k", other)] {
+        for (id, key, bytes) in [
+            (1, "kws4", kws4.to_vec()),
+            (2, "kws4-default-mfcc", with_fmax(default_fmax)),
+            (3, "kws4-6k", with_fmax(6000.0)),
+        ] {
             let out = handle(
                 &mut c,
                 ToWorker::LoadModel {
@@ -1820,31 +1843,50 @@ mod tests {
             );
             assert!(matches!(out.replies[0].msg, FromWorker::ModelLoaded { .. }));
         }
-        let pack = include_bytes!("../assets/data/kws-validation-mfcc.bin.gz").to_vec();
+        let default_pack = include_bytes!("../assets/data/kws-validation-mfcc.bin.gz").to_vec();
+        let kws4_pack = include_bytes!("../assets/data/kws4-validation-mfcc8k.bin.gz").to_vec();
+        let eval = |c: &Compute, k: &str| c.model(k).unwrap().eval.clone();
+        let load = |c: &mut Compute, id, packs: Vec<Vec<u8>>| {
+            let out = handle(
+                c,
+                ToWorker::LoadData {
+                    id,
+                    kind: DataKind::KwsMfcc,
+                },
+                packs,
+            );
+            match &out.replies[0].msg {
+                FromWorker::DataLoaded { n, .. } => assert_eq!(*n, 483),
+                other => panic!("{other:?}"),
+            }
+        };
+        // The default pack alone: only the default-MFCC model has data.
+        load(&mut c, 4, vec![default_pack.clone()]);
+        assert!(eval(&c, "kws4").is_none());
+        assert!(eval(&c, "kws4-6k").is_none());
+        let default_set = eval(&c, "kws4-default-mfcc").expect("default MFCC features");
+        assert_eq!(default_set.sequences.len(), 483);
+        // Both packs (as the page fetches them): the default kws4 model gets its own features.
+        load(&mut c, 5, vec![default_pack, kws4_pack.clone()]);
+        assert_eq!(c.mfcc.len(), 2, "one pack per front end");
+        let own = eval(&c, "kws4").expect("the kws4 model's own pack");
+        let want = MfccPack::parse(&kws4_pack).unwrap();
+        assert_eq!(own.sequences, want.sequences);
+        assert_ne!(own.sequences, default_set.sequences);
+        assert_eq!(own.labels, default_set.labels, "the same clips");
+        assert_eq!(eval(&c, "kws4-default-mfcc").unwrap(), default_set);
+        assert!(eval(&c, "kws4-6k").is_none());
+        // A bad pack leaves the loaded ones untouched.
         let out = handle(
             &mut c,
             ToWorker::LoadData {
-                id: 3,
+                id: 6,
                 kind: DataKind::KwsMfcc,
             },
-            vec![pack],
+            vec![kws4_pack, b"not a pack".to_vec()],
         );
-        match &out.replies[0].msg {
-            FromWorker::DataLoaded { n, models, .. } => {
-                assert_eq!(*n, 483);
-                let sequences = |k: &str| {
-                    models
-                        .iter()
-                        .find(|(m, _)| m == k)
-                        .unwrap()
-                        .1
-                        .eval_sequences
-                };
-                assert_eq!(sequences("kws4"), 483);
-                assert_eq!(sequences("kws4-8k"), 0);
-            }
-            other => panic!("{other:?}"),
-        }
+        assert!(matches!(out.replies[0].msg, FromWorker::Error { .. }));
+        assert_eq!(c.mfcc.len(), 2);
     }
 
     #[test]
@@ -2175,13 +2217,14 @@ mod tests {
             .evaluate("kws4", &Genome::uniform(8).unwrap(), &|| 0.0)
             .unwrap();
         assert_eq!(r.n, 2);
-        // A model trained with another MFCC (filterbank up to 8 kHz) gets the clips' features
-        // in its own front end, not the default one.
+        // A model trained with another MFCC (the default one, filterbank up to 4 kHz; the
+        // default kws4 model's reaches 8 kHz) gets the clips' features in its own front end.
         let mut other = bitgru::io::load_bundle(KWS4).unwrap();
         let FrontEnd::Mfcc { config, .. } = &mut other.meta.features else {
             panic!("kws4 has an MFCC front end")
         };
-        config.fmax = 8000.0;
+        assert_ne!(config.fmax, 4000.0);
+        config.fmax = 4000.0;
         let want = bitgru::data::features::mfcc_sequences(
             &[
                 bitgru::audio::decode(&wav(880.0, 12000), &Default::default())
@@ -2194,10 +2237,10 @@ mod tests {
             &bitgru::audio::mfcc::Mfcc::new(config.clone()).unwrap(),
         )
         .unwrap();
-        load_default(&mut c, "kws4-8k", &bitgru::io::save_bundle(&other).unwrap());
-        let out = eval_data(&mut c, "kws4-8k", vec![("clips.zip", zip_of(&good))]);
+        load_default(&mut c, "kws4-4k", &bitgru::io::save_bundle(&other).unwrap());
+        let out = eval_data(&mut c, "kws4-4k", vec![("clips.zip", zip_of(&good))]);
         assert!(matches!(out.replies[0].msg, FromWorker::ModelLoaded { .. }));
-        let own = c.eval_set("kws4-8k").unwrap();
+        let own = c.eval_set("kws4-4k").unwrap();
         assert_eq!(own.sequences[0], want[0]);
         assert_ne!(own.sequences[0], zipped.sequences[0]);
     }
@@ -2274,6 +2317,45 @@ mod tests {
             .unwrap();
         let (_, prov) = bitgru::io::qfile::load_quant(&bytes).unwrap();
         assert_eq!(prov["model_meta"]["classes"], serde_json::json!(names));
+    }
+
+    /// A `.bitgru` exported from the app and loaded back keeps the model's meta when it is
+    /// exported again: its front end (the Listen page and the evaluation data follow it), its
+    /// detector threshold and its provenance. (Re-exports of quantized models used to write
+    /// `model_meta: null`.)
+    #[test]
+    fn a_reexported_bitgru_keeps_the_models_meta() {
+        const KWS4: &[u8] = include_bytes!("../assets/models/kws4.safetensors");
+        let want = bitgru::io::load_bundle(KWS4).unwrap().meta;
+        assert!(want.detect_threshold.is_some() && want.features != FrontEnd::Raw);
+        let mut c = Compute::new();
+        load_default(&mut c, "kws4", KWS4);
+        let g: Genome = "24423337887886244".parse().unwrap();
+        let (name, _, first) = c.export("kws4", &g, ExportFormat::Bitgru).unwrap();
+        let out = handle(
+            &mut c,
+            ToWorker::LoadModel {
+                id: 2,
+                key: "exported".into(),
+                file_name: name,
+                task: None,
+            },
+            vec![first.clone()],
+        );
+        assert!(matches!(out.replies[0].msg, FromWorker::ModelLoaded { .. }));
+        let loaded = c.model("exported").unwrap().kind.meta().clone();
+        assert_eq!(loaded.features, want.features);
+        assert_eq!(loaded.detect_threshold, want.detect_threshold);
+        let (_, _, again) = c.export("exported", &g, ExportFormat::Bitgru).unwrap();
+        let (q1, p1) = bitgru::io::qfile::load_quant(&first).unwrap();
+        let (q2, p2) = bitgru::io::qfile::load_quant(&again).unwrap();
+        assert_eq!(q1, q2);
+        assert!(p2["model_meta"].is_object(), "{p2}");
+        let back = bitgru::io::ModelMeta::from_provenance(&p2).unwrap();
+        assert_eq!(back.features, want.features);
+        assert_eq!(back.detect_threshold, want.detect_threshold);
+        assert_eq!(back.command, want.command);
+        assert_eq!(p2["model_meta"], p1["model_meta"]);
     }
 
     #[test]

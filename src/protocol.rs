@@ -83,7 +83,10 @@ impl<M> Envelope<M> {
 pub enum DataKind {
     /// The MNIST pack (`assets/data/mnist-test-500.bin.gz`, one payload): row- and pixel-MNIST.
     Mnist,
-    /// The keyword-spotting MFCC pack (`assets/data/kws-validation-mfcc.bin.gz`): kws4, kws10.
+    /// Keyword-spotting MFCC packs, one payload each, at most one per front end
+    /// (`assets/data/kws-validation-mfcc.bin.gz`: kws4 and kws10 with the default MFCC;
+    /// `assets/data/kws4-validation-mfcc8k.bin.gz`: kws4 with the default kws4 model's).
+    /// `n` of the answer is the largest pack's clip count.
     KwsMfcc,
 }
 
