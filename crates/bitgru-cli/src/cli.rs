@@ -164,11 +164,18 @@ pub enum Command {
             OUT/detect.json (detection rate per keyword and overall, false alarms per hour on \
             noise and on unknown speech, for every threshold; the operating point of the \
             configured threshold; the stream and detector settings and the seed) and \
-            OUT/det.svg (detection rate against false alarms per hour).\n\n\
+            OUT/det.svg (detection rate against false alarms per hour). The --sweep-* lists \
+            replay the decision stage (no GRU re-run) over every combination of margin, margin \
+            reference, hold and unknown weight with every threshold, and report per setting the \
+            best detection rate at ≤ 10 and ≤ 30 false alarms per hour of unknown speech (JSON \
+            \"sweep\").\n\n\
             --bench times MFCC + GRU + decision per hop on a seeded signal (integer and float).",
         after_help = "Examples:\n  bitgru detect --wav my.wav --json\n  bitgru detect --task kws10 \
             --model assets/models/kws10.safetensors --data ../shared/data --eval --out \
-            results/detect-kws10\n  bitgru detect --bench --model assets/models/kws10.safetensors"
+            results/detect-kws10\n  bitgru detect --task kws4 --model \
+            assets/models/kws4.safetensors --data ../shared/data --eval --out /tmp/det-kws4 \
+            --sweep-margin 0,0.4,0.8 --sweep-unknown-weight 1,2 --sweep-hold 1,3\n  bitgru \
+            detect --bench --model assets/models/kws10.safetensors"
     )]
     Detect(DetectArgs),
 
@@ -670,7 +677,10 @@ pub struct DetectArgs {
     pub float: bool,
 
     /// Detector settings as JSON (bitgru::detect::DetectorConfig; absent fields keep their
-    /// defaults, the threshold the model's own). The flags below override it.
+    /// defaults, the threshold the model's own). The flags below override it. Decision levers
+    /// (off by default): "margin" (keyword − reference ≥ margin, 0–1), "margin_against"
+    /// ("unknown" or "rest": the highest other class), "hold_frames" (consecutive qualifying
+    /// frames before firing, ≥ 1), "unknown_weight" (factor on the _unknown_ probability, ≥ 0).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
@@ -708,6 +718,25 @@ pub struct DetectArgs {
     /// --eval: a detection up to this long after a clip's end still hits it (s).
     #[arg(long, default_value_t = 0.25)]
     pub tolerance: f64,
+
+    /// --eval: margins to sweep (DetectorConfig "margin", each in [0, 1]) [default: the
+    /// configured one].
+    #[arg(long, value_name = "M,...", value_delimiter = ',', requires = "eval")]
+    pub sweep_margin: Vec<f32>,
+
+    /// --eval: margin references to sweep: unknown, rest [default: the configured one].
+    #[arg(long, value_name = "R,...", value_delimiter = ',', requires = "eval")]
+    pub sweep_margin_against: Vec<bitgru::detect::MarginAgainst>,
+
+    /// --eval: hold lengths to sweep (DetectorConfig "hold_frames", consecutive frames ≥ 1)
+    /// [default: the configured one].
+    #[arg(long, value_name = "N,...", value_delimiter = ',', requires = "eval")]
+    pub sweep_hold: Vec<usize>,
+
+    /// --eval: _unknown_ weights to sweep (DetectorConfig "unknown_weight", ≥ 0) [default: the
+    /// configured one].
+    #[arg(long, value_name = "W,...", value_delimiter = ',', requires = "eval")]
+    pub sweep_unknown_weight: Vec<f32>,
 
     /// Print JSON.
     #[arg(long)]

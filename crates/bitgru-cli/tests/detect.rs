@@ -1,9 +1,10 @@
 //! `bitgru detect`: detections of a file (`--wav`, any rate and channel count, JSON events),
-//! clear errors, and the seeded `--eval` measurement (real data; skips without ../shared).
+//! clear errors, the seeded `--eval` measurement (real data; skips without ../shared) and its
+//! sweep of decision settings (synthetic data; always runs).
 mod common;
 #[path = "../../bitgru/tests/support/mod.rs"]
 mod support;
-use common::{bitgru, tmp, write_wav};
+use common::{asset, bitgru, fails, s, synthetic_speech, tmp, write_wav};
 use std::path::Path;
 use std::process::Output;
 
@@ -261,7 +262,7 @@ fn detect_eval_writes_a_seeded_report_and_curve() {
     );
     assert_eq!(a["seed"], 3);
     let curve = a["curve"].as_array().unwrap();
-    assert_eq!(curve.len(), 19);
+    assert_eq!(curve.len(), 50);
     for p in curve {
         let d = p["detection_rate"].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&d));
@@ -274,4 +275,136 @@ fn detect_eval_writes_a_seeded_report_and_curve() {
     );
     let (b, _) = run("b", &[]);
     assert_eq!(a["curve"], b["curve"], "same seed, same figures");
+}
+
+/// `--eval --sweep-*` on a synthetic Speech Commands layout: one row per combination of the
+/// lists (in order, margin outermost), each with its best operating point within 10 and 30 FA/h
+/// of unknown speech carrying the row's settings; the configured setting's row is the best of
+/// the plain curve; a margin of 0 is the same decision against either reference; bad values are
+/// refused before anything runs.
+#[test]
+fn detect_eval_sweeps_decision_settings_on_synthetic_data() {
+    let root = tmp("sweep");
+    synthetic_speech(&root);
+    let model = asset("kws4");
+    let out = root.join("out");
+    let args = |out: &str, sweep: &[&'static str]| -> Vec<String> {
+        let mut v: Vec<String> = [
+            "detect",
+            "--task",
+            "kws4",
+            "--model",
+            s(&model),
+            "--data",
+            s(&root),
+            "--eval",
+            "--limit",
+            "4",
+            "--out",
+            out,
+        ]
+        .iter()
+        .map(|x| x.to_string())
+        .collect();
+        v.extend(sweep.iter().map(|x| x.to_string()));
+        v
+    };
+    let run = |sweep: &[&'static str]| {
+        let a = args(s(&out), sweep);
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        let o = bitgru(&a);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let text = String::from_utf8_lossy(&o.stdout).to_string();
+        let r: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("detect.json")).unwrap()).unwrap();
+        (r, text)
+    };
+    let (r, text) = run(&[
+        "--sweep-margin",
+        "0,0.5",
+        "--sweep-margin-against",
+        "unknown,rest",
+        "--sweep-hold",
+        "1,3",
+        "--sweep-unknown-weight",
+        "1,2",
+    ]);
+    assert!(
+        text.contains("decision settings (16 replayed over 50 thresholds"),
+        "{text}"
+    );
+    let curve = r["curve"].as_array().unwrap();
+    assert_eq!(curve.len(), 50);
+    let sweep = &r["sweep"];
+    assert_eq!(sweep["thresholds"].as_array().unwrap().len(), 50);
+    let rows = sweep["settings"].as_array().unwrap();
+    assert_eq!(rows.len(), 16);
+    let key = |fa: u32| format!("best_within_{fa}_fa_per_hour_unknown");
+    let mut k = 0;
+    for margin in [0.0, 0.5] {
+        for against in ["unknown", "rest"] {
+            for hold in [1, 3] {
+                for weight in [1.0, 2.0] {
+                    let row = &rows[k];
+                    k += 1;
+                    assert_eq!(row["margin"].as_f64().unwrap(), margin);
+                    assert_eq!(row["margin_against"], against);
+                    assert_eq!(row["hold_frames"], hold);
+                    assert_eq!(row["unknown_weight"].as_f64().unwrap(), weight);
+                    for fa in [10, 30] {
+                        let p = &row[key(fa)];
+                        if p.is_null() {
+                            continue;
+                        }
+                        assert!(p["fa_per_hour_unknown"].as_f64().unwrap() <= f64::from(fa));
+                        for lever in ["margin", "margin_against", "hold_frames", "unknown_weight"] {
+                            assert_eq!(p[lever], row[lever], "{lever} recorded in {p}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+    // The plain setting (first row) is the best of the configured curve; margin 0 against the
+    // rest (rows 4–7) decides exactly as against unknown (rows 0–3).
+    for fa in [10, 30] {
+        let best = curve
+            .iter()
+            .filter(|p| p["fa_per_hour_unknown"].as_f64().unwrap() <= f64::from(fa))
+            .map(|p| p["detection_rate"].as_f64().unwrap())
+            .fold(None, |m: Option<f64>, d| Some(m.map_or(d, |m| m.max(d))));
+        assert_eq!(rows[0][key(fa)]["detection_rate"].as_f64(), best);
+        for i in 0..4 {
+            assert_eq!(
+                rows[i][key(fa)]["detection_rate"],
+                rows[i + 4][key(fa)]["detection_rate"]
+            );
+            assert_eq!(
+                rows[i][key(fa)]["threshold"],
+                rows[i + 4][key(fa)]["threshold"]
+            );
+        }
+    }
+    // Without --sweep-*: one row, the configured setting.
+    let (plain, _) = run(&[]);
+    assert_eq!(plain["sweep"]["settings"].as_array().unwrap().len(), 1);
+    assert_eq!(plain["curve"], r["curve"], "same seed, same curve");
+    // Bad values fail before the streams are built (nothing written).
+    let never = root.join("never");
+    for (flag, value, said) in [
+        ("--sweep-hold", "1,0", "hold_frames = 0"),
+        ("--sweep-margin", "1.5", "margin = 1.5"),
+        ("--sweep-unknown-weight", "-1", "unknown_weight = -1"),
+        ("--sweep-margin-against", "both", "unknown or rest"),
+    ] {
+        let a = args(s(&never), &[]);
+        let mut a: Vec<&str> = a.iter().map(String::as_str).collect();
+        let flag_value = format!("{flag}={value}");
+        a.push(&flag_value);
+        let e = fails(&a);
+        assert!(e.contains(said), "{flag} {value}: {e}");
+        assert!(!never.exists());
+    }
+    let e = fails(&["detect", "--wav", "x.wav", "--sweep-hold", "2"]);
+    assert!(e.contains("--eval"), "{e}");
 }

@@ -3,54 +3,7 @@
 //! takes that many inputs, `eval`, `qat` and `features` featurize the task's data with it, a
 //! resume keeps it, and bad values are refused with a message that says why.
 mod common;
-use common::{bitgru, fails, ok, s, tmp, write_wav};
-use std::path::Path;
-
-/// Deterministic noise in [-1, 1) (the project's seeded ChaCha8 generator).
-fn noise(seed: u64, n: usize) -> Vec<f32> {
-    use rand::{Rng, SeedableRng};
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-    (0..n).map(|_| rng.gen_range(-1.0f32..1.0)).collect()
-}
-
-/// kws4's folders (four keywords, `_silence_`, and `left` for `_unknown_`), 4 one-second clips
-/// each (a class-specific tone plus a little noise), one clip per class listed for validation,
-/// and one background-noise recording.
-fn synthetic_speech(root: &Path) -> std::path::PathBuf {
-    let dir = root.join("speech_commands");
-    let folders = ["yes", "no", "up", "down", "_silence_", "left"];
-    let mut val = String::new();
-    for (c, f) in folders.iter().enumerate() {
-        std::fs::create_dir_all(dir.join(f)).unwrap();
-        for k in 0..4 {
-            let hz = 300.0 + 250.0 * c as f32;
-            let amp = if *f == "_silence_" { 0.0 } else { 0.4 };
-            let n = noise(100 * c as u64 + k, 16_000);
-            let x: Vec<f32> = (0..16_000)
-                .map(|t| {
-                    amp * (2.0 * std::f32::consts::PI * hz * t as f32 / 16_000.0).sin()
-                        + 0.02 * n[t]
-                })
-                .collect();
-            let rel = format!("{f}/{:08x}_nohash_{k}.wav", 0xabc0 + c as u32);
-            write_wav(&dir.join(&rel), 16_000, 1, &x);
-            if k == 0 {
-                val += &rel;
-                val += "\n";
-            }
-        }
-    }
-    std::fs::write(dir.join("validation_list.txt"), val).unwrap();
-    std::fs::create_dir_all(dir.join("_background_noise_")).unwrap();
-    let bg: Vec<f32> = noise(7, 48_000).iter().map(|v| 0.1 * v).collect();
-    write_wav(
-        &dir.join("_background_noise_/white_noise.wav"),
-        16_000,
-        1,
-        &bg,
-    );
-    dir
-}
+use common::{bitgru, fails, ok, s, synthetic_speech, tmp};
 
 fn train_args<'a>(data: &'a str, out: &'a str, ck: &'a str) -> Vec<&'a str> {
     vec![

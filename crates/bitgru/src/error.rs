@@ -58,6 +58,14 @@ pub enum Error {
     /// An argument is invalid.
     #[error("invalid {what}: {detail}")]
     Invalid { what: String, detail: String },
+    /// A setting of the detector's decision stage is out of its range
+    /// ([`crate::detect::DetectorConfig::validate`]).
+    #[error("detector setting {field} = {got}: expected {expected}")]
+    DetectorSetting {
+        field: &'static str,
+        expected: String,
+        got: String,
+    },
 }
 
 impl Error {

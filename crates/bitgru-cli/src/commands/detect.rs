@@ -7,7 +7,7 @@ use anyhow::{bail, Context, Result};
 use bitgru::detect::streams::{
     self, LabeledClip, OperatingPoint, Scored, StreamConfig, StreamKind,
 };
-use bitgru::detect::{Detector, DetectorConfig, DetectorModel, DetectorOutput, Mode};
+use bitgru::detect::{Detector, DetectorConfig, DetectorModel, DetectorOutput, Levers, Mode};
 use bitgru::io::ModelMeta;
 use bitgru::{Genome, QuantGru};
 use rayon::prelude::*;
@@ -18,11 +18,18 @@ use std::time::Instant;
 const DEFAULT_MODEL: &[u8] = include_bytes!("../../../../assets/models/kws10.safetensors");
 const DEFAULT_MODEL_NAME: &str = "assets/models/kws10.safetensors (built in)";
 
-/// Thresholds of the DET curve.
-pub const THRESHOLDS: [f32; 19] = [
-    0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98,
-    0.99, 0.995,
+/// Thresholds of the DET curve: every 0.05 up to 0.8, then every 0.005 (where the low
+/// false-alarm operating points are).
+pub const THRESHOLDS: [f32; 50] = [
+    0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.805, 0.81, 0.815, 0.82, 0.825,
+    0.83, 0.835, 0.84, 0.845, 0.85, 0.855, 0.86, 0.865, 0.87, 0.875, 0.88, 0.885, 0.89, 0.895, 0.9,
+    0.905, 0.91, 0.915, 0.92, 0.925, 0.93, 0.935, 0.94, 0.945, 0.95, 0.955, 0.96, 0.965, 0.97,
+    0.975, 0.98, 0.985, 0.99, 0.995,
 ];
+
+/// False alarms per hour of unknown speech within which `--eval` reports the best detection
+/// rate of every decision setting.
+pub const FA_BUDGETS: [f64; 2] = [10.0, 30.0];
 
 /// A loaded model: how to make a fresh scoring model, its metadata and a name.
 struct Source {
@@ -243,6 +250,7 @@ fn eval(a: &DetectArgs, src: &Source, cfg: &DetectorConfig) -> Result<()> {
     let out_dir = a.out.as_deref().context("--eval needs --out")?;
     let kt = kws_task(task)?;
     let with_threshold = bundle_with_threshold(a, src, cfg.threshold)?;
+    let settings = sweep_settings(a, cfg, &src.meta.classes)?;
     let classes = kt.classes();
     if src.meta.classes != classes {
         bail!(
@@ -309,22 +317,47 @@ fn eval(a: &DetectArgs, src: &Source, cfg: &DetectorConfig) -> Result<()> {
     let t_score = t1.elapsed();
     let frames: usize = scored.iter().map(|s| s.times.len()).sum();
     let keyword_classes: Vec<usize> = (0..n_kw).collect();
-    let point = |threshold: f32| -> OperatingPoint {
-        let c = DetectorConfig {
-            threshold,
-            ..cfg.clone()
-        };
-        streams::operating_point(
+    let curve_of = |c: &DetectorConfig| {
+        streams::curve(
             &all,
             &scored,
             &classes,
             &keyword_classes,
-            &c,
+            c,
+            &THRESHOLDS,
             rate,
             a.tolerance,
         )
     };
-    let curve: Vec<OperatingPoint> = THRESHOLDS.iter().map(|&t| point(t)).collect();
+    let curve = curve_of(cfg);
+    let t2 = Instant::now();
+    let sweep: Vec<SweepRow> = settings
+        .par_iter()
+        .map(|&levers| {
+            let c = cfg.with_levers(levers);
+            let swept;
+            let points = if levers == cfg.levers() {
+                &curve
+            } else {
+                swept = curve_of(&c);
+                &swept
+            };
+            SweepRow {
+                levers,
+                best: FA_BUDGETS.map(|fa| streams::best_within(points, fa).cloned()),
+                at_threshold: streams::operating_point(
+                    &all,
+                    &scored,
+                    &classes,
+                    &keyword_classes,
+                    &c,
+                    rate,
+                    a.tolerance,
+                ),
+            }
+        })
+        .collect();
+    let t_sweep = t2.elapsed();
     let suggested = streams::suggest_threshold(&curve).expect("a non-empty curve");
     let chosen = streams::operating_point(
         &all,
@@ -370,6 +403,16 @@ fn eval(a: &DetectArgs, src: &Source, cfg: &DetectorConfig) -> Result<()> {
             "threshold": suggested.threshold,
         },
         "curve": curve,
+        "sweep": {
+            "rule": "per decision setting, the threshold of the curve with the highest detection \
+                     rate within each budget of false alarms per hour of unknown speech \
+                     (bitgru::detect::streams::best_within; null when no threshold is that \
+                     quiet), and the point at the configured threshold",
+            "thresholds": THRESHOLDS.as_slice(),
+            "fa_per_hour_unknown_budgets": FA_BUDGETS,
+            "settings": sweep.iter().map(SweepRow::json).collect::<Vec<_>>(),
+            "replay_s": t_sweep.as_secs_f64(),
+        },
         "scoring_s": t_score.as_secs_f64(),
         "threads": rayon::current_num_threads(),
     });
@@ -427,6 +470,7 @@ fn eval(a: &DetectArgs, src: &Source, cfg: &DetectorConfig) -> Result<()> {
         suggested.fa_per_hour_unknown,
         suggested.threshold
     );
+    print_sweep(&sweep, t_sweep, cfg.threshold);
     println!("per keyword at threshold {}:", chosen.threshold);
     for (k, r) in kt.keywords().iter().zip(&chosen.per_keyword) {
         println!("  {k:<6} {:>5.1}%", 100.0 * r);
@@ -444,6 +488,106 @@ fn eval(a: &DetectArgs, src: &Source, cfg: &DetectorConfig) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The decision settings of `--eval`: every combination of the `--sweep-*` lists (an absent
+/// list is the configured value), each checked against the model's classes before anything
+/// runs.
+fn sweep_settings(a: &DetectArgs, cfg: &DetectorConfig, classes: &[String]) -> Result<Vec<Levers>> {
+    fn or<T: Copy>(list: &[T], configured: T) -> Vec<T> {
+        if list.is_empty() {
+            vec![configured]
+        } else {
+            list.to_vec()
+        }
+    }
+    let base = cfg.levers();
+    let mut out = Vec::new();
+    for &margin in &or(&a.sweep_margin, base.margin) {
+        for &margin_against in &or(&a.sweep_margin_against, base.margin_against) {
+            for &hold_frames in &or(&a.sweep_hold, base.hold_frames) {
+                for &unknown_weight in &or(&a.sweep_unknown_weight, base.unknown_weight) {
+                    let l = Levers {
+                        margin,
+                        margin_against,
+                        hold_frames,
+                        unknown_weight,
+                    };
+                    l.validate(classes).with_context(|| {
+                        format!(
+                            "--sweep-* setting margin {margin} against {margin_against}, hold \
+                             {hold_frames}, unknown weight {unknown_weight}"
+                        )
+                    })?;
+                    out.push(l);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// One decision setting of the sweep: its best operating point within each of [`FA_BUDGETS`]
+/// and its point at the configured threshold.
+struct SweepRow {
+    levers: Levers,
+    best: [Option<OperatingPoint>; FA_BUDGETS.len()],
+    at_threshold: OperatingPoint,
+}
+
+impl SweepRow {
+    fn json(&self) -> serde_json::Value {
+        let mut v = serde_json::to_value(self.levers).expect("levers serialize");
+        for (fa, p) in FA_BUDGETS.iter().zip(&self.best) {
+            v[format!("best_within_{fa}_fa_per_hour_unknown")] =
+                serde_json::to_value(p).expect("operating points serialize");
+        }
+        v["at_configured_threshold"] =
+            serde_json::to_value(&self.at_threshold).expect("operating points serialize");
+        v
+    }
+}
+
+fn print_sweep(rows: &[SweepRow], took: std::time::Duration, threshold: f32) {
+    println!(
+        "decision settings ({} replayed over {} thresholds in {took:.1?}): best detection within \
+         {} FA/h of unknown speech (threshold, FA/h unknown, FA/h noise), and at the configured \
+         threshold {threshold}",
+        rows.len(),
+        THRESHOLDS.len(),
+        FA_BUDGETS.map(|f| format!("≤ {f}")).join(" / ")
+    );
+    print!("margin  against  hold  unk.w");
+    for fa in FA_BUDGETS {
+        print!("  | ≤{fa:<3} detected  thresh  FA/h unk  FA/h noise");
+    }
+    println!("  | at {threshold:<5} detected  FA/h unk  FA/h noise");
+    for r in rows {
+        let l = &r.levers;
+        print!(
+            "{:>6.2}  {:<7}  {:>4}  {:>5.2}",
+            l.margin, l.margin_against, l.hold_frames, l.unknown_weight
+        );
+        for p in &r.best {
+            match p {
+                Some(p) => print!(
+                    "  | {:>12.1}%  {:>6.3}  {:>8.1}  {:>10.1}",
+                    100.0 * p.detection_rate,
+                    p.threshold,
+                    p.fa_per_hour_unknown,
+                    p.fa_per_hour_noise
+                ),
+                None => print!("  | {:>13}  {:>6}  {:>8}  {:>10}", "—", "", "", ""),
+            }
+        }
+        let p = &r.at_threshold;
+        println!(
+            "  | {:>16.1}%  {:>8.1}  {:>10.1}",
+            100.0 * p.detection_rate,
+            p.fa_per_hour_unknown,
+            p.fa_per_hour_noise
+        );
+    }
 }
 
 /// `--write-model`: the source bundle with `threshold` as its default, checked before the

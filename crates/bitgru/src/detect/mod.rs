@@ -23,7 +23,11 @@
 //! 6. **Decision** ([`Decider`]): keyword `k` fires when its smoothed probability reaches its
 //!    threshold ([`DetectorConfig::threshold_for`]), it is the most probable class, it is
 //!    *armed* (its probability fell below the threshold since it last fired) and no keyword fired
-//!    within the last [`DetectorConfig::refractory_s`].
+//!    within the last [`DetectorConfig::refractory_s`]. Optional levers (all off by default):
+//!    the `_unknown_` probability scaled by [`DetectorConfig::unknown_weight`] before the
+//!    decision, a [`DetectorConfig::margin`] over `_unknown_` or over every other class
+//!    ([`DetectorConfig::margin_against`]) and [`DetectorConfig::hold_frames`] consecutive
+//!    qualifying frames before a keyword fires.
 //!
 //! Times: frame `t` covers samples `[t·hop, t·hop + win)` of the front end's rate; its outputs
 //! (and any event it raises) carry `time_s = (t·hop + win) / rate`, the stream time at which the
@@ -58,6 +62,79 @@ pub enum Mode {
     },
 }
 
+/// What [`DetectorConfig::margin`] is measured against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MarginAgainst {
+    /// The (weighted, [`DetectorConfig::unknown_weight`]) `_unknown_` probability.
+    #[default]
+    Unknown,
+    /// The highest probability of any other class (`_silence_` and `_unknown_` included, the
+    /// latter weighted).
+    Rest,
+}
+
+impl MarginAgainst {
+    /// The name used in JSON and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            MarginAgainst::Unknown => "unknown",
+            MarginAgainst::Rest => "rest",
+        }
+    }
+}
+
+impl std::fmt::Display for MarginAgainst {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.name())
+    }
+}
+
+impl std::str::FromStr for MarginAgainst {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "unknown" => Ok(MarginAgainst::Unknown),
+            "rest" => Ok(MarginAgainst::Rest),
+            _ => Err(Error::DetectorSetting {
+                field: "margin_against",
+                expected: "unknown or rest".into(),
+                got: crate::error::clip(s, 40),
+            }),
+        }
+    }
+}
+
+/// The decision-stage levers of a [`DetectorConfig`] beyond the threshold (what
+/// `bitgru detect --eval --sweep-*` varies; recorded in every
+/// [`streams::OperatingPoint`]). The defaults are the plain decision.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Levers {
+    /// [`DetectorConfig::margin`].
+    pub margin: f32,
+    /// [`DetectorConfig::margin_against`].
+    pub margin_against: MarginAgainst,
+    /// [`DetectorConfig::hold_frames`].
+    pub hold_frames: usize,
+    /// [`DetectorConfig::unknown_weight`].
+    pub unknown_weight: f32,
+}
+
+impl Default for Levers {
+    fn default() -> Self {
+        Levers {
+            margin: 0.0,
+            margin_against: MarginAgainst::Unknown,
+            hold_frames: 1,
+            unknown_weight: 1.0,
+        }
+    }
+}
+
+/// Longest [`DetectorConfig::hold_frames`] (10 s of 20 ms hops).
+pub const MAX_HOLD_FRAMES: usize = 500;
+
 /// Decision parameters (serde; every field has the documented default).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -80,6 +157,24 @@ pub struct DetectorConfig {
     /// Silence appended by [`Detector::finish`] so that a keyword at the very end of a file is
     /// seen in a window (s). Default 0.5.
     pub flush_s: f32,
+    /// Keyword-vs-reference margin in `[0, 1]`: a keyword fires only if its smoothed
+    /// probability also exceeds the reference ([`DetectorConfig::margin_against`]) by at least
+    /// this much (`p − reference ≥ margin`). Default 0 (off: the most probable class always
+    /// passes).
+    pub margin: f32,
+    /// The reference of `margin`: the `_unknown_` probability (default; the model must have an
+    /// `_unknown_` class when `margin > 0`) or the highest other class.
+    pub margin_against: MarginAgainst,
+    /// Consecutive decision frames (one per hop) in which a keyword must reach its threshold and
+    /// the margin before it fires, in `1..=MAX_HOLD_FRAMES`. Default 1 (fires on the first such
+    /// frame). The count runs whether or not the keyword is the most probable class; it must be
+    /// that class on the firing frame.
+    pub hold_frames: usize,
+    /// Factor (finite, ≥ 0) on the smoothed `_unknown_` probability before the decision: the
+    /// weighted value competes for the most probable class and is the margin's reference (the
+    /// reported probabilities and a keyword's score stay unweighted). Default 1 (off); > 1
+    /// makes `_unknown_` win more windows. Needs an `_unknown_` class when not 1.
+    pub unknown_weight: f32,
 }
 
 /// The keyword threshold of a model without its own ([`crate::io::ModelMeta::detect_threshold`];
@@ -99,6 +194,10 @@ impl Default for DetectorConfig {
             refractory_s: 1.0,
             gate_dbfs: -60.0,
             flush_s: 0.5,
+            margin: 0.0,
+            margin_against: MarginAgainst::Unknown,
+            hold_frames: 1,
+            unknown_weight: 1.0,
         }
     }
 }
@@ -110,6 +209,27 @@ impl DetectorConfig {
         DetectorConfig {
             threshold: meta.detect_threshold.unwrap_or(DEFAULT_THRESHOLD),
             ..DetectorConfig::default()
+        }
+    }
+
+    /// The decision-stage levers (margin, its reference, hold, unknown weight).
+    pub fn levers(&self) -> Levers {
+        Levers {
+            margin: self.margin,
+            margin_against: self.margin_against,
+            hold_frames: self.hold_frames,
+            unknown_weight: self.unknown_weight,
+        }
+    }
+
+    /// This configuration with `levers` (threshold and everything else kept).
+    pub fn with_levers(&self, levers: Levers) -> DetectorConfig {
+        DetectorConfig {
+            margin: levers.margin,
+            margin_against: levers.margin_against,
+            hold_frames: levers.hold_frames,
+            unknown_weight: levers.unknown_weight,
+            ..self.clone()
         }
     }
 
@@ -163,6 +283,59 @@ impl DetectorConfig {
         if !(self.flush_s >= 0.0 && self.flush_s <= 10.0) {
             return bad(format!("flush_s {} must be in [0, 10]", self.flush_s));
         }
+        self.levers().validate(classes)
+    }
+}
+
+impl Levers {
+    /// Checks ranges ([`Error::DetectorSetting`]); `classes` are the model's class names (a
+    /// margin against `_unknown_` and an unknown weight other than 1 need that class).
+    pub fn validate(&self, classes: &[String]) -> Result<()> {
+        let out_of_range = |field: &'static str, expected: &str, got: String| {
+            Err(Error::DetectorSetting {
+                field,
+                expected: expected.into(),
+                got,
+            })
+        };
+        if !(0.0..=1.0).contains(&self.margin) {
+            return out_of_range(
+                "margin",
+                "a probability difference in [0, 1]",
+                self.margin.to_string(),
+            );
+        }
+        if !(1..=MAX_HOLD_FRAMES).contains(&self.hold_frames) {
+            return out_of_range(
+                "hold_frames",
+                &format!("1 to {MAX_HOLD_FRAMES} frames"),
+                self.hold_frames.to_string(),
+            );
+        }
+        if !(self.unknown_weight.is_finite() && self.unknown_weight >= 0.0) {
+            return out_of_range(
+                "unknown_weight",
+                "a finite factor ≥ 0",
+                self.unknown_weight.to_string(),
+            );
+        }
+        let has_unknown = classes.iter().any(|c| c == crate::data::speech::UNKNOWN);
+        if !has_unknown {
+            if self.margin > 0.0 && self.margin_against == MarginAgainst::Unknown {
+                return out_of_range(
+                    "margin_against",
+                    "rest (the model has no _unknown_ class)",
+                    self.margin_against.to_string(),
+                );
+            }
+            if self.unknown_weight != 1.0 {
+                return out_of_range(
+                    "unknown_weight",
+                    "1 (the model has no _unknown_ class)",
+                    self.unknown_weight.to_string(),
+                );
+            }
+        }
         Ok(())
     }
 }
@@ -211,8 +384,10 @@ pub struct DetectorOutput {
     pub events: Vec<Detection>,
 }
 
-/// The decision stage alone (threshold, argmax, arming, refractory): the evaluation replays it
-/// over stored smoothed probabilities for every threshold of a DET curve.
+/// The decision stage alone (threshold, argmax, arming, refractory, and the levers: unknown
+/// weight, margin, hold): the evaluation replays it over stored smoothed probabilities for every
+/// threshold of a DET curve. Only f32 products, differences and comparisons, so the same bits
+/// natively and in wasm.
 #[derive(Debug, Clone)]
 pub struct Decider {
     classes: Vec<String>,
@@ -220,6 +395,13 @@ pub struct Decider {
     refractory_s: f64,
     armed: Vec<bool>,
     last_fire: Option<f64>,
+    levers: Levers,
+    /// Index of `_unknown_`.
+    unknown: Option<usize>,
+    /// Consecutive qualifying frames per class (keywords only).
+    run: Vec<usize>,
+    /// The smoothed probabilities with `_unknown_` weighted.
+    weighted: Vec<f32>,
 }
 
 impl Decider {
@@ -234,6 +416,12 @@ impl Decider {
             refractory_s: f64::from(config.refractory_s),
             armed: vec![true; classes.len()],
             last_fire: None,
+            levers: config.levers(),
+            unknown: classes
+                .iter()
+                .position(|c| c == crate::data::speech::UNKNOWN),
+            run: vec![0; classes.len()],
+            weighted: vec![0.0; classes.len()],
         }
     }
 
@@ -246,9 +434,34 @@ impl Decider {
                 }
             }
         }
-        let best = crate::math::argmax(smoothed);
-        let t = self.thresholds[best]?;
-        if smoothed[best] < t || !self.armed[best] {
+        // `_unknown_` weighted (×1 leaves every value as it is).
+        self.weighted.copy_from_slice(smoothed);
+        if let Some(u) = self.unknown {
+            self.weighted[u] *= self.levers.unknown_weight;
+        }
+        let p = &self.weighted;
+        let best = crate::math::argmax(p);
+        // The largest value of every class but `best` (the margin's reference for `best` when
+        // it is measured against the rest; for any other class the reference is `p[best]`).
+        let second = p
+            .iter()
+            .enumerate()
+            .filter(|&(j, _)| j != best)
+            .map(|(_, &v)| v)
+            .fold(f32::NEG_INFINITY, f32::max);
+        for (k, t) in self.thresholds.iter().enumerate() {
+            let Some(t) = *t else { continue };
+            let reference = match (self.levers.margin_against, self.unknown) {
+                (MarginAgainst::Unknown, Some(u)) => p[u],
+                (MarginAgainst::Unknown, None) => 0.0,
+                (MarginAgainst::Rest, _) if k == best => second,
+                (MarginAgainst::Rest, _) => p[best],
+            };
+            let qualifies = p[k] >= t && p[k] - reference >= self.levers.margin;
+            self.run[k] = if qualifies { self.run[k] + 1 } else { 0 };
+        }
+        self.thresholds[best]?;
+        if self.run[best] < self.levers.hold_frames || !self.armed[best] {
             return None;
         }
         if let Some(last) = self.last_fire {
@@ -267,9 +480,10 @@ impl Decider {
         })
     }
 
-    /// Forgets the history (arming, refractory).
+    /// Forgets the history (arming, refractory, hold counts).
     pub fn reset(&mut self) {
         self.armed.iter_mut().for_each(|a| *a = true);
+        self.run.iter_mut().for_each(|r| *r = 0);
         self.last_fire = None;
     }
 }
@@ -617,4 +831,195 @@ pub fn bench_signal(seed: u64, rate: u32, seconds: f64) -> Vec<f32> {
             (chirp + 0.01 * (rng.gen::<f64>() - 0.5)) as f32
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn classes() -> Vec<String> {
+        ["yes", "no", "_silence_", "_unknown_"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    }
+
+    /// The (frame, keyword) detections of `config` on `frames` (one every 20 ms).
+    fn fire(config: DetectorConfig, frames: &[[f32; 4]]) -> Vec<(u64, String)> {
+        config.validate(&classes()).unwrap();
+        let mut d = Decider::new(&classes(), &config);
+        frames
+            .iter()
+            .enumerate()
+            .filter_map(|(t, p)| d.step(t as u64, t as f64 * 0.02, p))
+            .map(|e| (e.frame, e.keyword))
+            .collect()
+    }
+
+    fn at(threshold: f32, levers: Levers) -> DetectorConfig {
+        DetectorConfig {
+            threshold,
+            ..DetectorConfig::default()
+        }
+        .with_levers(levers)
+    }
+
+    fn yes_at(frame: u64) -> Vec<(u64, String)> {
+        vec![(frame, "yes".to_string())]
+    }
+
+    #[test]
+    fn the_margin_needs_the_keyword_that_far_above_unknown() {
+        let p = [[0.5, 0.1, 0.0, 0.4]];
+        let margin = |margin| Levers {
+            margin,
+            ..Levers::default()
+        };
+        assert_eq!(fire(at(0.45, Levers::default()), &p), yes_at(0));
+        assert_eq!(fire(at(0.45, margin(0.05)), &p), yes_at(0));
+        assert!(fire(at(0.45, margin(0.2)), &p).is_empty());
+    }
+
+    #[test]
+    fn a_margin_against_the_rest_also_counts_other_keywords_and_silence() {
+        let p = [[0.5, 0.45, 0.0, 0.05]];
+        let against = |margin_against| Levers {
+            margin: 0.2,
+            margin_against,
+            ..Levers::default()
+        };
+        assert_eq!(
+            fire(at(0.45, against(MarginAgainst::Unknown)), &p),
+            yes_at(0)
+        );
+        assert!(fire(at(0.45, against(MarginAgainst::Rest)), &p).is_empty());
+        let silence = [[0.5, 0.0, 0.45, 0.05]];
+        assert!(fire(at(0.45, against(MarginAgainst::Rest)), &silence).is_empty());
+        let clear = [[0.8, 0.1, 0.05, 0.05]];
+        assert_eq!(
+            fire(at(0.45, against(MarginAgainst::Rest)), &clear),
+            yes_at(0)
+        );
+    }
+
+    #[test]
+    fn hold_frames_delay_a_detection_and_drop_short_peaks() {
+        let (hi, lo) = ([0.9, 0.05, 0.0, 0.05], [0.1, 0.0, 0.9, 0.0]);
+        let hold = |hold_frames| Levers {
+            hold_frames,
+            ..Levers::default()
+        };
+        let peak2 = [lo, hi, hi, lo, lo];
+        assert_eq!(fire(at(0.5, hold(1)), &peak2), yes_at(1));
+        assert_eq!(fire(at(0.5, hold(2)), &peak2), yes_at(2));
+        assert!(fire(at(0.5, hold(3)), &peak2).is_empty());
+        // The count restarts after a frame below the threshold.
+        let broken = [hi, hi, lo, hi, hi, hi];
+        assert_eq!(fire(at(0.5, hold(3)), &broken), yes_at(5));
+        // ... and after a reset.
+        let cfg = at(0.5, hold(2));
+        let mut d = Decider::new(&classes(), &cfg);
+        assert!(d.step(0, 0.0, &hi).is_none());
+        d.reset();
+        assert!(d.step(1, 0.02, &hi).is_none());
+        assert!(d.step(2, 0.04, &hi).is_some());
+    }
+
+    #[test]
+    fn the_unknown_weight_lets_unknown_win_and_raises_the_margin_reference() {
+        let p = [[0.5, 0.0, 0.2, 0.3]];
+        let weight = |unknown_weight, margin| Levers {
+            unknown_weight,
+            margin,
+            ..Levers::default()
+        };
+        assert_eq!(fire(at(0.45, weight(1.0, 0.0)), &p), yes_at(0));
+        // 2 × 0.3 = 0.6 > 0.5: `_unknown_` is the most probable class.
+        assert!(fire(at(0.45, weight(2.0, 0.0)), &p).is_empty());
+        // 0.5 − 0.3 ≥ 0.1, but 0.5 − 1.5 × 0.3 < 0.1.
+        assert_eq!(fire(at(0.45, weight(1.0, 0.1)), &p), yes_at(0));
+        assert!(fire(at(0.45, weight(1.5, 0.1)), &p).is_empty());
+        // 0 silences `_unknown_` entirely; the reported score stays unweighted.
+        let u = [[0.35, 0.0, 0.0, 0.65]];
+        let mut d = Decider::new(&classes(), &at(0.3, weight(0.0, 0.0)));
+        assert_eq!(d.step(0, 0.0, &u[0]).map(|e| e.score), Some(0.35));
+        assert!(fire(at(0.3, weight(1.0, 0.0)), &u).is_empty());
+    }
+
+    #[test]
+    fn bad_levers_are_refused_with_the_setting_named() {
+        let field_of = |levers: Levers, classes: &[String]| match DetectorConfig::default()
+            .with_levers(levers)
+            .validate(classes)
+        {
+            Err(Error::DetectorSetting { field, .. }) => field,
+            other => panic!("{levers:?}: {other:?}"),
+        };
+        let l = Levers::default;
+        let all = classes();
+        for margin in [f32::NAN, -0.1, 1.5, f32::INFINITY] {
+            assert_eq!(field_of(Levers { margin, ..l() }, &all), "margin");
+        }
+        for hold_frames in [0, MAX_HOLD_FRAMES + 1] {
+            assert_eq!(field_of(Levers { hold_frames, ..l() }, &all), "hold_frames");
+        }
+        for unknown_weight in [f32::NAN, -1.0, f32::INFINITY] {
+            let levers = Levers {
+                unknown_weight,
+                ..l()
+            };
+            assert_eq!(field_of(levers, &all), "unknown_weight");
+        }
+        // Without an `_unknown_` class: no margin against it, no weight on it; the rest is fine.
+        let no_unknown = &all[..3];
+        let margin = Levers { margin: 0.2, ..l() };
+        assert_eq!(field_of(margin, no_unknown), "margin_against");
+        let weighted = Levers {
+            unknown_weight: 2.0,
+            ..l()
+        };
+        assert_eq!(field_of(weighted, no_unknown), "unknown_weight");
+        let rest = Levers {
+            margin_against: MarginAgainst::Rest,
+            ..margin
+        };
+        DetectorConfig::default()
+            .with_levers(rest)
+            .validate(no_unknown)
+            .unwrap();
+        let e = DetectorConfig::default()
+            .with_levers(Levers {
+                hold_frames: 0,
+                ..l()
+            })
+            .validate(&all)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("hold_frames = 0") && e.contains("expected 1 to"),
+            "{e}"
+        );
+        assert!("both".parse::<MarginAgainst>().is_err());
+        assert_eq!("rest".parse::<MarginAgainst>(), Ok(MarginAgainst::Rest));
+    }
+
+    #[test]
+    fn configs_without_levers_keep_the_plain_decision() {
+        let old: DetectorConfig = serde_json::from_str(r#"{"threshold": 0.9}"#).unwrap();
+        assert_eq!(old.levers(), Levers::default());
+        let new: DetectorConfig = serde_json::from_str(
+            r#"{"margin": 0.3, "margin_against": "rest", "hold_frames": 2, "unknown_weight": 2}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            new.levers(),
+            Levers {
+                margin: 0.3,
+                margin_against: MarginAgainst::Rest,
+                hold_frames: 2,
+                unknown_weight: 2.0,
+            }
+        );
+        assert_eq!(new.threshold, DEFAULT_THRESHOLD);
+    }
 }

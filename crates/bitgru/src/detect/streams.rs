@@ -20,7 +20,7 @@
 //! Streams are cut into pieces of at most `stream_s` [60 s] so memory stays small; every piece
 //! is a fresh detector stream. One ChaCha8 RNG seeded with `seed` drives all choices in a fixed
 //! order, so a seed gives the same streams on every machine.
-use super::{Decider, Detection, DetectorConfig};
+use super::{Decider, Detection, DetectorConfig, Levers};
 use crate::data::augment::{power, NoiseBank};
 use crate::error::{Error, Result};
 use rand::{Rng, SeedableRng};
@@ -444,10 +444,14 @@ pub fn match_detections(
     Matched { hit, false_alarms }
 }
 
-/// Detection and false-alarm figures at one threshold.
+/// Detection and false-alarm figures at one threshold (and one setting of the decision-stage
+/// levers, flattened into the JSON form: `margin`, `margin_against`, `hold_frames`,
+/// `unknown_weight`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OperatingPoint {
     pub threshold: f32,
+    #[serde(flatten)]
+    pub levers: Levers,
     /// Hits / keyword placements, over both keyword stream kinds.
     pub detection_rate: f64,
     /// Per keyword (class order of `keywords`).
@@ -482,6 +486,53 @@ pub fn suggest_threshold(curve: &[OperatingPoint]) -> Option<&OperatingPoint> {
         }
         _ => Some(p),
     })
+}
+
+/// The point of `curve` that detects most with at most `max_fa_unknown` false alarms per hour
+/// of unknown speech (ties go to fewer such false alarms, then to the higher threshold).
+/// `None` when no point is that quiet.
+pub fn best_within(curve: &[OperatingPoint], max_fa_unknown: f64) -> Option<&OperatingPoint> {
+    let key = |p: &OperatingPoint| (p.detection_rate, -p.fa_per_hour_unknown, p.threshold);
+    curve
+        .iter()
+        .filter(|p| p.fa_per_hour_unknown <= max_fa_unknown)
+        .fold(None, |best: Option<&OperatingPoint>, p| match best {
+            Some(b) if key(b).partial_cmp(&key(p)) != Some(std::cmp::Ordering::Less) => Some(b),
+            _ => Some(p),
+        })
+}
+
+/// The DET curve of `config` over `thresholds` (every other setting kept): one
+/// [`operating_point`] per threshold, replayed on the stored scores.
+#[allow(clippy::too_many_arguments)]
+pub fn curve(
+    streams: &[LabeledStream],
+    scored: &[Scored],
+    class_names: &[String],
+    keywords: &[usize],
+    config: &DetectorConfig,
+    thresholds: &[f32],
+    rate: u32,
+    tolerance_s: f64,
+) -> Vec<OperatingPoint> {
+    thresholds
+        .iter()
+        .map(|&threshold| {
+            let c = DetectorConfig {
+                threshold,
+                ..config.clone()
+            };
+            operating_point(
+                streams,
+                scored,
+                class_names,
+                keywords,
+                &c,
+                rate,
+                tolerance_s,
+            )
+        })
+        .collect()
 }
 
 /// Evaluates stored scores at `config` (one point of the DET curve). `streams` and `scored`
@@ -530,6 +581,7 @@ pub fn operating_point(
     let per_hour = |n: usize, s: f64| if s <= 0.0 { 0.0 } else { n as f64 * 3600.0 / s };
     OperatingPoint {
         threshold: config.threshold,
+        levers: config.levers(),
         detection_rate: ratio(hn + hu, tn + tu),
         per_keyword: keywords.iter().map(|&k| ratio(hits[k], total[k])).collect(),
         detection_rate_noise: ratio(hn, tn),
@@ -560,10 +612,11 @@ mod tests {
         }
     }
 
-    #[test]
-    fn the_suggested_threshold_trades_ten_false_alarms_per_hour_for_a_point() {
-        let p = |threshold: f32, detection_rate: f64, noise: f64, unknown: f64| OperatingPoint {
+    /// An operating point with the given threshold, detection rate and FA/h (noise, unknown).
+    fn p(threshold: f32, detection_rate: f64, noise: f64, unknown: f64) -> OperatingPoint {
+        OperatingPoint {
             threshold,
+            levers: Levers::default(),
             detection_rate,
             per_keyword: vec![],
             detection_rate_noise: detection_rate,
@@ -571,7 +624,30 @@ mod tests {
             fa_per_hour_noise: noise,
             fa_per_hour_unknown: unknown,
             fa_per_hour_keyword_streams: 0.0,
-        };
+        }
+    }
+
+    #[test]
+    fn best_within_a_false_alarm_budget() {
+        let curve = [
+            p(0.8, 0.90, 0.0, 40.0),
+            p(0.85, 0.80, 4.8, 25.0),
+            p(0.9, 0.70, 0.0, 9.6),
+            p(0.95, 0.70, 0.0, 4.8),
+            p(0.99, 0.70, 0.0, 4.8),
+            p(0.995, 0.40, 0.0, 0.0),
+        ];
+        // Equal detection: fewer false alarms, then the higher threshold.
+        assert_eq!(best_within(&curve, 10.0).unwrap().threshold, 0.99);
+        assert_eq!(best_within(&curve, 30.0).unwrap().threshold, 0.85);
+        assert_eq!(best_within(&curve, 40.0).unwrap().threshold, 0.8);
+        assert_eq!(best_within(&curve, 0.0).unwrap().threshold, 0.995);
+        assert!(best_within(&curve[..2], 10.0).is_none());
+        assert!(best_within(&[], 10.0).is_none());
+    }
+
+    #[test]
+    fn the_suggested_threshold_trades_ten_false_alarms_per_hour_for_a_point() {
         assert!(suggest_threshold(&[]).is_none());
         // 0.80 − 0.30 = 0.50; 0.70 − 0.05 − 0.10 = 0.55 (noise counts too); 0.50 − 0 = 0.50.
         let curve = [
