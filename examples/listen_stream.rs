@@ -78,6 +78,7 @@ fn main() -> Res<()> {
         threshold: None,
         refractory_ms: 1000,
         gate_dbfs: -50.0,
+        fewer_speech_alarms: false,
     };
     let t0 = Instant::now();
     let now = move || t0.elapsed().as_secs_f64() * 1000.0;

@@ -1937,6 +1937,7 @@ mod tests {
             threshold: None,
             refractory_ms: 1000,
             gate_dbfs: -50.0,
+            fewer_speech_alarms: false,
         };
         let out = handle(&mut c, ToWorker::ListenStart { id: 3, settings }, vec![]);
         match &out.replies[0].msg {

@@ -11,7 +11,7 @@ use crate::protocol::{
 };
 use crate::WebError;
 use bitgru::audio::{DecodeOptions, Mfcc, MfccStream, StreamResampler};
-use bitgru::detect::{Detector, DetectorConfig, DetectorOutput};
+use bitgru::detect::{Detector, DetectorConfig, DetectorOutput, Levers};
 use bitgru::io::ModelBundle;
 use std::collections::VecDeque;
 
@@ -78,6 +78,11 @@ impl Session {
             refractory_s: settings.refractory_ms as f32 / 1000.0,
             gate_dbfs: settings.gate_dbfs as f32,
             ..model_default
+        };
+        let config = if settings.fewer_speech_alarms {
+            config.with_levers(Levers::FEWER_SPEECH_ALARMS)
+        } else {
+            config
         };
         let detectors = settings
             .variants
@@ -333,6 +338,7 @@ mod tests {
                 threshold: Some(0.5),
                 refractory_ms: 500,
                 gate_dbfs: -60.0,
+                fewer_speech_alarms: false,
             },
             RATE,
         )
@@ -417,6 +423,7 @@ mod tests {
                     threshold: Some(0.0),
                     refractory_ms,
                     gate_dbfs,
+                    fewer_speech_alarms: false,
                 },
                 RATE,
             )
@@ -437,6 +444,41 @@ mod tests {
     }
 
     #[test]
+    fn fewer_speech_alarms_runs_the_detectors_with_the_unknown_margin() {
+        let b = bitgru::io::load_bundle(KWS4).unwrap();
+        let mk = |fewer_speech_alarms| {
+            Session::new(
+                &b,
+                ListenSettings {
+                    model: "kws4".into(),
+                    variants: variants(),
+                    threshold: Some(0.3),
+                    refractory_ms: 0,
+                    gate_dbfs: -90.0,
+                    fewer_speech_alarms,
+                },
+                RATE,
+            )
+            .unwrap()
+        };
+        let (mut plain, mut strict) = (mk(false), mk(true));
+        for d in &strict.detectors {
+            assert_eq!(d.config().levers(), Levers::FEWER_SPEECH_ALARMS);
+            assert_eq!(d.config().threshold, 0.3, "the threshold stays the page's");
+        }
+        assert!(plain
+            .detectors
+            .iter()
+            .all(|d| d.config().levers() == Levers::default()));
+        let x = signal(RATE as usize * 4);
+        let p = plain.push(&x, &|| 0.0).unwrap();
+        let q = strict.push(&x, &|| 0.0).unwrap();
+        // Same features and probabilities; only the decision differs.
+        assert_eq!(p.hops.len(), q.hops.len());
+        assert!(q.detections.len() < p.detections.len(), "{p:?}\n{q:?}");
+    }
+
+    #[test]
     fn bad_settings_and_files_are_specific_errors() {
         let b = bitgru::io::load_bundle(KWS4).unwrap();
         let mk = |variants: Vec<ListenVariant>, threshold, gate_dbfs| {
@@ -448,6 +490,7 @@ mod tests {
                     threshold,
                     refractory_ms: 0,
                     gate_dbfs,
+                    fewer_speech_alarms: false,
                 },
                 RATE,
             )
@@ -483,6 +526,7 @@ mod tests {
                     threshold: Some(0.5),
                     refractory_ms: 0,
                     gate_dbfs: -50.0,
+                    fewer_speech_alarms: false,
                 },
                 rate,
             )

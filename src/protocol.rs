@@ -700,6 +700,10 @@ pub struct ListenSettings {
     pub refractory_ms: u32,
     /// Energy gate: hops quieter than this (dBFS of the hop's RMS) never detect.
     pub gate_dbfs: f64,
+    /// "Fewer false alarms on speech": the decision also needs the keyword to beat the weighted
+    /// `_unknown_` probability ([`bitgru::detect::Levers::FEWER_SPEECH_ALARMS`]). Off by default.
+    #[serde(default)]
+    pub fewer_speech_alarms: bool,
 }
 
 /// The answer to [`ToWorker::ListenStart`].

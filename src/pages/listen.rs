@@ -201,6 +201,7 @@ pub fn ListenPage() -> impl IntoView {
     let threshold = RwSignal::new(None::<f64>);
     let refractory = RwSignal::new(1000u32);
     let gate = RwSignal::new(-50.0f64);
+    let fewer = RwSignal::new(false);
     let view_state = View {
         info: RwSignal::new(None),
         hops: RwSignal::new(Vec::new()),
@@ -239,6 +240,7 @@ pub fn ListenPage() -> impl IntoView {
         threshold: threshold.get(),
         refractory_ms: refractory.get(),
         gate_dbfs: gate.get(),
+        fewer_speech_alarms: fewer.get(),
     });
     // The slider shows the chosen threshold, else the one the session runs with (the model's).
     let shown_threshold = move || {
@@ -424,6 +426,11 @@ pub fn ListenPage() -> impl IntoView {
                     <input type="range" id="gate" min="-90" max="-10" step="1" prop:value=move || gate.get().to_string()
                         on:change=move |ev| if let Ok(x) = event_target_value(&ev).parse() { gate.set(x) } />
                     <output>{move || format!("{:.0} dBFS", gate.get())}</output>
+                </label>
+                <label title="A keyword must also beat five times the unknown-speech probability by 0.75 (docs/DETECTOR.md). Measured on the default kws4 model: 70% of keywords at 32 false alarms per hour of other speech, against 82% at 77 without.">
+                    <input type="checkbox" id="fewer-speech-alarms" prop:checked=move || fewer.get()
+                        on:change=move |ev| fewer.set(event_target_checked(&ev)) />
+                    " Fewer false alarms on speech"
                 </label>
             </div>
             {move || (!ready()).then(|| view! { <p class="loading">"Loading the keyword model…"</p> })}

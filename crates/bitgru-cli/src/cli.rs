@@ -689,6 +689,12 @@ pub struct DetectArgs {
     #[arg(long)]
     pub threshold: Option<f32>,
 
+    /// Fewer false alarms on speech: a keyword must also beat five times the _unknown_
+    /// probability by 0.75 (bitgru::detect::Levers::FEWER_SPEECH_ALARMS, the Listen page's
+    /// switch; replaces the config file's levers). Needs a model with an _unknown_ class.
+    #[arg(long)]
+    pub fewer_speech_alarms: bool,
+
     /// --eval: also write the model bundle with the measured threshold (--threshold, or the
     /// configured one) stored as its default (meta `detect_threshold`), for the CLI and the
     /// Listen page. Needs a bundle (not a .bitgru file); FILE may be the model itself.

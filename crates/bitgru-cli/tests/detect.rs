@@ -389,6 +389,13 @@ fn detect_eval_sweeps_decision_settings_on_synthetic_data() {
     let (plain, _) = run(&[]);
     assert_eq!(plain["sweep"]["settings"].as_array().unwrap().len(), 1);
     assert_eq!(plain["curve"], r["curve"], "same seed, same curve");
+    // --fewer-speech-alarms runs (and records) the Listen page's setting.
+    let (strict, _) = run(&["--fewer-speech-alarms"]);
+    let d = &strict["detector"];
+    assert_eq!(d["margin"].as_f64(), Some(0.75), "{d}");
+    assert_eq!(d["margin_against"], "unknown");
+    assert_eq!(d["unknown_weight"].as_f64(), Some(5.0));
+    assert_eq!(plain["detector"]["margin"].as_f64(), Some(0.0));
     // Bad values fail before the streams are built (nothing written).
     let never = root.join("never");
     for (flag, value, said) in [

@@ -161,6 +161,9 @@ fn config(a: &DetectArgs, meta: &ModelMeta) -> Result<DetectorConfig> {
     if let Some(t) = a.threshold {
         c.threshold = t;
     }
+    if a.fewer_speech_alarms {
+        c = c.with_levers(Levers::FEWER_SPEECH_ALARMS);
+    }
     let mode = a.mode.or(match (a.every, a.decay) {
         (_, Some(_)) => Some(DetectMode::Stateful),
         (Some(_), None) => Some(DetectMode::Window),
