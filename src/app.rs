@@ -35,6 +35,11 @@ impl Route {
         Route::About,
     ];
 
+    /// Whether the page runs its own model rather than the current one (Listen, Digits).
+    pub fn own_model(self) -> bool {
+        matches!(self, Route::Listen | Route::Digits)
+    }
+
     pub fn slug(self) -> &'static str {
         match self {
             Route::Models => "models",
@@ -120,6 +125,10 @@ pub struct AppState {
     pub data: RwSignal<BTreeSet<&'static str>>,
     /// Key of the current model.
     pub current: RwSignal<String>,
+    /// The model the Listen or Digits page runs instead of the current one (Listen: its own
+    /// keyword model; Digits: row-MNIST), set by that page and named in the status bar while
+    /// the page is open (see [`Route::own_model`]).
+    pub page_model: RwSignal<Option<String>>,
     /// The chosen genome (Digits, Export, point details).
     pub genome: RwSignal<Genome>,
     pub search: RwSignal<Option<SearchView>>,
@@ -149,6 +158,7 @@ impl AppState {
             slots: RwSignal::new(BTreeMap::new()),
             data: RwSignal::new(BTreeSet::new()),
             current: RwSignal::new(catalog::DEFAULT_MODEL.to_string()),
+            page_model: RwSignal::new(None),
             genome: RwSignal::new(genome8()),
             search: RwSignal::new(None),
             search_status: RwSignal::new(SearchStatus::Idle),
@@ -637,6 +647,9 @@ fn StatusBar() -> impl IntoView {
                 let key = st.current.get();
                 (st.slot(&key) == Some(SlotState::Ready) && st.has_data_for(&key)).to_string()
             }>"Model: " {model}</span>
+            {move || st.page_model.get().filter(|k| st.route.get().own_model() && *k != st.current.get()).map(|k| view! {
+                <span id="page-model">{format!("This page runs {k}")}</span>
+            })}
             <span id="genome-status">"Genome: " <code>{move || st.genome.get().to_string()}</code></span>
             <span id="activity" data-busy=move || (st.bridge.busy.get() > 0).to_string()>{activity}</span>
         </footer>
@@ -656,5 +669,7 @@ mod tests {
         for r in Route::ALL {
             assert_eq!(Route::from_hash(&format!("#/{}", r.slug())), r);
         }
+        let own: Vec<Route> = Route::ALL.into_iter().filter(|r| r.own_model()).collect();
+        assert_eq!(own, [Route::Listen, Route::Digits]);
     }
 }

@@ -70,6 +70,7 @@ fn classify(
 pub fn DigitsPage() -> impl IntoView {
     let st = state();
     st.ensure_model(MODEL, || {});
+    st.page_model.set(Some(MODEL.to_string()));
     let canvas = NodeRef::<Canvas>::new();
     let seen = NodeRef::<Canvas>::new();
     let drawing = RwSignal::new(false);

@@ -254,6 +254,7 @@ pub fn ListenPage() -> impl IntoView {
         st.slot(&k) == Some(SlotState::Ready)
     };
     Effect::new(move |_| st.ensure_model(&model.get(), || {}));
+    Effect::new(move |_| st.page_model.set(Some(model.get())));
     Effect::new(move |_| {
         let s = settings.get();
         if ready() {

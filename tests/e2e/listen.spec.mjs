@@ -80,6 +80,8 @@ test('listen: a fake microphone saying "yes" is detected; the last 3 s save as W
     assert.equal(await page.getAttribute('#last-detection', 'data-word') !== '', true);
     assert.ok(Number(await page.getAttribute('#hop-time', 'data-us')) > 0);
     assert.ok(await page.locator('.cb-row').count() === 6, 'kws4: 6 class rows');
+    // The status bar names the model this page runs (the current model stays row-mnist).
+    assert.equal(await page.textContent('#page-model'), 'This page runs kws4');
 
     const [dl] = await Promise.all([page.waitForEvent('download', { timeout: TIMEOUT }), page.click('#save-audio')]);
     const wav = path.join(TMP, 'saved.wav');
