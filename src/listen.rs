@@ -463,13 +463,13 @@ mod tests {
         };
         let (mut plain, mut strict) = (mk(false), mk(true));
         for d in &strict.detectors {
-            assert_eq!(d.config().levers(), Levers::FEWER_SPEECH_ALARMS);
+            assert_eq!(d.config().levers, Levers::FEWER_SPEECH_ALARMS);
             assert_eq!(d.config().threshold, 0.3, "the threshold stays the page's");
         }
         assert!(plain
             .detectors
             .iter()
-            .all(|d| d.config().levers() == Levers::default()));
+            .all(|d| d.config().levers == Levers::default()));
         let x = signal(RATE as usize * 4);
         let p = plain.push(&x, &|| 0.0).unwrap();
         let q = strict.push(&x, &|| 0.0).unwrap();

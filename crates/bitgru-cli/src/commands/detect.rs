@@ -333,13 +333,31 @@ fn eval(a: &DetectArgs, src: &Source, cfg: &DetectorConfig) -> Result<()> {
         )
     };
     let curve = curve_of(cfg);
+    // The point at the configured threshold: on the curve when the threshold is on its grid.
+    let at_threshold = |points: &[OperatingPoint], c: &DetectorConfig| {
+        points
+            .iter()
+            .find(|p| p.threshold == c.threshold)
+            .cloned()
+            .unwrap_or_else(|| {
+                streams::operating_point(
+                    &all,
+                    &scored,
+                    &classes,
+                    &keyword_classes,
+                    c,
+                    rate,
+                    a.tolerance,
+                )
+            })
+    };
     let t2 = Instant::now();
     let sweep: Vec<SweepRow> = settings
         .par_iter()
         .map(|&levers| {
             let c = cfg.with_levers(levers);
             let swept;
-            let points = if levers == cfg.levers() {
+            let points = if levers == cfg.levers {
                 &curve
             } else {
                 swept = curve_of(&c);
@@ -348,29 +366,13 @@ fn eval(a: &DetectArgs, src: &Source, cfg: &DetectorConfig) -> Result<()> {
             SweepRow {
                 levers,
                 best: FA_BUDGETS.map(|fa| streams::best_within(points, fa).cloned()),
-                at_threshold: streams::operating_point(
-                    &all,
-                    &scored,
-                    &classes,
-                    &keyword_classes,
-                    &c,
-                    rate,
-                    a.tolerance,
-                ),
+                at_threshold: at_threshold(points, &c),
             }
         })
         .collect();
     let t_sweep = t2.elapsed();
     let suggested = streams::suggest_threshold(&curve).expect("a non-empty curve");
-    let chosen = streams::operating_point(
-        &all,
-        &scored,
-        &classes,
-        &keyword_classes,
-        cfg,
-        rate,
-        a.tolerance,
-    );
+    let chosen = at_threshold(&curve, cfg);
     let durations = |k| streams::duration_s(&all, k, rate);
     let report = serde_json::json!({
         "command": util::command_line(),
@@ -504,7 +506,7 @@ fn sweep_settings(a: &DetectArgs, cfg: &DetectorConfig, classes: &[String]) -> R
             list.to_vec()
         }
     }
-    let base = cfg.levers();
+    let base = cfg.levers;
     let mut out = Vec::new();
     for &margin in &or(&a.sweep_margin, base.margin) {
         for &margin_against in &or(&a.sweep_margin_against, base.margin_against) {

@@ -24,9 +24,9 @@
 //!    threshold ([`DetectorConfig::threshold_for`]), it is the most probable class, it is
 //!    *armed* (its probability fell below the threshold since it last fired) and no keyword fired
 //!    within the last [`DetectorConfig::refractory_s`]. Optional levers (all off by default):
-//!    the `_unknown_` probability scaled by [`DetectorConfig::unknown_weight`] before the
-//!    decision, a [`DetectorConfig::margin`] over `_unknown_` or over every other class
-//!    ([`DetectorConfig::margin_against`]) and [`DetectorConfig::hold_frames`] consecutive
+//!    the `_unknown_` probability scaled by [`Levers::unknown_weight`] before the
+//!    decision, a [`Levers::margin`] over `_unknown_` or over every other class
+//!    ([`Levers::margin_against`]) and [`Levers::hold_frames`] consecutive
 //!    qualifying frames before a keyword fires.
 //!
 //! Times: frame `t` covers samples `[t·hop, t·hop + win)` of the front end's rate; its outputs
@@ -62,11 +62,11 @@ pub enum Mode {
     },
 }
 
-/// What [`DetectorConfig::margin`] is measured against.
+/// What [`Levers::margin`] is measured against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MarginAgainst {
-    /// The (weighted, [`DetectorConfig::unknown_weight`]) `_unknown_` probability.
+    /// The (weighted, [`Levers::unknown_weight`]) `_unknown_` probability.
     #[default]
     Unknown,
     /// The highest probability of any other class (`_silence_` and `_unknown_` included, the
@@ -111,13 +111,23 @@ impl std::str::FromStr for MarginAgainst {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Levers {
-    /// [`DetectorConfig::margin`].
+    /// Keyword-vs-reference margin in `[0, 1]`: a keyword fires only if its smoothed
+    /// probability also exceeds the reference ([`Levers::margin_against`]) by at least
+    /// this much (`p − reference ≥ margin`). Default 0 (off: the most probable class always
+    /// passes).
     pub margin: f32,
-    /// [`DetectorConfig::margin_against`].
+    /// The reference of `margin`: the `_unknown_` probability (default; the model must have an
+    /// `_unknown_` class when `margin > 0`) or the highest other class.
     pub margin_against: MarginAgainst,
-    /// [`DetectorConfig::hold_frames`].
+    /// Consecutive decision frames (one per hop) in which a keyword must reach its threshold and
+    /// the margin before it fires, in `1..=MAX_HOLD_FRAMES`. Default 1 (fires on the first such
+    /// frame). The count runs whether or not the keyword is the most probable class; it must be
+    /// that class on the firing frame.
     pub hold_frames: usize,
-    /// [`DetectorConfig::unknown_weight`].
+    /// Factor (finite, ≥ 0) on the smoothed `_unknown_` probability before the decision: the
+    /// weighted value competes for the most probable class and is the margin's reference (the
+    /// reported probabilities and a keyword's score stay unweighted). Default 1 (off); > 1
+    /// makes `_unknown_` win more windows. Needs an `_unknown_` class when not 1.
     pub unknown_weight: f32,
 }
 
@@ -132,7 +142,7 @@ impl Default for Levers {
     }
 }
 
-/// Longest [`DetectorConfig::hold_frames`] (10 s of 20 ms hops).
+/// Longest [`Levers::hold_frames`] (10 s of 20 ms hops).
 pub const MAX_HOLD_FRAMES: usize = 500;
 
 /// Decision parameters (serde; every field has the documented default).
@@ -157,24 +167,10 @@ pub struct DetectorConfig {
     /// Silence appended by [`Detector::finish`] so that a keyword at the very end of a file is
     /// seen in a window (s). Default 0.5.
     pub flush_s: f32,
-    /// Keyword-vs-reference margin in `[0, 1]`: a keyword fires only if its smoothed
-    /// probability also exceeds the reference ([`DetectorConfig::margin_against`]) by at least
-    /// this much (`p − reference ≥ margin`). Default 0 (off: the most probable class always
-    /// passes).
-    pub margin: f32,
-    /// The reference of `margin`: the `_unknown_` probability (default; the model must have an
-    /// `_unknown_` class when `margin > 0`) or the highest other class.
-    pub margin_against: MarginAgainst,
-    /// Consecutive decision frames (one per hop) in which a keyword must reach its threshold and
-    /// the margin before it fires, in `1..=MAX_HOLD_FRAMES`. Default 1 (fires on the first such
-    /// frame). The count runs whether or not the keyword is the most probable class; it must be
-    /// that class on the firing frame.
-    pub hold_frames: usize,
-    /// Factor (finite, ≥ 0) on the smoothed `_unknown_` probability before the decision: the
-    /// weighted value competes for the most probable class and is the margin's reference (the
-    /// reported probabilities and a keyword's score stay unweighted). Default 1 (off); > 1
-    /// makes `_unknown_` win more windows. Needs an `_unknown_` class when not 1.
-    pub unknown_weight: f32,
+    /// The decision-stage levers (all off by default; in JSON their fields sit beside the
+    /// others: `margin`, `margin_against`, `hold_frames`, `unknown_weight`).
+    #[serde(flatten)]
+    pub levers: Levers,
 }
 
 /// The keyword threshold of a model without its own ([`crate::io::ModelMeta::detect_threshold`];
@@ -194,10 +190,7 @@ impl Default for DetectorConfig {
             refractory_s: 1.0,
             gate_dbfs: -60.0,
             flush_s: 0.5,
-            margin: 0.0,
-            margin_against: MarginAgainst::Unknown,
-            hold_frames: 1,
-            unknown_weight: 1.0,
+            levers: Levers::default(),
         }
     }
 }
@@ -212,23 +205,10 @@ impl DetectorConfig {
         }
     }
 
-    /// The decision-stage levers (margin, its reference, hold, unknown weight).
-    pub fn levers(&self) -> Levers {
-        Levers {
-            margin: self.margin,
-            margin_against: self.margin_against,
-            hold_frames: self.hold_frames,
-            unknown_weight: self.unknown_weight,
-        }
-    }
-
     /// This configuration with `levers` (threshold and everything else kept).
     pub fn with_levers(&self, levers: Levers) -> DetectorConfig {
         DetectorConfig {
-            margin: levers.margin,
-            margin_against: levers.margin_against,
-            hold_frames: levers.hold_frames,
-            unknown_weight: levers.unknown_weight,
+            levers,
             ..self.clone()
         }
     }
@@ -283,7 +263,7 @@ impl DetectorConfig {
         if !(self.flush_s >= 0.0 && self.flush_s <= 10.0) {
             return bad(format!("flush_s {} must be in [0, 10]", self.flush_s));
         }
-        self.levers().validate(classes)
+        self.levers.validate(classes)
     }
 }
 
@@ -431,7 +411,7 @@ impl Decider {
             refractory_s: f64::from(config.refractory_s),
             armed: vec![true; classes.len()],
             last_fire: None,
-            levers: config.levers(),
+            levers: config.levers,
             unknown: classes
                 .iter()
                 .position(|c| c == crate::data::speech::UNKNOWN),
@@ -1035,13 +1015,13 @@ mod tests {
     #[test]
     fn configs_without_levers_keep_the_plain_decision() {
         let old: DetectorConfig = serde_json::from_str(r#"{"threshold": 0.9}"#).unwrap();
-        assert_eq!(old.levers(), Levers::default());
+        assert_eq!(old.levers, Levers::default());
         let new: DetectorConfig = serde_json::from_str(
             r#"{"margin": 0.3, "margin_against": "rest", "hold_frames": 2, "unknown_weight": 2}"#,
         )
         .unwrap();
         assert_eq!(
-            new.levers(),
+            new.levers,
             Levers {
                 margin: 0.3,
                 margin_against: MarginAgainst::Rest,

@@ -581,7 +581,7 @@ pub fn operating_point(
     let per_hour = |n: usize, s: f64| if s <= 0.0 { 0.0 } else { n as f64 * 3600.0 / s };
     OperatingPoint {
         threshold: config.threshold,
-        levers: config.levers(),
+        levers: config.levers,
         detection_rate: ratio(hn + hu, tn + tu),
         per_keyword: keywords.iter().map(|&k| ratio(hits[k], total[k])).collect(),
         detection_rate_noise: ratio(hn, tn),
